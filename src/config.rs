@@ -1,0 +1,254 @@
+//! Configuration: `config.toml` for non-secret defaults, environment variables on top.
+//! Secrets (the bot token) come only from the environment.
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use serde::Deserialize;
+use url::Url;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://ottsonly.db?mode=rwc";
+pub const DEFAULT_TELEGRAM_API_URL: &str = "https://api.telegram.org";
+pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:8080";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub telegram_token: String,
+    pub telegram_api_url: Url,
+    pub database_url: String,
+    pub http_addr: SocketAddr,
+    pub admin_ids: BTreeSet<i64>,
+    /// Where admin alerts go; `None` means every admin in a private chat.
+    pub admin_chat_id: Option<i64>,
+    pub support_contact: String,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("{0} is not set: export {0}=<token from @BotFather>")]
+    Missing(&'static str),
+    #[error("invalid {key}: {reason}")]
+    Invalid { key: &'static str, reason: String },
+    #[error("cannot read config file {path}: {reason}")]
+    File { path: String, reason: String },
+}
+
+impl ConfigError {
+    fn invalid(key: &'static str, reason: impl ToString) -> Self {
+        ConfigError::Invalid { key, reason: reason.to_string() }
+    }
+}
+
+/// The shape of `config.toml`. Every field is optional; absent means the built-in default.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    #[serde(default)]
+    telegram: TelegramSection,
+    #[serde(default)]
+    database: DatabaseSection,
+    #[serde(default)]
+    http: HttpSection,
+    #[serde(default)]
+    admin: AdminSection,
+    #[serde(default)]
+    shop: ShopSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TelegramSection {
+    api_url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DatabaseSection {
+    url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HttpSection {
+    addr: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdminSection {
+    #[serde(default)]
+    ids: Vec<i64>,
+    chat_id: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShopSection {
+    support_contact: Option<String>,
+}
+
+impl Config {
+    /// Reads `OTTSONLY_CONFIG` (default `./config.toml`, absent file = defaults) and the process
+    /// environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        let path = std::env::var("OTTSONLY_CONFIG").unwrap_or_else(|_| "config.toml".into());
+        Self::load(Path::new(&path), |key| std::env::var(key).ok())
+    }
+
+    /// `env` looks a variable up; tests pass a map instead of the process environment.
+    pub fn load(path: &Path, env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let file = match std::fs::read_to_string(path) {
+            Ok(text) => toml::from_str::<FileConfig>(&text).map_err(|e| ConfigError::File {
+                path: path.display().to_string(),
+                reason: e.message().to_owned(),
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileConfig::default(),
+            Err(e) => {
+                return Err(ConfigError::File { path: path.display().to_string(), reason: e.to_string() })
+            }
+        };
+        let env = |key: &str| env(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+
+        let telegram_token = env("TELOXIDE_TOKEN").ok_or(ConfigError::Missing("TELOXIDE_TOKEN"))?;
+
+        let api_url = env("TELEGRAM_API_URL")
+            .or(file.telegram.api_url)
+            .unwrap_or_else(|| DEFAULT_TELEGRAM_API_URL.into());
+        let telegram_api_url = Url::parse(&api_url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+            .ok_or_else(|| ConfigError::invalid("TELEGRAM_API_URL", format!("{api_url:?} is not an http(s) URL")))?;
+
+        let database_url = env("DATABASE_URL")
+            .or(file.database.url)
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        if !["sqlite:", "postgres://", "postgresql://"].iter().any(|p| database_url.starts_with(p)) {
+            return Err(ConfigError::invalid(
+                "DATABASE_URL",
+                "expected sqlite://… or postgres://…",
+            ));
+        }
+
+        let http_addr = env("HTTP_ADDR").or(file.http.addr).unwrap_or_else(|| DEFAULT_HTTP_ADDR.into());
+        let http_addr = http_addr
+            .parse::<SocketAddr>()
+            .map_err(|_| ConfigError::invalid("HTTP_ADDR", format!("{http_addr:?} is not host:port, e.g. 127.0.0.1:8080")))?;
+
+        let admin_ids = match env("ADMIN_IDS") {
+            Some(list) => parse_ids(&list)?,
+            None => file.admin.ids.into_iter().collect(),
+        };
+
+        let admin_chat_id = match env("ADMIN_CHAT_ID") {
+            Some(id) => Some(
+                id.parse::<i64>()
+                    .map_err(|_| ConfigError::invalid("ADMIN_CHAT_ID", format!("{id:?} is not a chat id")))?,
+            ),
+            None => file.admin.chat_id,
+        };
+
+        let support_contact = env("SUPPORT_CONTACT")
+            .or(file.shop.support_contact)
+            .unwrap_or_else(|| "the shop admin".into());
+
+        Ok(Config {
+            telegram_token,
+            telegram_api_url,
+            database_url,
+            http_addr,
+            admin_ids,
+            admin_chat_id,
+            support_contact,
+        })
+    }
+
+    pub fn is_admin(&self, telegram_id: i64) -> bool {
+        self.admin_ids.contains(&telegram_id)
+    }
+
+    /// Chats that receive admin alerts.
+    pub fn alert_chats(&self) -> Vec<i64> {
+        match self.admin_chat_id {
+            Some(chat) => vec![chat],
+            None => self.admin_ids.iter().copied().collect(),
+        }
+    }
+}
+
+fn parse_ids(list: &str) -> Result<BTreeSet<i64>, ConfigError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0)
+                .ok_or_else(|| ConfigError::invalid("ADMIN_IDS", format!("{s:?} is not a Telegram user id")))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(vars: &[(&str, &str)], file: Option<&str>) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        if let Some(text) = file {
+            std::fs::write(&path, text).unwrap();
+        }
+        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::load(&path, |k| vars.get(k).cloned())
+    }
+
+    #[test]
+    fn missing_token_names_the_variable() {
+        assert_eq!(load(&[], None).unwrap_err(), ConfigError::Missing("TELOXIDE_TOKEN"));
+    }
+
+    #[test]
+    fn defaults_without_a_file() {
+        let config = load(&[("TELOXIDE_TOKEN", "1:x")], None).unwrap();
+        assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(config.telegram_api_url.as_str(), "https://api.telegram.org/");
+        assert_eq!(config.http_addr.to_string(), DEFAULT_HTTP_ADDR);
+        assert!(config.admin_ids.is_empty());
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let file = "[admin]\nids = [1, 2]\nchat_id = -100\n[http]\naddr = \"0.0.0.0:9000\"\n";
+        let config = load(&[("TELOXIDE_TOKEN", "1:x"), ("ADMIN_IDS", "7, 8")], Some(file)).unwrap();
+        assert_eq!(config.admin_ids, BTreeSet::from([7, 8]));
+        assert_eq!(config.admin_chat_id, Some(-100));
+        assert_eq!(config.http_addr.to_string(), "0.0.0.0:9000");
+        assert_eq!(config.alert_chats(), vec![-100]);
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let bad = |key: &'static str, value: &str| {
+            match load(&[("TELOXIDE_TOKEN", "1:x"), (key, value)], None) {
+                Err(ConfigError::Invalid { key: k, .. }) => assert_eq!(k, key),
+                other => panic!("{key}={value}: {other:?}"),
+            }
+        };
+        bad("ADMIN_IDS", "12,abc");
+        bad("ADMIN_CHAT_ID", "x");
+        bad("TELEGRAM_API_URL", "not a url");
+        bad("TELEGRAM_API_URL", "ftp://example.com");
+        bad("HTTP_ADDR", "8080");
+        bad("DATABASE_URL", "mysql://x");
+    }
+
+    #[test]
+    fn a_broken_file_is_reported() {
+        assert!(matches!(load(&[("TELOXIDE_TOKEN", "1:x")], Some("[nope")), Err(ConfigError::File { .. })));
+        assert!(matches!(
+            load(&[("TELOXIDE_TOKEN", "1:x")], Some("[shop]\ntypo = 1\n")),
+            Err(ConfigError::File { .. })
+        ));
+    }
+}

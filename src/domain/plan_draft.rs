@@ -1,0 +1,110 @@
+//! Validating a new plan as an admin types it, in one line or step by step.
+use super::money::{Money, MoneyError};
+
+pub const MAX_NAME_LEN: usize = 100;
+pub const MAX_DAYS: i32 = 3650;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanDraft {
+    pub price: Money,
+    pub cost: Money,
+    pub duration_days: i32,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanDraftError {
+    #[error("price: {0}")]
+    Price(MoneyError),
+    #[error("price must be more than zero")]
+    FreePrice,
+    #[error("cost: {0}")]
+    Cost(MoneyError),
+    #[error("days must be a whole number from 1 to 3650")]
+    Days,
+    #[error("name must not be empty")]
+    EmptyName,
+    #[error("name is too long")]
+    LongName,
+    #[error("expected: <price> <cost> <days> <name>")]
+    Missing,
+}
+
+pub fn parse_price(input: &str) -> Result<Money, PlanDraftError> {
+    let price = Money::parse_rupees(input).map_err(PlanDraftError::Price)?;
+    if !price.is_positive() {
+        return Err(PlanDraftError::FreePrice);
+    }
+    Ok(price)
+}
+
+pub fn parse_cost(input: &str) -> Result<Money, PlanDraftError> {
+    Money::parse_rupees(input).map_err(PlanDraftError::Cost)
+}
+
+pub fn parse_days(input: &str) -> Result<i32, PlanDraftError> {
+    match input.trim().parse::<i32>() {
+        Ok(days) if (1..=MAX_DAYS).contains(&days) => Ok(days),
+        _ => Err(PlanDraftError::Days),
+    }
+}
+
+pub fn parse_name(input: &str) -> Result<String, PlanDraftError> {
+    let name = input.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.is_empty() {
+        Err(PlanDraftError::EmptyName)
+    } else if name.chars().count() > MAX_NAME_LEN {
+        Err(PlanDraftError::LongName)
+    } else {
+        Ok(name)
+    }
+}
+
+/// `135.50 42 30 Netflix Premium 4K`
+pub fn parse_line(args: &str) -> Result<PlanDraft, PlanDraftError> {
+    let mut parts = args.split_whitespace();
+    let (Some(price), Some(cost), Some(days)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(PlanDraftError::Missing);
+    };
+    let name: Vec<&str> = parts.collect();
+    if name.is_empty() {
+        return Err(PlanDraftError::Missing);
+    }
+    Ok(PlanDraft {
+        price: parse_price(price)?,
+        cost: parse_cost(cost)?,
+        duration_days: parse_days(days)?,
+        name: parse_name(&name.join(" "))?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_full_line() {
+        assert_eq!(
+            parse_line("135.50 42 30 Netflix  Premium 4K"),
+            Ok(PlanDraft {
+                price: Money::from_paise(13_550),
+                cost: Money::from_rupees(42),
+                duration_days: 30,
+                name: "Netflix Premium 4K".into(),
+            })
+        );
+    }
+
+    #[test]
+    fn reports_the_bad_field() {
+        assert_eq!(parse_line("135 42 30"), Err(PlanDraftError::Missing));
+        assert_eq!(parse_line(""), Err(PlanDraftError::Missing));
+        assert_eq!(parse_line("abc 42 30 X"), Err(PlanDraftError::Price(MoneyError::NotANumber)));
+        assert_eq!(parse_line("0 0 30 X"), Err(PlanDraftError::FreePrice));
+        assert_eq!(parse_line("135 -1 30 X"), Err(PlanDraftError::Cost(MoneyError::Negative)));
+        assert_eq!(parse_line("135 42 0 X"), Err(PlanDraftError::Days));
+        assert_eq!(parse_line("135 42 3651 X"), Err(PlanDraftError::Days));
+        assert_eq!(parse_line("135 42 1.5 X"), Err(PlanDraftError::Days));
+        assert_eq!(parse_name(&"n".repeat(101)), Err(PlanDraftError::LongName));
+    }
+}

@@ -1,0 +1,11 @@
+//! SeaORM entities: one file per table. Relations are expressed as plain id columns and
+//! queried explicitly in `services/`, which keeps every query visible where it is used.
+pub mod audit_log;
+pub mod dialogue_state;
+pub mod ledger_entry;
+pub mod order;
+pub mod plan;
+pub mod setting;
+pub mod stock_item;
+pub mod subscription;
+pub mod user;

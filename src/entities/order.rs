@@ -1,0 +1,49 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "orders")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub user_id: i32,
+    pub plan_id: i32,
+    /// Paise, copied from the plan when the order was opened.
+    pub price: i64,
+    /// Paise, copied from the plan when the order was opened.
+    pub cost: i64,
+    pub status: OrderStatus,
+    pub payment_method: PaymentMethod,
+    /// `user:plan` while pending, NULL afterwards (unique: one open checkout per user and plan).
+    #[sea_orm(unique)]
+    pub checkout_key: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub paid_at: Option<DateTimeUtc>,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum OrderStatus {
+    /// Opened from a confirm screen, no money has moved.
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    #[sea_orm(string_value = "paid")]
+    Paid,
+    /// Cancelled by the customer or because the plan sold out; no money moved.
+    #[sea_orm(string_value = "cancelled")]
+    Cancelled,
+    #[sea_orm(string_value = "refunded")]
+    Refunded,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum PaymentMethod {
+    #[sea_orm(string_value = "wallet")]
+    Wallet,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

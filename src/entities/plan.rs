@@ -1,0 +1,24 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "plans")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub name: String,
+    /// Free text: which platforms the plan includes, screens, quality.
+    pub description: String,
+    /// Paise.
+    pub price: i64,
+    /// Paise: what the shop pays for one credential; profit = price - cost.
+    pub cost: i64,
+    pub duration_days: i32,
+    pub is_active: bool,
+    pub sort_order: i32,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

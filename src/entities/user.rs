@@ -1,0 +1,36 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[sea_orm(unique)]
+    pub telegram_id: i64,
+    pub username: Option<String>,
+    pub first_name: String,
+    pub last_name: Option<String>,
+    pub language_code: Option<String>,
+    #[sea_orm(unique)]
+    pub referral_code: String,
+    pub referred_by: Option<i32>,
+    pub role: Role,
+    pub is_blocked: bool,
+    /// Paise. Changes only together with a `ledger_entry` row in the same transaction.
+    pub balance: i64,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum Role {
+    #[sea_orm(string_value = "user")]
+    User,
+    #[sea_orm(string_value = "admin")]
+    Admin,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

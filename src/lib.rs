@@ -1,0 +1,8 @@
+//! ottsonly: a Telegram-bot-first storefront for OTT-subscription resellers.
+//! See ARCHITECTURE.md for the map of this crate.
+rust_i18n::i18n!("locales", fallback = "en");
+
+pub mod config;
+pub mod domain;
+pub mod entities;
+pub mod services;

@@ -1,0 +1,113 @@
+//! Plans: creating them and listing them with what is in stock.
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
+};
+
+use crate::domain::plan_draft::PlanDraft;
+use crate::domain::Money;
+use crate::entities::plan;
+use crate::entities::stock_item::{self, StockStatus};
+use crate::services::audit;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanListing {
+    pub plan: plan::Model,
+    pub available: u64,
+}
+
+impl PlanListing {
+    pub fn price(&self) -> Money {
+        Money::from_paise(self.plan.price)
+    }
+    pub fn in_stock(&self) -> bool {
+        self.available > 0
+    }
+}
+
+pub async fn create_plan(
+    db: &DatabaseConnection,
+    actor_telegram_id: i64,
+    draft: &PlanDraft,
+    now: DateTime<Utc>,
+) -> Result<plan::Model, DbErr> {
+    let txn = db.begin().await?;
+    let plan = plan::ActiveModel {
+        name: Set(draft.name.clone()),
+        description: Set(String::new()),
+        price: Set(draft.price.paise()),
+        cost: Set(draft.cost.paise()),
+        duration_days: Set(draft.duration_days),
+        is_active: Set(true),
+        sort_order: Set(0),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        actor_telegram_id,
+        "plan.create",
+        &format!("plan:{}", plan.id),
+        serde_json::json!({
+            "name": plan.name, "price_paise": plan.price, "cost_paise": plan.cost, "days": plan.duration_days,
+        }),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(plan)
+}
+
+/// Plans in display order, with their available stock. `only_active` hides retired plans.
+pub async fn list_plans(db: &DatabaseConnection, only_active: bool) -> Result<Vec<PlanListing>, DbErr> {
+    let mut query = plan::Entity::find();
+    if only_active {
+        query = query.filter(plan::Column::IsActive.eq(true));
+    }
+    let plans = query
+        .order_by_asc(plan::Column::SortOrder)
+        .order_by_asc(plan::Column::Price)
+        .order_by_asc(plan::Column::Id)
+        .all(db)
+        .await?;
+    let counts: HashMap<i32, i64> = stock_item::Entity::find()
+        .select_only()
+        .column(stock_item::Column::PlanId)
+        .column_as(stock_item::Column::Id.count(), "available")
+        .filter(stock_item::Column::Status.eq(StockStatus::Available))
+        .group_by(stock_item::Column::PlanId)
+        .into_tuple::<(i32, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(plans
+        .into_iter()
+        .map(|plan| {
+            let available = counts.get(&plan.id).copied().unwrap_or(0).max(0) as u64;
+            PlanListing { plan, available }
+        })
+        .collect())
+}
+
+pub async fn find_plan(conn: &impl ConnectionTrait, plan_id: i32) -> Result<Option<PlanListing>, DbErr> {
+    let Some(plan) = plan::Entity::find_by_id(plan_id).one(conn).await? else {
+        return Ok(None);
+    };
+    let available = available_stock(conn, plan_id).await?;
+    Ok(Some(PlanListing { plan, available }))
+}
+
+pub async fn available_stock(conn: &impl ConnectionTrait, plan_id: i32) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    stock_item::Entity::find()
+        .filter(stock_item::Column::PlanId.eq(plan_id))
+        .filter(stock_item::Column::Status.eq(StockStatus::Available))
+        .count(conn)
+        .await
+}

@@ -1,0 +1,19 @@
+//! Use cases. Each public function is one database transaction (or one statement) and
+//! returns business outcomes, never Telegram or HTTP types.
+pub mod audit;
+pub mod catalog;
+pub mod db;
+pub mod dialogue_store;
+pub mod health;
+pub mod purchase;
+pub mod stock;
+pub mod subscriptions;
+pub mod users;
+pub mod wallet;
+
+pub use sea_orm::{DatabaseConnection, DbErr};
+
+/// True when `err` is a unique-key violation, on SQLite and PostgreSQL alike.
+pub(crate) fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
+}

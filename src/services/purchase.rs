@@ -1,0 +1,295 @@
+//! Buying a plan from the wallet: a checkout (the confirm screen) and its confirmation.
+//!
+//! A checkout is a pending order. There is at most one per user and plan (`checkout_key` is
+//! unique), so two confirm screens for the same plan are the same order, and confirming it
+//! is a conditional `pending -> paid` update that only one transaction can win.
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
+};
+
+use crate::domain::subscription_period;
+use crate::domain::Money;
+use crate::entities::ledger_entry::LedgerKind;
+use crate::entities::order::{self, OrderStatus, PaymentMethod};
+use crate::entities::stock_item::{self, StockStatus};
+use crate::entities::subscription::{self, SubscriptionStatus};
+use crate::entities::{plan, user};
+use crate::services::wallet::{self, Posting, PostingError};
+use crate::services::{catalog, users};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkout {
+    pub order_id: i32,
+    pub plan: plan::Model,
+    pub price: Money,
+    pub balance: Money,
+    /// What the wallet lacks to pay `price`; zero when it can.
+    pub shortfall: Money,
+}
+
+impl Checkout {
+    pub fn balance_after(&self) -> Option<Money> {
+        self.balance.checked_sub(self.price).filter(|b| b.paise() >= 0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub order_id: i32,
+    pub plan_name: String,
+    pub credential: String,
+    pub ends_at: DateTime<Utc>,
+    pub balance: Money,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PurchaseError {
+    #[error("unknown user")]
+    UnknownUser,
+    #[error("plan not available")]
+    PlanUnavailable,
+    #[error("sold out")]
+    SoldOut { plan_name: String },
+    #[error("insufficient balance")]
+    InsufficientBalance { balance: Money, price: Money, missing: Money },
+    #[error("order not found")]
+    OrderNotFound,
+    /// The checkout was cancelled (by the customer, or because stock ran out).
+    #[error("order no longer open")]
+    OrderClosed,
+    /// Confirmed before: the same delivery again, nothing charged twice.
+    #[error("already paid")]
+    AlreadyPaid(Delivery),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// Opens (or reopens) the checkout for `plan_id`: the data of the confirm screen.
+pub async fn open_checkout(
+    db: &DatabaseConnection,
+    telegram_id: i64,
+    plan_id: i32,
+    now: DateTime<Utc>,
+) -> Result<Checkout, PurchaseError> {
+    let user = users::find_by_telegram_id(db, telegram_id).await?.ok_or(PurchaseError::UnknownUser)?;
+    let listing = catalog::find_plan(db, plan_id)
+        .await?
+        .filter(|l| l.plan.is_active)
+        .ok_or(PurchaseError::PlanUnavailable)?;
+    if !listing.in_stock() {
+        return Err(PurchaseError::SoldOut { plan_name: listing.plan.name });
+    }
+    let key = checkout_key(user.id, plan_id);
+    let result = order::Entity::insert(order::ActiveModel {
+        user_id: Set(user.id),
+        plan_id: Set(plan_id),
+        price: Set(listing.plan.price),
+        cost: Set(listing.plan.cost),
+        status: Set(OrderStatus::Pending),
+        payment_method: Set(PaymentMethod::Wallet),
+        checkout_key: Set(Some(key.clone())),
+        created_at: Set(now),
+        paid_at: Set(None),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict_do_nothing_on([order::Column::CheckoutKey])
+    .exec_without_returning(db)
+    .await;
+    result?;
+    let order = order::Entity::find()
+        .filter(order::Column::CheckoutKey.eq(key))
+        .one(db)
+        .await?
+        .ok_or(PurchaseError::OrderClosed)?;
+    let price = Money::from_paise(order.price);
+    let balance = Money::from_paise(user.balance);
+    Ok(Checkout { order_id: order.id, plan: listing.plan, price, balance, shortfall: balance.shortfall_for(price) })
+}
+
+fn checkout_key(user_id: i32, plan_id: i32) -> String {
+    format!("{user_id}:{plan_id}")
+}
+
+/// Pays the pending order from the wallet, assigns one credential and starts the
+/// subscription, all in one transaction. Safe to call any number of times concurrently.
+pub async fn confirm(
+    db: &DatabaseConnection,
+    telegram_id: i64,
+    order_id: i32,
+    now: DateTime<Utc>,
+) -> Result<Delivery, PurchaseError> {
+    let txn = db.begin().await?;
+    let user = users::find_by_telegram_id(&txn, telegram_id).await?.ok_or(PurchaseError::UnknownUser)?;
+    let order = order::Entity::find_by_id(order_id)
+        .one(&txn)
+        .await?
+        .filter(|o| o.user_id == user.id)
+        .ok_or(PurchaseError::OrderNotFound)?;
+    if order.status != OrderStatus::Pending {
+        return Err(closed_order_error(&txn, &order, &user).await);
+    }
+
+    // The conditional update is the one place where concurrent confirmations are decided.
+    let claimed = order::Entity::update_many()
+        .col_expr(order::Column::Status, Expr::value(OrderStatus::Paid))
+        .col_expr(order::Column::CheckoutKey, Expr::value(Option::<String>::None))
+        .col_expr(order::Column::PaidAt, Expr::value(now))
+        .col_expr(order::Column::UpdatedAt, Expr::value(now))
+        .filter(order::Column::Id.eq(order.id))
+        .filter(order::Column::Status.eq(OrderStatus::Pending))
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected == 0 {
+        drop(txn);
+        let order = order::Entity::find_by_id(order_id).one(db).await?.ok_or(PurchaseError::OrderNotFound)?;
+        return Err(closed_order_error(db, &order, &user).await);
+    }
+
+    let plan = plan::Entity::find_by_id(order.plan_id).one(&txn).await?.ok_or(PurchaseError::PlanUnavailable)?;
+    let Some(stock) = assign_stock(&txn, order.plan_id, order.id, now).await? else {
+        drop(txn);
+        cancel_pending(db, order.id, now).await?;
+        return Err(PurchaseError::SoldOut { plan_name: plan.name });
+    };
+
+    let price = Money::from_paise(order.price);
+    let posting = Posting {
+        user_id: user.id,
+        amount: Money::from_paise(-order.price),
+        kind: LedgerKind::Purchase,
+        reference: format!("order:{}", order.id),
+        idempotency_key: format!("order:{}:payment", order.id),
+    };
+    let balance = match wallet::post(&txn, &posting, now).await {
+        Ok(balance) => balance,
+        Err(PostingError::Insufficient { balance }) => {
+            return Err(PurchaseError::InsufficientBalance { balance, price, missing: balance.shortfall_for(price) })
+        }
+        Err(PostingError::Duplicate) => return Err(PurchaseError::OrderClosed),
+        Err(PostingError::Db(err)) => return Err(err.into()),
+    };
+
+    let ends_at = subscription_period::ends_at(now, plan.duration_days);
+    subscription::ActiveModel {
+        user_id: Set(user.id),
+        plan_id: Set(plan.id),
+        order_id: Set(order.id),
+        stock_item_id: Set(stock.id),
+        starts_at: Set(now),
+        ends_at: Set(ends_at),
+        status: Set(SubscriptionStatus::Active),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+
+    Ok(Delivery { order_id: order.id, plan_name: plan.name, credential: stock.credential, ends_at, balance })
+}
+
+/// Takes one available credential of the plan for the order, or None when there is none left.
+async fn assign_stock(
+    conn: &impl ConnectionTrait,
+    plan_id: i32,
+    order_id: i32,
+    now: DateTime<Utc>,
+) -> Result<Option<stock_item::Model>, DbErr> {
+    loop {
+        let candidates = stock_item::Entity::find()
+            .filter(stock_item::Column::PlanId.eq(plan_id))
+            .filter(stock_item::Column::Status.eq(StockStatus::Available))
+            .order_by_asc(stock_item::Column::Id)
+            .limit(8)
+            .all(conn)
+            .await?;
+        if candidates.is_empty() {
+            return Ok(None);
+        }
+        for candidate in candidates {
+            // On PostgreSQL a concurrent buyer may take this row first: the status check
+            // makes that a miss (0 rows) rather than a double assignment.
+            let taken = stock_item::Entity::update_many()
+                .col_expr(stock_item::Column::Status, Expr::value(StockStatus::Assigned))
+                .col_expr(stock_item::Column::OrderId, Expr::value(order_id))
+                .col_expr(stock_item::Column::AssignedAt, Expr::value(now))
+                .filter(stock_item::Column::Id.eq(candidate.id))
+                .filter(stock_item::Column::Status.eq(StockStatus::Available))
+                .exec(conn)
+                .await?;
+            if taken.rows_affected == 1 {
+                return Ok(Some(candidate));
+            }
+        }
+    }
+}
+
+async fn cancel_pending(conn: &impl ConnectionTrait, order_id: i32, now: DateTime<Utc>) -> Result<(), DbErr> {
+    order::Entity::update_many()
+        .col_expr(order::Column::Status, Expr::value(OrderStatus::Cancelled))
+        .col_expr(order::Column::CheckoutKey, Expr::value(Option::<String>::None))
+        .col_expr(order::Column::UpdatedAt, Expr::value(now))
+        .filter(order::Column::Id.eq(order_id))
+        .filter(order::Column::Status.eq(OrderStatus::Pending))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// The customer pressed Cancel on the confirm screen. Returns whether anything was open.
+pub async fn cancel_checkout(
+    db: &DatabaseConnection,
+    telegram_id: i64,
+    order_id: i32,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let Some(user) = users::find_by_telegram_id(db, telegram_id).await? else {
+        return Ok(false);
+    };
+    let result = order::Entity::update_many()
+        .col_expr(order::Column::Status, Expr::value(OrderStatus::Cancelled))
+        .col_expr(order::Column::CheckoutKey, Expr::value(Option::<String>::None))
+        .col_expr(order::Column::UpdatedAt, Expr::value(now))
+        .filter(order::Column::Id.eq(order_id))
+        .filter(order::Column::UserId.eq(user.id))
+        .filter(order::Column::Status.eq(OrderStatus::Pending))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+async fn closed_order_error(conn: &impl ConnectionTrait, order: &order::Model, user: &user::Model) -> PurchaseError {
+    if order.status != OrderStatus::Paid {
+        return PurchaseError::OrderClosed;
+    }
+    match delivery_of(conn, order, user).await {
+        Ok(Some(delivery)) => PurchaseError::AlreadyPaid(delivery),
+        Ok(None) => PurchaseError::OrderClosed,
+        Err(err) => err.into(),
+    }
+}
+
+async fn delivery_of(
+    conn: &impl ConnectionTrait,
+    order: &order::Model,
+    user: &user::Model,
+) -> Result<Option<Delivery>, DbErr> {
+    let Some(sub) = subscription::Entity::find()
+        .filter(subscription::Column::OrderId.eq(order.id))
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let plan_name = plan::Entity::find_by_id(sub.plan_id).one(conn).await?.map(|p| p.name).unwrap_or_default();
+    let credential =
+        stock_item::Entity::find_by_id(sub.stock_item_id).one(conn).await?.map(|s| s.credential).unwrap_or_default();
+    let balance = users::find_by_telegram_id(conn, user.telegram_id)
+        .await?
+        .map(|u| Money::from_paise(u.balance))
+        .unwrap_or_default();
+    Ok(Some(Delivery { order_id: order.id, plan_name, credential, ends_at: sub.ends_at, balance }))
+}

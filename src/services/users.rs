@@ -1,0 +1,111 @@
+//! Signing customers up and finding them.
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
+};
+
+use crate::domain::referral_code;
+use crate::entities::user::{self, Role};
+
+/// Who a Telegram user says they are, as of this update.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub telegram_id: i64,
+    pub username: Option<String>,
+    pub first_name: String,
+    pub last_name: Option<String>,
+    pub language_code: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Signup {
+    pub user: user::Model,
+    /// True only for the update that created the user.
+    pub created: bool,
+    /// The referrer recorded at this signup (only when `created`).
+    pub referrer: Option<user::Model>,
+}
+
+pub async fn find_by_telegram_id(conn: &impl ConnectionTrait, telegram_id: i64) -> Result<Option<user::Model>, DbErr> {
+    user::Entity::find().filter(user::Column::TelegramId.eq(telegram_id)).one(conn).await
+}
+
+/// Creates the user on first contact, recording the referrer only then; later calls refresh
+/// the profile and never touch the referrer.
+pub async fn sign_up(
+    db: &DatabaseConnection,
+    profile: &Profile,
+    referral: Option<&str>,
+    is_admin: bool,
+    now: DateTime<Utc>,
+) -> Result<Signup, DbErr> {
+    let role = if is_admin { Role::Admin } else { Role::User };
+    if let Some(existing) = find_by_telegram_id(db, profile.telegram_id).await? {
+        let user = refresh_profile(db, existing, profile, role).await?;
+        return Ok(Signup { user, created: false, referrer: None });
+    }
+
+    let referrer = match referral.and_then(referral_code::normalize) {
+        Some(code) => user::Entity::find()
+            .filter(user::Column::ReferralCode.eq(code))
+            .one(db)
+            .await?
+            .filter(|r| r.telegram_id != profile.telegram_id),
+        None => None,
+    };
+
+    // A fresh code can collide with an existing one; a concurrent /start of the same person
+    // collides on telegram_id. Both are unique keys: retry the first, adopt the winner of the second.
+    for _ in 0..8 {
+        let code = referral_code::generate(&mut rand::rng());
+        let insert = user::ActiveModel {
+            telegram_id: Set(profile.telegram_id),
+            username: Set(profile.username.clone()),
+            first_name: Set(profile.first_name.clone()),
+            last_name: Set(profile.last_name.clone()),
+            language_code: Set(profile.language_code.clone()),
+            referral_code: Set(code),
+            referred_by: Set(referrer.as_ref().map(|r| r.id)),
+            role: Set(role),
+            is_blocked: Set(false),
+            balance: Set(0),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(db)
+        .await;
+        match insert {
+            Ok(user) => return Ok(Signup { user, created: true, referrer }),
+            Err(err) if super::is_unique_violation(&err) => {
+                if let Some(user) = find_by_telegram_id(db, profile.telegram_id).await? {
+                    return Ok(Signup { user, created: false, referrer: None });
+                }
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    Err(DbErr::Custom("could not allocate a unique referral code".into()))
+}
+
+async fn refresh_profile(
+    db: &DatabaseConnection,
+    existing: user::Model,
+    profile: &Profile,
+    role: Role,
+) -> Result<user::Model, DbErr> {
+    let unchanged = existing.username == profile.username
+        && existing.first_name == profile.first_name
+        && existing.last_name == profile.last_name
+        && existing.language_code == profile.language_code
+        && existing.role == role;
+    if unchanged {
+        return Ok(existing);
+    }
+    let mut active: user::ActiveModel = existing.into();
+    active.username = Set(profile.username.clone());
+    active.first_name = Set(profile.first_name.clone());
+    active.last_name = Set(profile.last_name.clone());
+    active.language_code = Set(profile.language_code.clone());
+    active.role = Set(role);
+    active.update(db).await
+}
