@@ -21,6 +21,7 @@ pub struct Config {
     /// Where admin alerts go; `None` means every admin in a private chat.
     pub admin_chat_id: Option<i64>,
     pub support_contact: String,
+    pub shop_name: String,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -84,6 +85,7 @@ struct AdminSection {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ShopSection {
+    name: Option<String>,
     support_contact: Option<String>,
 }
 
@@ -151,6 +153,8 @@ impl Config {
             .or(file.shop.support_contact)
             .unwrap_or_else(|| "the shop admin".into());
 
+        let shop_name = env("SHOP_NAME").or(file.shop.name).unwrap_or_else(|| "OTTsOnly".into());
+
         Ok(Config {
             telegram_token,
             telegram_api_url,
@@ -159,6 +163,7 @@ impl Config {
             admin_ids,
             admin_chat_id,
             support_contact,
+            shop_name,
         })
     }
 

@@ -6,3 +6,7 @@ pub mod config;
 pub mod domain;
 pub mod entities;
 pub mod services;
+
+pub mod app;
+pub mod bot;
+pub mod http;

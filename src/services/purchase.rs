@@ -40,6 +40,7 @@ impl Checkout {
 pub struct Delivery {
     pub order_id: i32,
     pub plan_name: String,
+    pub price: Money,
     pub credential: String,
     pub ends_at: DateTime<Utc>,
     pub balance: Money,
@@ -52,9 +53,9 @@ pub enum PurchaseError {
     #[error("plan not available")]
     PlanUnavailable,
     #[error("sold out")]
-    SoldOut { plan_name: String },
+    SoldOut { plan_id: i32, plan_name: String },
     #[error("insufficient balance")]
-    InsufficientBalance { balance: Money, price: Money, missing: Money },
+    InsufficientBalance { plan_name: String, balance: Money, price: Money, missing: Money },
     #[error("order not found")]
     OrderNotFound,
     /// The checkout was cancelled (by the customer, or because stock ran out).
@@ -80,7 +81,7 @@ pub async fn open_checkout(
         .filter(|l| l.plan.is_active)
         .ok_or(PurchaseError::PlanUnavailable)?;
     if !listing.in_stock() {
-        return Err(PurchaseError::SoldOut { plan_name: listing.plan.name });
+        return Err(PurchaseError::SoldOut { plan_id, plan_name: listing.plan.name });
     }
     let key = checkout_key(user.id, plan_id);
     let result = order::Entity::insert(order::ActiveModel {
@@ -153,7 +154,7 @@ pub async fn confirm(
     let Some(stock) = assign_stock(&txn, order.plan_id, order.id, now).await? else {
         drop(txn);
         cancel_pending(db, order.id, now).await?;
-        return Err(PurchaseError::SoldOut { plan_name: plan.name });
+        return Err(PurchaseError::SoldOut { plan_id: plan.id, plan_name: plan.name });
     };
 
     let price = Money::from_paise(order.price);
@@ -167,7 +168,12 @@ pub async fn confirm(
     let balance = match wallet::post(&txn, &posting, now).await {
         Ok(balance) => balance,
         Err(PostingError::Insufficient { balance }) => {
-            return Err(PurchaseError::InsufficientBalance { balance, price, missing: balance.shortfall_for(price) })
+            return Err(PurchaseError::InsufficientBalance {
+                plan_name: plan.name,
+                balance,
+                price,
+                missing: balance.shortfall_for(price),
+            })
         }
         Err(PostingError::Duplicate) => return Err(PurchaseError::OrderClosed),
         Err(PostingError::Db(err)) => return Err(err.into()),
@@ -188,7 +194,7 @@ pub async fn confirm(
     .await?;
     txn.commit().await?;
 
-    Ok(Delivery { order_id: order.id, plan_name: plan.name, credential: stock.credential, ends_at, balance })
+    Ok(Delivery { order_id: order.id, plan_name: plan.name, price, credential: stock.credential, ends_at, balance })
 }
 
 /// Takes one available credential of the plan for the order, or None when there is none left.
@@ -291,5 +297,6 @@ async fn delivery_of(
         .await?
         .map(|u| Money::from_paise(u.balance))
         .unwrap_or_default();
-    Ok(Some(Delivery { order_id: order.id, plan_name, credential, ends_at: sub.ends_at, balance }))
+    let price = Money::from_paise(order.price);
+    Ok(Some(Delivery { order_id: order.id, plan_name, price, credential, ends_at: sub.ends_at, balance }))
 }

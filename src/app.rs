@@ -1,0 +1,61 @@
+//! Wiring: database, HTTP server and Telegram dispatcher, run side by side.
+use std::sync::Arc;
+
+use teloxide::prelude::*;
+use teloxide::update_listeners::Polling;
+
+use crate::bot::{self, Ctx};
+use crate::config::Config;
+use crate::http;
+use crate::services::db;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot open the database (DATABASE_URL): {0}")]
+    Database(sea_orm::DbErr),
+    #[error("cannot listen on {addr} (HTTP_ADDR): {source}")]
+    Http { addr: std::net::SocketAddr, source: std::io::Error },
+    #[error("cannot reach Telegram at {url} (TELEGRAM_API_URL / TELOXIDE_TOKEN): {source}")]
+    Telegram { url: String, source: teloxide::RequestError },
+}
+
+pub async fn run(config: Config) -> Result<(), StartupError> {
+    let config = Arc::new(config);
+    let db = db::connect_and_migrate(&config.database_url).await.map_err(StartupError::Database)?;
+    log::info!("database ready");
+
+    let listener = tokio::net::TcpListener::bind(config.http_addr)
+        .await
+        .map_err(|source| StartupError::Http { addr: config.http_addr, source })?;
+    log::info!("HTTP listening on {}", config.http_addr);
+    let router = http::router(http::HttpState { db: db.clone() });
+    let http_server = tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, router).await {
+            log::error!("HTTP server stopped: {err}");
+        }
+    });
+
+    let bot = Bot::new(config.telegram_token.clone()).set_api_url(config.telegram_api_url.clone());
+    let me = bot
+        .get_me()
+        .await
+        .map_err(|source| StartupError::Telegram { url: config.telegram_api_url.to_string(), source })?;
+    let bot_username = me.username.clone().unwrap_or_default();
+    log::info!("bot @{bot_username} starting");
+    if let Err(err) = bot::register_commands(&bot, &config).await {
+        log::warn!("could not register the command list: {err}");
+    }
+
+    let ctx = Arc::new(Ctx { db, config, bot_username });
+    // Pending updates are kept: a button pressed while we were down is still answered.
+    let listener = Polling::builder(bot.clone()).build();
+    let mut dispatcher = Dispatcher::builder(bot, bot::schema())
+        .dependencies(bot::dependencies(ctx))
+        .enable_ctrlc_handler()
+        .build();
+    dispatcher
+        .dispatch_with_listener(listener, LoggingErrorHandler::with_custom_text("update listener error"))
+        .await;
+    http_server.abort();
+    Ok(())
+}

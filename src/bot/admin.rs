@@ -1,0 +1,220 @@
+//! Admin commands and the step-by-step /addplan dialogue. Every entry point checks the
+//! sender against ADMIN_IDS first; a refused command changes nothing.
+use chrono::Utc;
+use rust_i18n::t;
+use teloxide::net::Download;
+use teloxide::prelude::*;
+use teloxide::types::User;
+
+use super::command::Command;
+use super::dialogue::{ChatDialogue, State};
+use super::{keyboards, reply, Ctx, HandlerResult};
+use crate::domain::credentials::{self, CredentialBatch};
+use crate::domain::plan_draft::{self, PlanDraft};
+use crate::domain::Money;
+use crate::services::stock::AddStockOutcome;
+use crate::services::wallet::{AdjustOutcome, Direction};
+use crate::services::{catalog, stock, wallet};
+
+/// Largest stock file we download.
+const MAX_STOCK_FILE: u32 = 1024 * 1024;
+
+pub async fn on_command(
+    bot: &Bot,
+    ctx: &Ctx,
+    msg: &Message,
+    from: &User,
+    dialogue: &ChatDialogue,
+    command: Command,
+) -> HandlerResult {
+    let chat = msg.chat.id;
+    if !ctx.is_admin(from) {
+        reply::send(bot, chat, t!("admin.not_allowed"), Some(keyboards::main_menu())).await?;
+        return Ok(());
+    }
+    let actor = from.id.0 as i64;
+    match command {
+        Command::AddPlan(args) if args.is_empty() => {
+            dialogue.update(State::AddPlanPrice).await?;
+            reply::send(bot, chat, t!("admin.addplan_ask_price"), None).await?;
+        }
+        Command::AddPlan(args) => match plan_draft::parse_line(&args) {
+            Ok(draft) => create_plan(bot, ctx, chat, actor, &draft).await?,
+            Err(err) => {
+                let text = format!("⚠️ {}\n\n{}", reply::escape(&err.to_string()), t!("admin.addplan_usage"));
+                reply::send(bot, chat, text, None).await?;
+            }
+        },
+        Command::AddStock(args) => add_stock(bot, ctx, msg, actor, &args).await?,
+        Command::Credit(args) => adjust(bot, ctx, msg, actor, &args, Direction::Credit).await?,
+        Command::Debit(args) => adjust(bot, ctx, msg, actor, &args, Direction::Debit).await?,
+        _ => {}
+    }
+    Ok(())
+}
+
+/// One answer in the /addplan dialogue.
+pub async fn dialogue_step(bot: &Bot, ctx: &Ctx, msg: &Message, dialogue: &ChatDialogue, state: State) -> HandlerResult {
+    let chat = msg.chat.id;
+    let Some(text) = msg.text() else {
+        reply::send(bot, chat, t!("admin.addplan_text_only"), None).await?;
+        return Ok(());
+    };
+    let invalid = |err: plan_draft::PlanDraftError| t!("admin.addplan_invalid", error = reply::escape(&err.to_string()));
+    let (next, prompt) = match state {
+        State::Idle => return Ok(()),
+        State::AddPlanPrice => match plan_draft::parse_price(text) {
+            Ok(price) => (State::AddPlanCost { price: price.paise() }, t!("admin.addplan_ask_cost")),
+            Err(err) => (State::AddPlanPrice, invalid(err)),
+        },
+        State::AddPlanCost { price } => match plan_draft::parse_cost(text) {
+            Ok(cost) => (State::AddPlanDays { price, cost: cost.paise() }, t!("admin.addplan_ask_days")),
+            Err(err) => (State::AddPlanCost { price }, invalid(err)),
+        },
+        State::AddPlanDays { price, cost } => match plan_draft::parse_days(text) {
+            Ok(days) => (State::AddPlanName { price, cost, days }, t!("admin.addplan_ask_name")),
+            Err(err) => (State::AddPlanDays { price, cost }, invalid(err)),
+        },
+        State::AddPlanName { price, cost, days } => match plan_draft::parse_name(text) {
+            Ok(name) => {
+                dialogue.exit().await?;
+                let draft = PlanDraft {
+                    price: Money::from_paise(price),
+                    cost: Money::from_paise(cost),
+                    duration_days: days,
+                    name,
+                };
+                let actor = msg.from.as_ref().map(|u| u.id.0 as i64).unwrap_or_default();
+                return create_plan(bot, ctx, chat, actor, &draft).await;
+            }
+            Err(err) => (State::AddPlanName { price, cost, days }, invalid(err)),
+        },
+    };
+    dialogue.update(next).await?;
+    reply::send(bot, chat, prompt, None).await?;
+    Ok(())
+}
+
+async fn create_plan(bot: &Bot, ctx: &Ctx, chat: ChatId, actor: i64, draft: &PlanDraft) -> HandlerResult {
+    let plan = catalog::create_plan(&ctx.db, actor, draft, Utc::now()).await?;
+    let text = t!(
+        "admin.plan_created",
+        id = plan.id,
+        name = reply::escape(&plan.name),
+        price = draft.price,
+        cost = draft.cost,
+        days = plan.duration_days
+    );
+    reply::send(bot, chat, text, None).await?;
+    Ok(())
+}
+
+async fn add_stock(bot: &Bot, ctx: &Ctx, msg: &Message, actor: i64, args: &str) -> HandlerResult {
+    let chat = msg.chat.id;
+    let (first_line, rest) = args.split_once('\n').unwrap_or((args, ""));
+    let Some(plan_id) = first_line.split_whitespace().next().and_then(|id| id.trim_start_matches('#').parse::<i32>().ok())
+    else {
+        reply::send(bot, chat, t!("admin.addstock_usage"), None).await?;
+        return Ok(());
+    };
+    // Credentials may also follow the id on the first line: `/addstock 3 a@b:pw`.
+    let inline = first_line.split_whitespace().skip(1).collect::<Vec<_>>().join(" ");
+    let batch = match msg.document() {
+        Some(doc) => {
+            let name = doc.file_name.clone().unwrap_or_default().to_ascii_lowercase();
+            let is_csv = name.ends_with(".csv");
+            if !(is_csv || name.ends_with(".txt")) || doc.file.size > MAX_STOCK_FILE {
+                reply::send(bot, chat, t!("admin.addstock_bad_file"), None).await?;
+                return Ok(());
+            }
+            let file = bot.get_file(doc.file.id.clone()).await?;
+            let mut bytes = Vec::new();
+            bot.download_file(&file.path, &mut bytes).await?;
+            match (is_csv, String::from_utf8(bytes)) {
+                (_, Err(_)) => {
+                    reply::send(bot, chat, t!("admin.addstock_bad_file"), None).await?;
+                    return Ok(());
+                }
+                (true, Ok(text)) => credentials::from_csv(text.as_bytes()),
+                (false, Ok(text)) => credentials::from_lines(&text),
+            }
+        }
+        None => credentials::from_lines(&format!("{inline}\n{rest}")),
+    };
+    if batch.credentials.is_empty() && batch.too_long == 0 {
+        reply::send(bot, chat, t!("admin.addstock_empty"), None).await?;
+        return Ok(());
+    }
+    report_stock(bot, ctx, chat, actor, plan_id, &batch).await
+}
+
+async fn report_stock(bot: &Bot, ctx: &Ctx, chat: ChatId, actor: i64, plan_id: i32, batch: &CredentialBatch) -> HandlerResult {
+    let text = match stock::add_stock(&ctx.db, actor, plan_id, batch, Utc::now()).await? {
+        AddStockOutcome::UnknownPlan => t!("admin.addstock_unknown_plan", id = plan_id),
+        AddStockOutcome::Added { plan_name, added, duplicates, too_long, available } => {
+            let too_long = if too_long > 0 { t!("admin.addstock_too_long", count = too_long) } else { "".into() };
+            t!(
+                "admin.addstock_done",
+                plan = reply::escape(&plan_name),
+                added = added,
+                duplicates = duplicates,
+                too_long = too_long,
+                available = available
+            )
+        }
+    };
+    reply::send(bot, chat, text, None).await?;
+    Ok(())
+}
+
+async fn adjust(bot: &Bot, ctx: &Ctx, msg: &Message, actor: i64, args: &str, direction: Direction) -> HandlerResult {
+    let chat = msg.chat.id;
+    let name = match direction {
+        Direction::Credit => "credit",
+        Direction::Debit => "debit",
+    };
+    let mut parts = args.splitn(3, char::is_whitespace);
+    let (Some(target), Some(amount)) = (parts.next().and_then(|t| t.parse::<i64>().ok()), parts.next()) else {
+        reply::send(bot, chat, t!("admin.adjust_usage", command = name), None).await?;
+        return Ok(());
+    };
+    let reason = parts.next().unwrap_or_default().trim();
+    let amount = match Money::parse_rupees(amount) {
+        Ok(amount) if amount.is_positive() => amount,
+        Ok(_) => {
+            reply::send(bot, chat, t!("admin.adjust_zero"), None).await?;
+            return Ok(());
+        }
+        Err(err) => {
+            reply::send(bot, chat, t!("admin.adjust_bad_amount", error = err.to_string()), None).await?;
+            return Ok(());
+        }
+    };
+    // The admin's message identifies the event: a replayed update is applied once.
+    let event_key = format!("{}:{}", chat.0, msg.id.0);
+    let outcome = wallet::admin_adjust(&ctx.db, actor, target, amount, direction, reason, &event_key, Utc::now()).await?;
+    let text = match outcome {
+        AdjustOutcome::Applied { user, amount, balance } => {
+            let who = match &user.username {
+                Some(u) => format!("@{} ({})", reply::escape(u), user.telegram_id),
+                None => format!("{} ({})", reply::escape(&user.first_name), user.telegram_id),
+            };
+            let reason_line =
+                if reason.is_empty() { String::new() } else { t!("wallet.reason", reason = reply::escape(reason)).into_owned() };
+            let (admin_key, customer_key) = match direction {
+                Direction::Credit => ("admin.credited", "wallet.credited"),
+                Direction::Debit => ("admin.debited", "wallet.debited"),
+            };
+            let customer_text = t!(customer_key, amount = amount, reason = reason_line, balance = balance);
+            if let Err(err) = reply::send(bot, ChatId(user.telegram_id), customer_text, None).await {
+                log::warn!("could not tell {} about the wallet change: {err}", user.telegram_id);
+            }
+            t!(admin_key, amount = amount, user = who, balance = balance)
+        }
+        AdjustOutcome::AlreadyApplied => t!("admin.adjust_repeat"),
+        AdjustOutcome::UnknownUser => t!("admin.adjust_unknown_user", id = target),
+        AdjustOutcome::Insufficient { balance } => t!("admin.adjust_insufficient", balance = balance),
+    };
+    reply::send(bot, chat, text, None).await?;
+    Ok(())
+}

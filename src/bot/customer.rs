@@ -1,0 +1,384 @@
+//! Customer-facing updates: commands, menu buttons, buying, wallet, subscriptions.
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use rust_i18n::t;
+use teloxide::prelude::*;
+use teloxide::types::{MessageId, User};
+
+use super::callback::Action;
+use super::command::{self, Command};
+use super::dialogue::{ChatDialogue, State};
+use super::{admin, alerts, keyboards, reply, Ctx, HandlerResult};
+use crate::domain::subscription_period::SubscriptionState;
+use crate::domain::Money;
+use crate::entities::ledger_entry::LedgerKind;
+use crate::services::purchase::{self, PurchaseError};
+use crate::services::users::{self, Profile, Signup};
+use crate::services::{catalog, subscriptions, wallet};
+
+pub async fn on_message(bot: Bot, msg: Message, ctx: Arc<Ctx>, dialogue: ChatDialogue) -> HandlerResult {
+    let Some(from) = msg.from.clone() else { return Ok(()) };
+    if !msg.chat.is_private() {
+        return Ok(());
+    }
+    let text = msg.text().or(msg.caption()).unwrap_or_default();
+    let command = command::parse(text, &ctx.bot_username);
+    let referral = match &command {
+        Some(Command::Start(payload)) => command::referral_code(payload.as_deref()).map(str::to_owned),
+        _ => None,
+    };
+    let signup = sign_up(&ctx, &from, referral.as_deref()).await?;
+    let chat = msg.chat.id;
+
+    let Some(command) = command else {
+        let state = dialogue.get().await?.unwrap_or_default();
+        if state != State::Idle && ctx.is_admin(&from) {
+            return admin::dialogue_step(&bot, &ctx, &msg, &dialogue, state).await;
+        }
+        reply::send(&bot, chat, t!("fallback"), Some(keyboards::main_menu())).await?;
+        return Ok(());
+    };
+
+    // A new command abandons any half-finished dialogue.
+    let had_dialogue = !matches!(dialogue.get().await?, None | Some(State::Idle));
+    if had_dialogue {
+        dialogue.exit().await?;
+    }
+    match command {
+        Command::Start(_) => start(&bot, &ctx, chat, &signup).await?,
+        Command::Plans => show_plans(&bot, &ctx, chat, None, ctx.is_admin(&from)).await?,
+        Command::Wallet => show_wallet(&bot, &ctx, chat, None, from_id(&from)).await?,
+        Command::MySubs => show_subscriptions(&bot, &ctx, chat, from_id(&from), Utc::now()).await?,
+        Command::Refer => show_referral(&bot, &ctx, chat, None, &signup).await?,
+        Command::Help => show_help(&bot, &ctx, chat, None, ctx.is_admin(&from)).await?,
+        Command::Cancel => {
+            let key = if had_dialogue { "admin.cancelled" } else { "admin.nothing_to_cancel" };
+            reply::send(&bot, chat, t!(key), Some(keyboards::main_menu())).await?;
+        }
+        Command::Unknown => {
+            reply::send(&bot, chat, t!("fallback"), Some(keyboards::main_menu())).await?;
+        }
+        admin_command => admin::on_command(&bot, &ctx, &msg, &from, &dialogue, admin_command).await?,
+    }
+    Ok(())
+}
+
+pub async fn on_callback(bot: Bot, query: CallbackQuery, ctx: Arc<Ctx>) -> HandlerResult {
+    let from = query.from.clone();
+    let signup = sign_up(&ctx, &from, None).await?;
+    // Buttons live on our messages in private chats; without one we answer in the user's chat.
+    let chat = query.message.as_ref().map(|m| m.chat().id).unwrap_or(ChatId(from_id(&from)));
+    let message = query.message.as_ref().map(|m| m.id());
+    let action = query.data.as_deref().and_then(Action::decode);
+    let Some(action) = action else {
+        bot.answer_callback_query(query.id.clone()).text(t!("stale_button")).await?;
+        reply::send(&bot, chat, t!("menu.title"), Some(keyboards::main_menu())).await?;
+        return Ok(());
+    };
+    bot.answer_callback_query(query.id.clone()).await?;
+    let telegram_id = from_id(&from);
+    match action {
+        Action::Menu => {
+            reply::edit_or_send(&bot, chat, message, t!("menu.title"), Some(keyboards::main_menu())).await?
+        }
+        Action::Plans => show_plans(&bot, &ctx, chat, message, false).await?,
+        Action::Wallet => show_wallet(&bot, &ctx, chat, message, telegram_id).await?,
+        Action::Subscriptions => show_subscriptions(&bot, &ctx, chat, telegram_id, Utc::now()).await?,
+        Action::Refer => show_referral(&bot, &ctx, chat, message, &signup).await?,
+        Action::Help => show_help(&bot, &ctx, chat, message, ctx.is_admin(&from)).await?,
+        Action::Plan(plan_id) => show_plan(&bot, &ctx, chat, message, plan_id).await?,
+        Action::Buy(plan_id) => open_checkout(&bot, &ctx, chat, message, telegram_id, plan_id).await?,
+        Action::Confirm(order_id) => confirm(&bot, &ctx, chat, message, telegram_id, order_id).await?,
+        Action::Cancel(order_id) => {
+            purchase::cancel_checkout(&ctx.db, telegram_id, order_id, Utc::now()).await?;
+            reply::edit_or_send(&bot, chat, message, t!("checkout.cancelled"), Some(keyboards::back_to_menu()))
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+fn from_id(user: &User) -> i64 {
+    // Telegram user ids fit in 52 bits.
+    user.id.0 as i64
+}
+
+async fn sign_up(ctx: &Ctx, user: &User, referral: Option<&str>) -> Result<Signup, sea_orm::DbErr> {
+    let profile = Profile {
+        telegram_id: from_id(user),
+        username: user.username.clone(),
+        first_name: user.first_name.clone(),
+        last_name: user.last_name.clone(),
+        language_code: user.language_code.clone(),
+    };
+    users::sign_up(&ctx.db, &profile, referral, ctx.is_admin(user), Utc::now()).await
+}
+
+async fn start(bot: &Bot, ctx: &Ctx, chat: ChatId, signup: &Signup) -> HandlerResult {
+    let name = reply::escape(&signup.user.first_name);
+    let greeting = if signup.created {
+        t!("welcome", shop = reply::escape(&ctx.config.shop_name), name = name)
+    } else {
+        t!("welcome_back", name = name)
+    };
+    reply::send(bot, chat, format!("{greeting}\n\n{}", t!("menu.title")), Some(keyboards::main_menu())).await?;
+    Ok(())
+}
+
+async fn show_plans(bot: &Bot, ctx: &Ctx, chat: ChatId, message: Option<MessageId>, admin_view: bool) -> HandlerResult {
+    let listings = catalog::list_plans(&ctx.db, !admin_view).await?;
+    if admin_view {
+        let blocks = listings
+            .iter()
+            .map(|l| {
+                let inactive = if l.plan.is_active { String::new() } else { t!("plans.inactive").into_owned() };
+                format!(
+                    "\n{}",
+                    t!(
+                        "plans.admin_line",
+                        id = l.plan.id,
+                        name = reply::escape(&l.plan.name),
+                        price = l.price(),
+                        cost = Money::from_paise(l.plan.cost),
+                        days = l.plan.duration_days,
+                        stock = l.available,
+                        inactive = inactive
+                    )
+                )
+            })
+            .collect();
+        let listings_for_buttons: Vec<_> = listings.into_iter().filter(|l| l.plan.is_active).collect();
+        reply::send_blocks(bot, chat, t!("plans.title").into_owned(), blocks, Some(keyboards::plans(&listings_for_buttons)))
+            .await?;
+        return Ok(());
+    }
+    if listings.is_empty() {
+        reply::edit_or_send(bot, chat, message, t!("plans.empty"), Some(keyboards::back_to_menu())).await?;
+        return Ok(());
+    }
+    let mut text = t!("plans.title").into_owned();
+    for l in &listings {
+        let stock = if l.in_stock() { t!("plans.in_stock") } else { t!("plans.sold_out") };
+        text.push('\n');
+        text.push_str(&t!(
+            "plans.line",
+            name = reply::escape(&l.plan.name),
+            price = l.price(),
+            days = l.plan.duration_days,
+            stock = stock
+        ));
+    }
+    let text = reply::pack(text, Vec::new()).remove(0);
+    reply::edit_or_send(bot, chat, message, text, Some(keyboards::plans(&listings))).await?;
+    Ok(())
+}
+
+async fn show_plan(bot: &Bot, ctx: &Ctx, chat: ChatId, message: Option<MessageId>, plan_id: i32) -> HandlerResult {
+    let Some(listing) = catalog::find_plan(&ctx.db, plan_id).await?.filter(|l| l.plan.is_active) else {
+        reply::send(bot, chat, t!("plans.unavailable"), None).await?;
+        return show_plans(bot, ctx, chat, None, false).await;
+    };
+    let description = if listing.plan.description.is_empty() {
+        String::new()
+    } else {
+        format!("{}\n\n", reply::escape(&listing.plan.description))
+    };
+    let stock = if listing.in_stock() { t!("plans.detail_in_stock") } else { t!("plans.detail_sold_out") };
+    let text = t!(
+        "plans.detail",
+        name = reply::escape(&listing.plan.name),
+        description = description,
+        price = listing.price(),
+        days = listing.plan.duration_days,
+        stock = stock
+    );
+    reply::edit_or_send(bot, chat, message, text, Some(keyboards::plan_detail(&listing))).await?;
+    Ok(())
+}
+
+async fn open_checkout(
+    bot: &Bot,
+    ctx: &Ctx,
+    chat: ChatId,
+    message: Option<MessageId>,
+    telegram_id: i64,
+    plan_id: i32,
+) -> HandlerResult {
+    match purchase::open_checkout(&ctx.db, telegram_id, plan_id, Utc::now()).await {
+        Ok(checkout) => {
+            let Some(after) = checkout.balance_after() else {
+                let text = t!(
+                    "checkout.insufficient",
+                    name = reply::escape(&checkout.plan.name),
+                    price = checkout.price,
+                    balance = checkout.balance,
+                    missing = checkout.shortfall
+                );
+                reply::edit_or_send(bot, chat, message, text, Some(keyboards::back_to_menu())).await?;
+                return Ok(());
+            };
+            let text = t!(
+                "checkout.confirm",
+                name = reply::escape(&checkout.plan.name),
+                days = checkout.plan.duration_days,
+                price = checkout.price,
+                balance = checkout.balance,
+                after = after
+            );
+            let keyboard = keyboards::confirm(checkout.order_id, &checkout.price.to_string());
+            reply::edit_or_send(bot, chat, message, text, Some(keyboard)).await?;
+        }
+        Err(err) => purchase_failed(bot, ctx, chat, message, err).await?,
+    }
+    Ok(())
+}
+
+async fn confirm(
+    bot: &Bot,
+    ctx: &Ctx,
+    chat: ChatId,
+    message: Option<MessageId>,
+    telegram_id: i64,
+    order_id: i32,
+) -> HandlerResult {
+    match purchase::confirm(&ctx.db, telegram_id, order_id, Utc::now()).await {
+        Ok(delivery) => {
+            let paid = t!(
+                "checkout.paid_edit",
+                price = delivery.price,
+                name = reply::escape(&delivery.plan_name)
+            );
+            reply::edit_or_send(bot, chat, message, paid, None).await?;
+            send_delivery(bot, chat, &delivery).await?;
+        }
+        Err(PurchaseError::AlreadyPaid(delivery)) => {
+            reply::send(bot, chat, t!("checkout.already_paid"), None).await?;
+            send_delivery(bot, chat, &delivery).await?;
+        }
+        Err(err) => purchase_failed(bot, ctx, chat, message, err).await?,
+    }
+    Ok(())
+}
+
+async fn send_delivery(bot: &Bot, chat: ChatId, delivery: &purchase::Delivery) -> HandlerResult {
+    let text = t!(
+        "checkout.delivered",
+        name = reply::escape(&delivery.plan_name),
+        credential = reply::escape(&delivery.credential),
+        ends = date(delivery.ends_at),
+        balance = delivery.balance
+    );
+    reply::send(bot, chat, text, Some(keyboards::main_menu())).await?;
+    Ok(())
+}
+
+async fn purchase_failed(
+    bot: &Bot,
+    ctx: &Ctx,
+    chat: ChatId,
+    message: Option<MessageId>,
+    err: PurchaseError,
+) -> HandlerResult {
+    let text = match err {
+        PurchaseError::SoldOut { plan_name, plan_id: sold_out_id } => {
+            let alert = t!("admin.sold_out_alert", id = sold_out_id, name = reply::escape(&plan_name));
+            alerts::notify_admins(bot, ctx, alert.into_owned()).await;
+            t!("checkout.sold_out", name = reply::escape(&plan_name))
+        }
+        PurchaseError::InsufficientBalance { balance, price, missing, plan_name } => t!(
+            "checkout.insufficient",
+            name = reply::escape(&plan_name),
+            price = price,
+            balance = balance,
+            missing = missing
+        ),
+        PurchaseError::PlanUnavailable => {
+            reply::send(bot, chat, t!("plans.unavailable"), None).await?;
+            return show_plans(bot, ctx, chat, None, false).await;
+        }
+        PurchaseError::OrderNotFound | PurchaseError::OrderClosed | PurchaseError::UnknownUser => {
+            t!("checkout.already_closed")
+        }
+        PurchaseError::AlreadyPaid(_) => t!("checkout.already_paid"),
+        PurchaseError::Db(err) => {
+            log::error!("purchase failed: {err}");
+            t!("checkout.processing_failed")
+        }
+    };
+    reply::edit_or_send(bot, chat, message, text, Some(keyboards::back_to_menu())).await?;
+    Ok(())
+}
+
+async fn show_wallet(bot: &Bot, ctx: &Ctx, chat: ChatId, message: Option<MessageId>, telegram_id: i64) -> HandlerResult {
+    let Some(overview) = wallet::overview(&ctx.db, telegram_id, 10).await? else {
+        return Ok(());
+    };
+    let mut text = t!("wallet.title", balance = overview.balance).into_owned();
+    if overview.recent.is_empty() {
+        text.push_str(&t!("wallet.history_empty"));
+    } else {
+        text.push_str(&t!("wallet.history_title"));
+        for entry in &overview.recent {
+            let amount = Money::from_paise(entry.amount);
+            let amount = if entry.amount > 0 { format!("+{amount}") } else { amount.to_string() };
+            let kind = match entry.kind {
+                LedgerKind::Purchase => t!("wallet.kind_purchase"),
+                LedgerKind::AdminCredit => t!("wallet.kind_admin_credit"),
+                LedgerKind::AdminDebit => t!("wallet.kind_admin_debit"),
+            };
+            text.push_str(&t!("wallet.entry", date = date(entry.created_at), amount = amount, kind = kind));
+        }
+    }
+    reply::edit_or_send(bot, chat, message, text, Some(keyboards::back_to_menu())).await?;
+    Ok(())
+}
+
+async fn show_subscriptions(bot: &Bot, ctx: &Ctx, chat: ChatId, telegram_id: i64, now: DateTime<Utc>) -> HandlerResult {
+    let subs = subscriptions::list_for(&ctx.db, telegram_id, now).await?;
+    if subs.is_empty() {
+        reply::send(bot, chat, t!("subs.empty"), Some(keyboards::main_menu())).await?;
+        return Ok(());
+    }
+    let blocks = subs
+        .iter()
+        .map(|s| {
+            let state = match s.state {
+                SubscriptionState::Active { days_left } => t!("subs.active", ends = date(s.ends_at), days = days_left),
+                SubscriptionState::Expired => t!("subs.expired", ends = date(s.ends_at)),
+                SubscriptionState::Cancelled => t!("subs.cancelled"),
+            };
+            t!(
+                "subs.item",
+                name = reply::escape(&s.plan_name),
+                order = s.order_id,
+                state = state,
+                credential = reply::escape(&s.credential)
+            )
+            .into_owned()
+        })
+        .collect();
+    reply::send_blocks(bot, chat, t!("subs.title").into_owned(), blocks, Some(keyboards::back_to_menu())).await?;
+    Ok(())
+}
+
+async fn show_referral(bot: &Bot, ctx: &Ctx, chat: ChatId, message: Option<MessageId>, signup: &Signup) -> HandlerResult {
+    let link = format!("https://t.me/{}?start=ref_{}", ctx.bot_username, signup.user.referral_code);
+    let text = t!("refer.text", code = &signup.user.referral_code, link = reply::escape(&link));
+    reply::edit_or_send(bot, chat, message, text, Some(keyboards::back_to_menu())).await?;
+    Ok(())
+}
+
+async fn show_help(bot: &Bot, ctx: &Ctx, chat: ChatId, message: Option<MessageId>, admin_view: bool) -> HandlerResult {
+    let mut text = t!("help.text", support = reply::escape(&ctx.config.support_contact)).into_owned();
+    if admin_view {
+        text.push_str(&t!("help.admin"));
+    }
+    reply::edit_or_send(bot, chat, message, text, Some(keyboards::back_to_menu())).await?;
+    Ok(())
+}
+
+/// Dates as customers read them: `22 Dec 2026` (UTC).
+pub fn date(at: DateTime<Utc>) -> String {
+    at.format("%d %b %Y").to_string()
+}

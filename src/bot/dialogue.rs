@@ -1,0 +1,18 @@
+//! Multi-step conversations, persisted in the database so they survive a restart.
+use serde::{Deserialize, Serialize};
+use teloxide::dispatching::dialogue::Dialogue;
+
+use crate::services::dialogue_store::DbDialogueStore;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum State {
+    #[default]
+    Idle,
+    /// `/addplan` step by step; amounts in paise.
+    AddPlanPrice,
+    AddPlanCost { price: i64 },
+    AddPlanDays { price: i64, cost: i64 },
+    AddPlanName { price: i64, cost: i64, days: i32 },
+}
+
+pub type ChatDialogue = Dialogue<State, DbDialogueStore>;
