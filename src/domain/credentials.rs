@@ -86,7 +86,7 @@ mod tests {
 
     #[test]
     fn csv_joins_fields_and_skips_a_header() {
-        let batch = from_csv(b"email,password\na@x.com,pw1\n\"b@x.com\", \"p,w\"\na@x.com,pw1\n");
+        let batch = from_csv(b"email,password\na@x.com,pw1\n\"b@x.com\",\"p,w\"\na@x.com,pw1\n");
         assert_eq!(batch.credentials, vec!["a@x.com | pw1", "b@x.com | p,w"]);
         assert_eq!(batch.duplicates_in_upload, 1);
     }

@@ -66,7 +66,12 @@ impl Money {
             .chars()
             .filter(|c| *c != ',' && !c.is_whitespace())
             .collect();
-        if cleaned.is_empty() || cleaned.starts_with('+') {
+        let digits = cleaned.strip_prefix('-').unwrap_or(&cleaned);
+        let well_formed = !digits.is_empty()
+            && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+            && digits.matches('.').count() <= 1
+            && digits.chars().any(|c| c.is_ascii_digit());
+        if !well_formed {
             return Err(MoneyError::NotANumber);
         }
         let value = Decimal::from_str(&cleaned).map_err(|_| MoneyError::NotANumber)?;
@@ -150,6 +155,9 @@ mod tests {
         assert_eq!(Money::parse_rupees("1e3"), Err(MoneyError::NotANumber));
         assert_eq!(Money::parse_rupees("+5"), Err(MoneyError::NotANumber));
         assert_eq!(Money::parse_rupees("NaN"), Err(MoneyError::NotANumber));
+        assert_eq!(Money::parse_rupees("."), Err(MoneyError::NotANumber));
+        assert_eq!(Money::parse_rupees("1.2.3"), Err(MoneyError::NotANumber));
+        assert_eq!(Money::parse_rupees("١٢٣"), Err(MoneyError::NotANumber));
         assert_eq!(Money::parse_rupees("135.505"), Err(MoneyError::TooPrecise));
         assert_eq!(Money::parse_rupees("-5"), Err(MoneyError::Negative));
         assert_eq!(Money::parse_rupees("99999999999999999999"), Err(MoneyError::TooLarge));

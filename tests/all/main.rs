@@ -1,1 +1,14 @@
+//! Integration tests, in one binary so they link once. Service and chat tests run against
+//! SQLite always and PostgreSQL as well when TEST_DATABASE_URL is set.
+mod support;
 
+mod chat_admin;
+mod chat_customer;
+mod concurrency;
+mod end_to_end;
+mod http_health;
+mod locales;
+mod restart;
+mod services_purchase;
+mod services_users;
+mod services_wallet;

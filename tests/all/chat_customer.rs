@@ -1,0 +1,201 @@
+//! A customer in chat, against the real handler tree and a strict fake Bot API.
+use sea_orm::EntityTrait;
+
+use ottsonly::domain::Money;
+use ottsonly::entities::user;
+
+use crate::support::bot_harness::{RunningBot, ADMIN_ID};
+use crate::support::chat::Chat;
+use crate::support::db;
+use crate::support::fake_telegram::FakeTelegram;
+use crate::support::fixtures::{assert_ledger_consistent, balance, credit, customer, plan_with_stock};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browse_buy_and_receive_credentials() {
+    for db in db::all().await {
+        let conn = &db.conn;
+        let fake = FakeTelegram::start().await;
+        let plan = plan_with_stock(conn, "Netflix <Premium> & 4K", 135, 42, 2).await;
+        let bot = RunningBot::start(&fake, conn.clone()).await;
+        let mut chat = Chat::new(&fake, 5001, "Asha");
+
+        chat.say("/start");
+        let welcome = chat.reply().await;
+        assert!(welcome.text.contains("Welcome to <b>Test &lt;Shop&gt; &amp; Co</b>, Asha"), "{}", welcome.text);
+        credit(conn, 5001, 200).await;
+
+        chat.press(&welcome, "Plans").await;
+        let plans = chat.reply().await;
+        assert!(plans.edit && plans.text.contains("Netflix &lt;Premium&gt; &amp; 4K"), "{}", plans.text);
+        assert!(plans.text.contains("₹135 for 30 days"));
+
+        chat.press(&plans, "Netflix").await;
+        let detail = chat.reply().await;
+        assert!(detail.text.contains("In stock"), "{}", detail.text);
+
+        chat.press(&detail, "Buy").await;
+        let confirm = chat.reply().await;
+        assert!(confirm.text.contains("Balance after: <b>₹65</b>"), "{}", confirm.text);
+        // Nothing is charged until Confirm.
+        assert_eq!(balance(conn, 5001).await, Money::from_rupees(200));
+
+        chat.press(&confirm, "Confirm").await;
+        let paid = chat.reply().await;
+        assert!(paid.edit && paid.text.contains("Paid ₹135"), "{}", paid.text);
+        assert!(paid.buttons().is_empty(), "the confirm buttons are gone");
+        let delivered = chat.reply().await;
+        assert!(delivered.text.contains("<code>Netflix &lt;Premium&gt; &amp; 4K-0@mail.test:pw0</code>"), "{}", delivered.text);
+        assert!(delivered.text.contains("Valid until"));
+        assert_eq!(balance(conn, 5001).await, Money::from_rupees(65));
+        assert_eq!(plan.price, 13_500);
+
+        // The stale Confirm on the old screen, pressed again: the same login, no second charge.
+        chat.press(&confirm, "Confirm").await;
+        chat.reply_containing("already paid").await;
+        let again = chat.reply().await;
+        assert!(again.text.contains("pw0"));
+        assert_eq!(balance(conn, 5001).await, Money::from_rupees(65));
+
+        chat.say("/wallet");
+        let wallet = chat.reply().await;
+        assert!(wallet.text.contains("Balance: <b>₹65</b>"), "{}", wallet.text);
+        assert!(wallet.text.contains("-₹135  purchase"), "{}", wallet.text);
+        assert!(wallet.text.contains("+₹200  credit by shop"), "{}", wallet.text);
+
+        chat.say("/mysubs");
+        let subs = chat.reply().await;
+        assert!(subs.text.contains("Active until") && subs.text.contains("pw0"), "{}", subs.text);
+
+        bot.stop().await;
+        fake.assert_nothing_refused();
+        assert_ledger_consistent(conn).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn short_balance_sold_out_and_stale_buttons_are_explained() {
+    for db in db::all().await {
+        let conn = &db.conn;
+        let fake = FakeTelegram::start().await;
+        let plan = plan_with_stock(conn, "Hotstar", 135, 42, 1).await;
+        let bot = RunningBot::start(&fake, conn.clone()).await;
+        let mut admin = Chat::new(&fake, ADMIN_ID, "Admin");
+        let mut poor = Chat::new(&fake, 5002, "Ravi");
+        let mut rich = Chat::new(&fake, 5003, "Meera");
+        poor.say("/start");
+        let menu = poor.reply().await;
+        rich.say("/start");
+        rich.reply().await;
+        credit(conn, 5002, 100).await;
+        credit(conn, 5003, 500).await;
+
+        poor.say("/plans");
+        let plans = poor.reply().await;
+        poor.press(&plans, "Hotstar").await;
+        let detail = poor.reply().await;
+        poor.press(&detail, "Buy").await;
+        let short = poor.reply().await;
+        assert!(short.text.contains("You need <b>₹35</b> more"), "{}", short.text);
+
+        // Meera opens the confirm screen; the last credential goes to someone else first.
+        rich.say("/plans");
+        let plans = rich.reply().await;
+        rich.press(&plans, "Hotstar").await;
+        let detail = rich.reply().await;
+        rich.press(&detail, "Buy").await;
+        let confirm = rich.reply().await;
+        customer(conn, 5004).await;
+        credit(conn, 5004, 500).await;
+        let other = ottsonly::services::purchase::open_checkout(conn, 5004, plan.id, chrono::Utc::now()).await.unwrap();
+        ottsonly::services::purchase::confirm(conn, 5004, other.order_id, chrono::Utc::now()).await.unwrap();
+        rich.press(&confirm, "Confirm").await;
+        let sold_out = rich.reply().await;
+        assert!(sold_out.text.contains("just sold out") && sold_out.text.contains("No money was taken"), "{}", sold_out.text);
+        assert_eq!(balance(conn, 5003).await, Money::from_rupees(500));
+        let alert = admin.reply_containing("Sold out").await;
+        assert!(alert.text.contains(&format!("/addstock {}", plan.id)), "{}", alert.text);
+
+        // A button from an older version, or one we never made.
+        let answer = poor.press_data(&menu, "legacy:button").await;
+        assert!(answer["text"].as_str().unwrap_or_default().contains("expired"));
+        poor.reply_containing("What would you like to do?").await;
+
+        // The plans screen pressed twice in a row changes nothing and must not error.
+        poor.say("/start");
+        let menu = poor.reply().await;
+        poor.press(&menu, "Plans").await;
+        let plans = poor.reply().await;
+        poor.press(&plans, "Menu").await;
+        let menu_again = poor.reply().await;
+        poor.press(&menu_again, "Plans").await;
+        poor.reply().await;
+        poor.press(&menu_again, "Plans").await;
+        poor.press(&menu_again, "Wallet").await;
+        let wallet = poor.reply().await;
+        assert!(wallet.text.contains("Your wallet"), "the bot goes on after an unchanged edit");
+
+        bot.stop().await;
+        // Telegram refuses the unchanged edit; the bot shrugs it off and nothing else is refused.
+        let refusals = fake.refusals();
+        assert_eq!(refusals.len(), 1, "{refusals:#?}");
+        assert!(refusals[0].description.contains("message is not modified"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anything_unexpected_gets_a_helpful_reply() {
+    let db = db::TestDb::sqlite().await;
+    let fake = FakeTelegram::start().await;
+    let bot = RunningBot::start(&fake, db.conn.clone()).await;
+    let mut chat = Chat::new(&fake, 5100, "<b>Bold</b> & \"quoted\"");
+    chat.say("/start");
+    let welcome = chat.reply().await;
+    assert!(welcome.text.contains("&lt;b&gt;Bold&lt;/b&gt; &amp; \"quoted\""), "{}", welcome.text);
+
+    let long_hindi = "नमस्ते ".repeat(1500);
+    for text in ["hello", "😀😀😀", "/nonsense", long_hindi.as_str(), "   ", "<script>", "/start@other_bot"] {
+        chat.say(text);
+        let reply = chat.reply().await;
+        assert!(reply.text.contains("didn't get that"), "{text:?} -> {}", reply.text);
+        assert!(!reply.buttons().is_empty(), "the menu comes with it");
+    }
+    fake.send_sticker(&chat.user);
+    chat.reply_containing("didn't get that").await;
+    fake.send_photo(&chat.user);
+    chat.reply_containing("didn't get that").await;
+    chat.say("/help");
+    let help = chat.reply().await;
+    assert!(help.text.contains("@shop_support") && !help.text.contains("/addplan"), "{}", help.text);
+
+    bot.stop().await;
+    fake.assert_nothing_refused();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_referral_link_records_the_referrer_once() {
+    for db in db::all().await {
+        let conn = &db.conn;
+        let fake = FakeTelegram::start().await;
+        let bot = RunningBot::start(&fake, conn.clone()).await;
+        let mut referrer = Chat::new(&fake, 5200, "Ref");
+        referrer.say("/start");
+        let menu = referrer.reply().await;
+        referrer.press(&menu, "Refer").await;
+        let refer = referrer.reply().await;
+        let link_start = refer.text.find("https://t.me/ottsonly_test_bot?start=ref_").expect("deep link");
+        let code: String = refer.text[link_start..].split("ref_").nth(1).unwrap().chars().take(8).collect();
+
+        let mut friend = Chat::new(&fake, 5201, "Friend");
+        friend.say(&format!("/start ref_{code}"));
+        friend.reply().await;
+        friend.say("/start ref_ZZZZZZZZ");
+        friend.reply_containing("Welcome back").await;
+
+        let users = user::Entity::find().all(conn).await.unwrap();
+        let referrer_row = users.iter().find(|u| u.telegram_id == 5200).unwrap();
+        let friend_row = users.iter().find(|u| u.telegram_id == 5201).unwrap();
+        assert_eq!(friend_row.referred_by, Some(referrer_row.id));
+        bot.stop().await;
+        fake.assert_nothing_refused();
+    }
+}

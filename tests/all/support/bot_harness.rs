@@ -1,0 +1,54 @@
+//! The real handler tree, running in-process against the fake Bot API.
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use teloxide::dispatching::ShutdownToken;
+use teloxide::prelude::*;
+
+use ottsonly::bot::{self, Ctx};
+use ottsonly::config::Config;
+
+use super::fake_telegram::{FakeTelegram, BOT_USERNAME};
+
+pub const ADMIN_ID: i64 = 9_000_001;
+
+pub fn test_config(api_url: &str, database_url: &str) -> Config {
+    Config {
+        telegram_token: "123456:TEST".into(),
+        telegram_api_url: url::Url::parse(api_url).expect("fake url"),
+        database_url: database_url.into(),
+        http_addr: "127.0.0.1:0".parse().expect("addr"),
+        admin_ids: BTreeSet::from([ADMIN_ID]),
+        admin_chat_id: None,
+        support_contact: "@shop_support".into(),
+        shop_name: "Test <Shop> & Co".into(),
+    }
+}
+
+pub struct RunningBot {
+    shutdown: ShutdownToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningBot {
+    /// Starts polling the fake with `db`; returns once the bot has asked for updates.
+    pub async fn start(fake: &FakeTelegram, db: sea_orm::DatabaseConnection) -> RunningBot {
+        let config = Arc::new(test_config(&fake.url(), "unused://"));
+        let bot = Bot::new(config.telegram_token.clone()).set_api_url(config.telegram_api_url.clone());
+        bot::register_commands(&bot, &config).await.expect("register commands");
+        let ctx = Arc::new(Ctx { db, config, bot_username: BOT_USERNAME.into() });
+        let mut dispatcher = Dispatcher::builder(bot, bot::schema()).dependencies(bot::dependencies(ctx)).build();
+        let shutdown = dispatcher.shutdown_token();
+        let polls_before = fake.polls();
+        let task = tokio::spawn(async move { dispatcher.dispatch().await });
+        fake.wait_for_polling_after(polls_before).await;
+        RunningBot { shutdown, task }
+    }
+
+    pub async fn stop(self) {
+        if let Ok(done) = self.shutdown.shutdown() {
+            done.await;
+        }
+        let _ = self.task.await;
+    }
+}

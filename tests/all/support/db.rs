@@ -1,0 +1,53 @@
+//! Test databases: a fresh SQLite file always, and a fresh PostgreSQL database when
+//! TEST_DATABASE_URL is set. Every test runs its body once per backend.
+use rand::Rng;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+
+use ottsonly::services::db::connect_and_migrate;
+
+pub struct TestDb {
+    pub conn: DatabaseConnection,
+    pub url: String,
+    pub backend: &'static str,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+        let conn = connect_and_migrate(&url).await.expect("sqlite test db");
+        TestDb { conn, url, backend: "sqlite", _dir: Some(dir) }
+    }
+
+    /// A new, empty PostgreSQL database next to the one TEST_DATABASE_URL names.
+    pub async fn postgres(admin_url: &str) -> TestDb {
+        let admin = Database::connect(admin_url).await.expect("connect TEST_DATABASE_URL");
+        let name = format!("ottsonly_t_{:016x}", rand::rng().random::<u64>());
+        admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+        let _ = admin.close().await;
+        let mut url = url::Url::parse(admin_url).expect("TEST_DATABASE_URL is a URL");
+        url.set_path(&format!("/{name}"));
+        let url = url.to_string();
+        let conn = connect_and_migrate(&url).await.expect("postgres test db");
+        TestDb { conn, url, backend: "postgres", _dir: None }
+    }
+
+    /// Opens another connection pool to the same database (a process restart).
+    pub async fn reconnect(&self) -> DatabaseConnection {
+        connect_and_migrate(&self.url).await.expect("reconnect")
+    }
+}
+
+pub fn postgres_url() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.trim().is_empty())
+}
+
+/// SQLite, plus PostgreSQL when TEST_DATABASE_URL is set.
+pub async fn all() -> Vec<TestDb> {
+    let mut dbs = vec![TestDb::sqlite().await];
+    if let Some(url) = postgres_url() {
+        dbs.push(TestDb::postgres(&url).await);
+    }
+    dbs
+}

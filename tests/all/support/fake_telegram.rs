@@ -1,0 +1,588 @@
+//! A fake Telegram Bot API server, as strict as the real one about what it refuses:
+//! malformed HTML or MarkdownV2, empty or over-long text, callback data over 64 bytes,
+//! button URLs that are not http(s)/tg://, and edits that change nothing. Every refusal is
+//! recorded; tests assert there were none, because a refused message never reaches a customer.
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use tokio::sync::Notify;
+
+pub const BOT_ID: i64 = 777_000_001;
+pub const BOT_USERNAME: &str = "ottsonly_test_bot";
+
+#[derive(Debug, Clone)]
+pub struct SentMessage {
+    pub seq: u64,
+    pub chat_id: i64,
+    pub message_id: i64,
+    pub text: String,
+    pub parse_mode: Option<String>,
+    pub reply_markup: Option<Value>,
+    /// True when this record is an edit of an earlier message.
+    pub edit: bool,
+}
+
+impl SentMessage {
+    /// Callback data of the first button whose label contains `label`.
+    pub fn button(&self, label: &str) -> Option<String> {
+        self.buttons().into_iter().find(|(text, _)| text.contains(label)).map(|(_, data)| data)
+    }
+
+    pub fn buttons(&self) -> Vec<(String, String)> {
+        let rows = self.reply_markup.as_ref().and_then(|m| m["inline_keyboard"].as_array().cloned()).unwrap_or_default();
+        rows.iter()
+            .flat_map(|row| row.as_array().cloned().unwrap_or_default())
+            .map(|b| {
+                (
+                    b["text"].as_str().unwrap_or_default().to_owned(),
+                    b["callback_data"].as_str().or(b["url"].as_str()).unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    pub method: String,
+    pub description: String,
+    pub params: Value,
+}
+
+#[derive(Default)]
+struct Inner {
+    updates: VecDeque<Value>,
+    next_update_id: i64,
+    next_message_id: i64,
+    seq: u64,
+    sent: Vec<SentMessage>,
+    /// Current content of each message: (chat, id) -> (text, markup).
+    messages: HashMap<(i64, i64), (String, Option<Value>)>,
+    refusals: Vec<Refusal>,
+    files: HashMap<String, (String, Vec<u8>)>,
+    calls: Vec<(String, Value)>,
+    polls: u64,
+}
+
+#[derive(Clone)]
+pub struct FakeTelegram {
+    inner: Arc<Mutex<Inner>>,
+    changed: Arc<Notify>,
+    pub addr: SocketAddr,
+}
+
+type Reply = Result<Value, (u16, String)>;
+
+fn bad(description: impl Into<String>) -> (u16, String) {
+    (400, format!("Bad Request: {}", description.into()))
+}
+
+impl FakeTelegram {
+    pub async fn start() -> FakeTelegram {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fake telegram");
+        let addr = listener.local_addr().expect("local addr");
+        let fake = FakeTelegram { inner: Arc::default(), changed: Arc::new(Notify::new()), addr };
+        fake.lock().next_message_id = 1000;
+        let app = Router::new()
+            .route("/{token}/{method}", post(api).get(api))
+            .route("/file/{token}/{*path}", get(file))
+            .with_state(fake.clone());
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("fake telegram server");
+        });
+        fake
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn push_update(&self, kind: &str, payload: Value) -> i64 {
+        let id = {
+            let mut inner = self.lock();
+            inner.next_update_id += 1;
+            let id = inner.next_update_id;
+            let mut update = json!({ "update_id": id });
+            update[kind] = payload;
+            inner.updates.push_back(update);
+            id
+        };
+        self.changed.notify_waiters();
+        id
+    }
+
+    fn next_message_id(&self) -> i64 {
+        let mut inner = self.lock();
+        inner.next_message_id += 1;
+        inner.next_message_id
+    }
+
+    /// A text message from `user` in their private chat. Returns its message id.
+    pub fn send_text(&self, user: &TestUser, text: &str) -> i64 {
+        let id = self.next_message_id();
+        let mut message = user.message_base(id);
+        message["text"] = json!(text);
+        if text.starts_with('/') {
+            let len = text.split_whitespace().next().map(|c| c.encode_utf16().count()).unwrap_or(0);
+            message["entities"] = json!([{ "type": "bot_command", "offset": 0, "length": len }]);
+        }
+        self.push_update("message", message);
+        id
+    }
+
+    /// A sticker: something that is neither text nor a command.
+    pub fn send_sticker(&self, user: &TestUser) -> i64 {
+        let id = self.next_message_id();
+        let mut message = user.message_base(id);
+        message["sticker"] = json!({
+            "file_id": "sticker1", "file_unique_id": "s1", "type": "regular",
+            "width": 512, "height": 512, "is_animated": false, "is_video": false
+        });
+        self.push_update("message", message);
+        id
+    }
+
+    /// A photo without caption.
+    pub fn send_photo(&self, user: &TestUser) -> i64 {
+        let id = self.next_message_id();
+        let mut message = user.message_base(id);
+        message["photo"] = json!([{ "file_id": "photo1", "file_unique_id": "p1", "width": 90, "height": 90 }]);
+        self.push_update("message", message);
+        id
+    }
+
+    /// A document with a caption; its bytes are served through getFile and /file/.
+    pub fn send_document(&self, user: &TestUser, caption: &str, file_name: &str, bytes: &[u8]) -> i64 {
+        let id = self.next_message_id();
+        let file_id = format!("doc{id}");
+        self.lock().files.insert(file_id.clone(), (format!("documents/{file_name}"), bytes.to_vec()));
+        let mut message = user.message_base(id);
+        message["document"] = json!({
+            "file_id": file_id, "file_unique_id": format!("u{id}"), "file_name": file_name,
+            "mime_type": "text/plain", "file_size": bytes.len()
+        });
+        message["caption"] = json!(caption);
+        let len = caption.split_whitespace().next().map(|c| c.encode_utf16().count()).unwrap_or(0);
+        message["caption_entities"] = json!([{ "type": "bot_command", "offset": 0, "length": len }]);
+        self.push_update("message", message);
+        id
+    }
+
+    /// A tap on an inline button of `message` (sent by the bot to `user`).
+    pub fn press(&self, user: &TestUser, message: &SentMessage, data: &str) -> String {
+        let query_id = format!("q{}", self.next_message_id());
+        let current_text = self
+            .lock()
+            .messages
+            .get(&(message.chat_id, message.message_id))
+            .map(|(t, _)| t.clone())
+            .unwrap_or_default();
+        let payload = json!({
+            "id": query_id,
+            "from": user.json(),
+            "chat_instance": format!("ci{}", user.id),
+            "data": data,
+            "message": {
+                "message_id": message.message_id,
+                "date": 1_780_000_000,
+                "chat": { "id": message.chat_id, "type": "private", "first_name": user.first_name },
+                "from": bot_user(),
+                "text": current_text,
+            }
+        });
+        self.push_update("callback_query", payload);
+        query_id
+    }
+
+    /// The same update delivered again (Telegram retries, a client double-sends).
+    pub fn replay_last_update(&self) {
+        let last = {
+            let inner = self.lock();
+            inner.calls.iter().rev().find_map(|(m, v)| (m == "__delivered").then(|| v.clone()))
+        };
+        if let Some(mut update) = last {
+            let mut inner = self.lock();
+            inner.next_update_id += 1;
+            update["update_id"] = json!(inner.next_update_id);
+            inner.updates.push_back(update);
+            drop(inner);
+            self.changed.notify_waiters();
+        }
+    }
+
+    /// Waits until `check` holds on the server state, or panics after 20 s.
+    async fn wait_until<T>(&self, what: &str, mut check: impl FnMut(&Inner) -> Option<T>) -> T {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let notified = self.changed.notified();
+            if let Some(found) = check(&self.lock()) {
+                return found;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                let inner = self.lock();
+                let sent: Vec<String> = inner.sent.iter().map(|m| format!("[{}] {}", m.chat_id, m.text)).collect();
+                panic!("timed out waiting for {what}; refusals: {:?}; sent so far:\n{}", inner.refusals, sent.join("\n"));
+            }
+        }
+    }
+
+    /// Waits until the bot has asked for updates more than `before` times in all (it is running).
+    pub async fn wait_for_polling_after(&self, before: u64) {
+        self.wait_until("the bot to poll", |i| (i.polls > before).then_some(())).await
+    }
+
+    pub fn polls(&self) -> u64 {
+        self.lock().polls
+    }
+
+    /// The next message (new or edited) to `chat` after `cursor.seq`, advancing the cursor.
+    pub async fn next_to(&self, cursor: &mut Cursor) -> SentMessage {
+        let chat = cursor.chat_id;
+        let after = cursor.seq;
+        let message = self
+            .wait_until(&format!("a message to {chat} after #{after}"), |i| {
+                i.sent.iter().find(|m| m.chat_id == chat && m.seq > after).cloned()
+            })
+            .await;
+        cursor.seq = message.seq;
+        message
+    }
+
+    /// Skips messages to `chat` until one contains `needle`.
+    pub async fn next_containing(&self, cursor: &mut Cursor, needle: &str) -> SentMessage {
+        let chat = cursor.chat_id;
+        let after = cursor.seq;
+        let message = self
+            .wait_until(&format!("a message to {chat} containing {needle:?}"), |i| {
+                i.sent.iter().find(|m| m.chat_id == chat && m.seq > after && m.text.contains(needle)).cloned()
+            })
+            .await;
+        cursor.seq = message.seq;
+        message
+    }
+
+    /// Waits until the bot answered the callback query `id`.
+    pub async fn wait_callback_answered(&self, id: &str) -> Value {
+        self.wait_until(&format!("answerCallbackQuery {id}"), |i| {
+            i.calls.iter().find(|(m, p)| m == "answercallbackquery" && p["callback_query_id"] == id).map(|(_, p)| p.clone())
+        })
+        .await
+    }
+
+    pub fn cursor(&self, chat_id: i64) -> Cursor {
+        Cursor { chat_id, seq: self.lock().seq }
+    }
+
+    pub fn sent_to(&self, chat_id: i64) -> Vec<SentMessage> {
+        self.lock().sent.iter().filter(|m| m.chat_id == chat_id).cloned().collect()
+    }
+
+    pub fn refusals(&self) -> Vec<Refusal> {
+        self.lock().refusals.clone()
+    }
+
+    pub fn calls(&self, method: &str) -> Vec<Value> {
+        let method = method.to_ascii_lowercase();
+        self.lock().calls.iter().filter(|(m, _)| *m == method).map(|(_, p)| p.clone()).collect()
+    }
+
+    /// Panics when the bot sent anything Telegram would have refused.
+    pub fn assert_nothing_refused(&self) {
+        let refusals = self.refusals();
+        assert!(refusals.is_empty(), "Telegram would have refused: {refusals:#?}");
+    }
+
+    fn handle(&self, method: &str, params: Value) -> Reply {
+        self.lock().calls.push((method.to_owned(), params.clone()));
+        let result = match method {
+            "getme" => Ok(bot_user()),
+            "getupdates" => unreachable!("handled asynchronously"),
+            "getwebhookinfo" => Ok(json!({ "url": "", "has_custom_certificate": false, "pending_update_count": 0 })),
+            "deletewebhook" | "setmycommands" => {
+                if method == "setmycommands" {
+                    validate_commands(&params)?;
+                }
+                Ok(json!(true))
+            }
+            "sendmessage" => self.send_message(&params),
+            "editmessagetext" => self.edit_message_text(&params),
+            "answercallbackquery" => {
+                let text = params["text"].as_str().unwrap_or_default();
+                if text.chars().count() > 200 {
+                    return Err(bad("MESSAGE_TOO_LONG"));
+                }
+                Ok(json!(true))
+            }
+            "getfile" => {
+                let id = params["file_id"].as_str().unwrap_or_default();
+                let inner = self.lock();
+                let (path, bytes) = inner.files.get(id).ok_or_else(|| bad("invalid file_id"))?;
+                Ok(json!({ "file_id": id, "file_unique_id": format!("u{id}"), "file_size": bytes.len(), "file_path": path }))
+            }
+            _ => Err((404, "Not Found: method not found".to_owned())),
+        };
+        if let Err((_, description)) = &result {
+            self.lock().refusals.push(Refusal { method: method.to_owned(), description: description.clone(), params });
+        }
+        self.changed.notify_waiters();
+        result
+    }
+
+    fn send_message(&self, params: &Value) -> Reply {
+        let chat_id = chat_id(params)?;
+        let text = params["text"].as_str().unwrap_or_default().to_owned();
+        let parse_mode = params["parse_mode"].as_str().map(str::to_owned);
+        validate_text(&text, parse_mode.as_deref(), "message is too long")?;
+        let markup = params.get("reply_markup").cloned().filter(|m| !m.is_null());
+        validate_markup(markup.as_ref())?;
+        let message_id = self.next_message_id();
+        let mut inner = self.lock();
+        inner.messages.insert((chat_id, message_id), (text.clone(), markup.clone()));
+        inner.seq += 1;
+        let seq = inner.seq;
+        inner.sent.push(SentMessage { seq, chat_id, message_id, text: text.clone(), parse_mode, reply_markup: markup.clone(), edit: false });
+        Ok(message_json(chat_id, message_id, &text, markup))
+    }
+
+    fn edit_message_text(&self, params: &Value) -> Reply {
+        let chat_id = chat_id(params)?;
+        let message_id = params["message_id"].as_i64().ok_or_else(|| bad("message_id required"))?;
+        let text = params["text"].as_str().unwrap_or_default().to_owned();
+        let parse_mode = params["parse_mode"].as_str().map(str::to_owned);
+        validate_text(&text, parse_mode.as_deref(), "MESSAGE_TOO_LONG")?;
+        let markup = params.get("reply_markup").cloned().filter(|m| !m.is_null());
+        validate_markup(markup.as_ref())?;
+        let mut inner = self.lock();
+        let Some(current) = inner.messages.get(&(chat_id, message_id)) else {
+            return Err(bad("message to edit not found"));
+        };
+        // Telegram compares the rendered text, so compare what a customer would see.
+        if rendered(&current.0) == rendered(&text) && current.1 == markup {
+            return Err(bad(
+                "message is not modified: specified new message content and reply markup are exactly the same as a \
+                 current content and reply markup of the message",
+            ));
+        }
+        inner.messages.insert((chat_id, message_id), (text.clone(), markup.clone()));
+        inner.seq += 1;
+        let seq = inner.seq;
+        inner.sent.push(SentMessage { seq, chat_id, message_id, text: text.clone(), parse_mode, reply_markup: markup.clone(), edit: true });
+        Ok(message_json(chat_id, message_id, &text, markup))
+    }
+
+    async fn get_updates(&self, params: Value) -> Reply {
+        let offset = params["offset"].as_i64().unwrap_or(0);
+        // Long polling, capped so a test's dispatcher shuts down quickly.
+        let timeout = params["timeout"].as_u64().unwrap_or(0).min(1);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
+        self.lock().polls += 1;
+        self.changed.notify_waiters();
+        loop {
+            let notified = self.changed.notified();
+            {
+                let mut inner = self.lock();
+                inner.updates.retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
+                if !inner.updates.is_empty() {
+                    let updates: Vec<Value> = inner.updates.iter().cloned().collect();
+                    for update in &updates {
+                        inner.calls.push(("__delivered".into(), update.clone()));
+                    }
+                    return Ok(json!(updates));
+                }
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return Ok(json!([]));
+            }
+        }
+    }
+}
+
+/// Where a test has read up to in one chat.
+#[derive(Debug, Clone, Copy)]
+pub struct Cursor {
+    pub chat_id: i64,
+    pub seq: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: i64,
+    pub first_name: String,
+    pub username: Option<String>,
+}
+
+impl TestUser {
+    pub fn new(id: i64, first_name: &str) -> TestUser {
+        TestUser { id, first_name: first_name.to_owned(), username: Some(format!("user{id}")) }
+    }
+
+    fn json(&self) -> Value {
+        json!({ "id": self.id, "is_bot": false, "first_name": self.first_name, "username": self.username, "language_code": "en" })
+    }
+
+    fn message_base(&self, message_id: i64) -> Value {
+        json!({
+            "message_id": message_id,
+            "date": 1_780_000_000,
+            "chat": { "id": self.id, "type": "private", "first_name": self.first_name },
+            "from": self.json(),
+        })
+    }
+}
+
+fn bot_user() -> Value {
+    json!({
+        "id": BOT_ID, "is_bot": true, "first_name": "OTT Shop", "username": BOT_USERNAME,
+        "can_join_groups": true, "can_read_all_group_messages": false, "supports_inline_queries": false,
+        "can_connect_to_business": false, "has_main_web_app": false
+    })
+}
+
+fn message_json(chat_id: i64, message_id: i64, text: &str, markup: Option<Value>) -> Value {
+    let mut message = json!({
+        "message_id": message_id,
+        "date": 1_780_000_000,
+        "chat": { "id": chat_id, "type": "private", "first_name": "Customer" },
+        "from": bot_user(),
+        "text": rendered(text),
+    });
+    if let Some(markup) = markup {
+        message["reply_markup"] = markup;
+    }
+    message
+}
+
+fn chat_id(params: &Value) -> Result<i64, (u16, String)> {
+    match &params["chat_id"] {
+        Value::Number(n) => n.as_i64().ok_or_else(|| bad("chat not found")),
+        Value::String(s) => s.parse().map_err(|_| bad("chat not found")),
+        _ => Err(bad("chat_id is empty")),
+    }
+}
+
+fn validate_commands(params: &Value) -> Result<(), (u16, String)> {
+    let commands = params["commands"].as_array().ok_or_else(|| bad("commands required"))?;
+    if commands.len() > 100 {
+        return Err(bad("too many commands"));
+    }
+    for c in commands {
+        let name = c["command"].as_str().unwrap_or_default();
+        let description = c["description"].as_str().unwrap_or_default();
+        let valid_name = (1..=32).contains(&name.len())
+            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !valid_name {
+            return Err(bad("BOT_COMMAND_INVALID"));
+        }
+        if !(1..=256).contains(&description.chars().count()) {
+            return Err(bad("BOT_COMMAND_DESCRIPTION_INVALID"));
+        }
+    }
+    Ok(())
+}
+
+fn validate_text(text: &str, parse_mode: Option<&str>, too_long: &str) -> Result<(), (u16, String)> {
+    let visible = match parse_mode {
+        None => text.to_owned(),
+        Some(mode) if mode.eq_ignore_ascii_case("html") => {
+            super::telegram_markup::parse_html(text).map_err(|e| bad(format!("can't parse entities: {e}")))?
+        }
+        Some(mode) if mode.eq_ignore_ascii_case("markdownv2") => {
+            super::telegram_markup::parse_markdown_v2(text).map_err(|e| bad(format!("can't parse entities: {e}")))?
+        }
+        Some(other) => return Err(bad(format!("unsupported parse_mode {other}"))),
+    };
+    if visible.trim().is_empty() {
+        return Err(bad("message text is empty"));
+    }
+    if visible.encode_utf16().count() > 4096 {
+        return Err(bad(too_long));
+    }
+    Ok(())
+}
+
+fn rendered(text: &str) -> String {
+    super::telegram_markup::parse_html(text).unwrap_or_else(|_| text.to_owned())
+}
+
+fn validate_markup(markup: Option<&Value>) -> Result<(), (u16, String)> {
+    let Some(markup) = markup else { return Ok(()) };
+    let Some(rows) = markup.get("inline_keyboard") else { return Ok(()) };
+    let rows = rows.as_array().ok_or_else(|| bad("inline keyboard must be an array"))?;
+    for row in rows {
+        for button in row.as_array().ok_or_else(|| bad("inline keyboard row must be an array"))? {
+            if button["text"].as_str().unwrap_or_default().trim().is_empty() {
+                return Err(bad("BUTTON_TEXT_EMPTY"));
+            }
+            if let Some(data) = button.get("callback_data") {
+                let data = data.as_str().unwrap_or_default();
+                if data.is_empty() || data.len() > 64 {
+                    return Err(bad("BUTTON_DATA_INVALID"));
+                }
+            } else if let Some(url) = button.get("url") {
+                let url = url.as_str().unwrap_or_default();
+                if !(url.starts_with("http://") || url.starts_with("https://") || url.starts_with("tg://")) {
+                    return Err(bad("BUTTON_URL_INVALID"));
+                }
+            } else {
+                return Err(bad("can't find field \"text\" or button kind"));
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn api(
+    State(fake): State<FakeTelegram>,
+    Path((token, method)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !token.starts_with("bot") {
+        return error_response(404, "Not Found".into());
+    }
+    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let params: Value = if body.is_empty() {
+        json!({})
+    } else if content_type.starts_with("application/json") {
+        match serde_json::from_slice(&body) {
+            Ok(v) => v,
+            Err(_) => return error_response(400, "Bad Request: invalid JSON".into()),
+        }
+    } else {
+        // teloxide sends JSON for everything we use; multipart would be a new feature to fake.
+        return error_response(400, format!("Bad Request: unsupported content type {content_type}"));
+    };
+    // Telegram matches method names case-insensitively (teloxide sends `SendMessage`).
+    let method = method.to_ascii_lowercase();
+    let result = if method == "getupdates" { fake.get_updates(params).await } else { fake.handle(&method, params) };
+    match result {
+        Ok(value) => Json(json!({ "ok": true, "result": value })).into_response(),
+        Err((code, description)) => error_response(code, description),
+    }
+}
+
+fn error_response(code: u16, description: String) -> Response {
+    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST);
+    (status, Json(json!({ "ok": false, "error_code": code, "description": description }))).into_response()
+}
+
+async fn file(State(fake): State<FakeTelegram>, Path((_token, path)): Path<(String, String)>) -> Response {
+    let inner = fake.lock();
+    match inner.files.values().find(|(p, _)| *p == path) {
+        Some((_, bytes)) => bytes.clone().into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}

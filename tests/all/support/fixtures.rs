@@ -1,0 +1,77 @@
+//! Building blocks for service tests: customers, plans with stock, money, invariants.
+use std::collections::HashMap;
+
+use chrono::Utc;
+use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
+
+use ottsonly::domain::credentials;
+use ottsonly::domain::plan_draft::PlanDraft;
+use ottsonly::domain::Money;
+use ottsonly::entities::{ledger_entry, plan, user};
+use ottsonly::services::stock::{self, AddStockOutcome};
+use ottsonly::services::users::{self, Profile};
+use ottsonly::services::wallet::{self, AdjustOutcome, Direction};
+use ottsonly::services::catalog;
+
+pub const ADMIN: i64 = 1;
+
+pub fn profile(telegram_id: i64) -> Profile {
+    Profile {
+        telegram_id,
+        username: Some(format!("u{telegram_id}")),
+        first_name: format!("User {telegram_id}"),
+        last_name: None,
+        language_code: Some("en".into()),
+    }
+}
+
+pub async fn customer(db: &DatabaseConnection, telegram_id: i64) -> user::Model {
+    users::sign_up(db, &profile(telegram_id), None, false, Utc::now()).await.expect("sign up").user
+}
+
+pub async fn credit(db: &DatabaseConnection, telegram_id: i64, rupees: i64) {
+    let key = format!("fixture:{telegram_id}:{}", rand::random::<u64>());
+    let outcome = wallet::admin_adjust(db, ADMIN, telegram_id, Money::from_rupees(rupees), Direction::Credit, "test", &key, Utc::now())
+        .await
+        .expect("credit");
+    assert!(matches!(outcome, AdjustOutcome::Applied { .. }), "{outcome:?}");
+}
+
+/// A plan at `price`/`cost` rupees for 30 days with `stock` credentials named `<name>-<n>`.
+pub async fn plan_with_stock(db: &DatabaseConnection, name: &str, price: i64, cost: i64, stock: usize) -> plan::Model {
+    let draft = PlanDraft {
+        price: Money::from_rupees(price),
+        cost: Money::from_rupees(cost),
+        duration_days: 30,
+        name: name.into(),
+    };
+    let plan = catalog::create_plan(db, ADMIN, &draft, Utc::now()).await.expect("plan");
+    if stock > 0 {
+        let lines: Vec<String> = (0..stock).map(|n| format!("{name}-{n}@mail.test:pw{n}")).collect();
+        let outcome = stock::add_stock(db, ADMIN, plan.id, &credentials::from_lines(&lines.join("\n")), Utc::now())
+            .await
+            .expect("stock");
+        assert!(matches!(outcome, AddStockOutcome::Added { added, .. } if added == stock as u64));
+    }
+    plan
+}
+
+pub async fn balance(db: &DatabaseConnection, telegram_id: i64) -> Money {
+    let user = users::find_by_telegram_id(db, telegram_id).await.expect("query").expect("user exists");
+    Money::from_paise(user.balance)
+}
+
+/// For every user: balance = sum of their ledger rows, and each row's balance_after is the
+/// running sum up to it.
+pub async fn assert_ledger_consistent(db: &DatabaseConnection) {
+    let rows = ledger_entry::Entity::find().order_by_asc(ledger_entry::Column::Id).all(db).await.expect("ledger");
+    let mut running: HashMap<i32, i64> = HashMap::new();
+    for row in &rows {
+        let sum = running.entry(row.user_id).or_default();
+        *sum += row.amount;
+        assert_eq!(*sum, row.balance_after, "balance_after of ledger row {}", row.id);
+    }
+    for user in user::Entity::find().all(db).await.expect("users") {
+        assert_eq!(user.balance, running.get(&user.id).copied().unwrap_or(0), "balance of user {}", user.telegram_id);
+    }
+}

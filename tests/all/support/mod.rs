@@ -1,0 +1,9 @@
+//! Shared test support: databases for both backends, the fake Bot API, and a running bot.
+#![allow(dead_code)]
+
+pub mod bot_harness;
+pub mod chat;
+pub mod db;
+pub mod fixtures;
+pub mod fake_telegram;
+pub mod telegram_markup;
