@@ -49,13 +49,9 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     let ctx = Arc::new(Ctx { db, config, bot_username });
     // Pending updates are kept: a button pressed while we were down is still answered.
     let listener = Polling::builder(bot.clone()).build();
-    let mut dispatcher = Dispatcher::builder(bot, bot::schema())
-        .dependencies(bot::dependencies(ctx))
-        .enable_ctrlc_handler()
-        .build();
-    dispatcher
-        .dispatch_with_listener(listener, LoggingErrorHandler::with_custom_text("update listener error"))
-        .await;
+    let mut dispatcher =
+        Dispatcher::builder(bot, bot::schema()).dependencies(bot::dependencies(ctx)).enable_ctrlc_handler().build();
+    dispatcher.dispatch_with_listener(listener, LoggingErrorHandler::with_custom_text("update listener error")).await;
     http_server.abort();
     Ok(())
 }

@@ -100,41 +100,31 @@ impl Config {
     /// `env` looks a variable up; tests pass a map instead of the process environment.
     pub fn load(path: &Path, env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let file = match std::fs::read_to_string(path) {
-            Ok(text) => toml::from_str::<FileConfig>(&text).map_err(|e| ConfigError::File {
-                path: path.display().to_string(),
-                reason: e.message().to_owned(),
-            })?,
+            Ok(text) => toml::from_str::<FileConfig>(&text)
+                .map_err(|e| ConfigError::File { path: path.display().to_string(), reason: e.message().to_owned() })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileConfig::default(),
-            Err(e) => {
-                return Err(ConfigError::File { path: path.display().to_string(), reason: e.to_string() })
-            }
+            Err(e) => return Err(ConfigError::File { path: path.display().to_string(), reason: e.to_string() }),
         };
         let env = |key: &str| env(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
 
         let telegram_token = env("TELOXIDE_TOKEN").ok_or(ConfigError::Missing("TELOXIDE_TOKEN"))?;
 
-        let api_url = env("TELEGRAM_API_URL")
-            .or(file.telegram.api_url)
-            .unwrap_or_else(|| DEFAULT_TELEGRAM_API_URL.into());
+        let api_url =
+            env("TELEGRAM_API_URL").or(file.telegram.api_url).unwrap_or_else(|| DEFAULT_TELEGRAM_API_URL.into());
         let telegram_api_url = Url::parse(&api_url)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
             .ok_or_else(|| ConfigError::invalid("TELEGRAM_API_URL", format!("{api_url:?} is not an http(s) URL")))?;
 
-        let database_url = env("DATABASE_URL")
-            .or(file.database.url)
-            .unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        let database_url = env("DATABASE_URL").or(file.database.url).unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
         if !["sqlite:", "postgres://", "postgresql://"].iter().any(|p| database_url.starts_with(p)) {
-            return Err(ConfigError::invalid(
-                "DATABASE_URL",
-                "expected sqlite://… or postgres://…",
-            ));
+            return Err(ConfigError::invalid("DATABASE_URL", "expected sqlite://… or postgres://…"));
         }
 
         let http_addr = env("HTTP_ADDR").or(file.http.addr).unwrap_or_else(|| DEFAULT_HTTP_ADDR.into());
-        let http_addr = http_addr
-            .parse::<SocketAddr>()
-            .map_err(|_| ConfigError::invalid("HTTP_ADDR", format!("{http_addr:?} is not host:port, e.g. 127.0.0.1:8080")))?;
+        let http_addr = http_addr.parse::<SocketAddr>().map_err(|_| {
+            ConfigError::invalid("HTTP_ADDR", format!("{http_addr:?} is not host:port, e.g. 127.0.0.1:8080"))
+        })?;
 
         let admin_ids = match env("ADMIN_IDS") {
             Some(list) => parse_ids(&list)?,
@@ -149,9 +139,8 @@ impl Config {
             None => file.admin.chat_id,
         };
 
-        let support_contact = env("SUPPORT_CONTACT")
-            .or(file.shop.support_contact)
-            .unwrap_or_else(|| "the shop admin".into());
+        let support_contact =
+            env("SUPPORT_CONTACT").or(file.shop.support_contact).unwrap_or_else(|| "the shop admin".into());
 
         let shop_name = env("SHOP_NAME").or(file.shop.name).unwrap_or_else(|| "OTTsOnly".into());
 
@@ -234,11 +223,9 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_key() {
-        let bad = |key: &'static str, value: &str| {
-            match load(&[("TELOXIDE_TOKEN", "1:x"), (key, value)], None) {
-                Err(ConfigError::Invalid { key: k, .. }) => assert_eq!(k, key),
-                other => panic!("{key}={value}: {other:?}"),
-            }
+        let bad = |key: &'static str, value: &str| match load(&[("TELOXIDE_TOKEN", "1:x"), (key, value)], None) {
+            Err(ConfigError::Invalid { key: k, .. }) => assert_eq!(k, key),
+            other => panic!("{key}={value}: {other:?}"),
         };
         bad("ADMIN_IDS", "12,abc");
         bad("ADMIN_CHAT_ID", "x");

@@ -117,13 +117,12 @@ enum DialogueStates {
     UpdatedAt,
 }
 
-fn fk(name: &str, from: (impl IntoIden, impl IntoIden), to: (impl IntoIden, impl IntoIden)) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(name)
-        .from(from.0, from.1)
-        .to(to.0, to.1)
-        .on_delete(ForeignKeyAction::Restrict)
-        .to_owned()
+fn fk(
+    name: &str,
+    from: (impl IntoIden, impl IntoIden),
+    to: (impl IntoIden, impl IntoIden),
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create().name(name).from(from.0, from.1).to(to.0, to.1).on_delete(ForeignKeyAction::Restrict).to_owned()
 }
 
 #[async_trait::async_trait]
@@ -144,7 +143,11 @@ impl MigrationTrait for Migration {
                 .col(boolean(Users::IsBlocked).default(false))
                 .col(big_integer(Users::Balance).default(0))
                 .col(timestamp_with_time_zone(Users::CreatedAt))
-                .foreign_key(&mut fk("fk_users_referred_by", (Users::Table, Users::ReferredBy), (Users::Table, Users::Id)))
+                .foreign_key(&mut fk(
+                    "fk_users_referred_by",
+                    (Users::Table, Users::ReferredBy),
+                    (Users::Table, Users::Id),
+                ))
                 .check(Expr::col(Users::Balance).gte(0))
                 .to_owned(),
         )
@@ -201,8 +204,16 @@ impl MigrationTrait for Migration {
                 .col(integer_null(StockItems::OrderId).unique_key())
                 .col(timestamp_with_time_zone(StockItems::CreatedAt))
                 .col(timestamp_with_time_zone_null(StockItems::AssignedAt))
-                .foreign_key(&mut fk("fk_stock_plan", (StockItems::Table, StockItems::PlanId), (Plans::Table, Plans::Id)))
-                .foreign_key(&mut fk("fk_stock_order", (StockItems::Table, StockItems::OrderId), (Orders::Table, Orders::Id)))
+                .foreign_key(&mut fk(
+                    "fk_stock_plan",
+                    (StockItems::Table, StockItems::PlanId),
+                    (Plans::Table, Plans::Id),
+                ))
+                .foreign_key(&mut fk(
+                    "fk_stock_order",
+                    (StockItems::Table, StockItems::OrderId),
+                    (Orders::Table, Orders::Id),
+                ))
                 .to_owned(),
         )
         .await?;
@@ -237,9 +248,21 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone(Subscriptions::StartsAt))
                 .col(timestamp_with_time_zone(Subscriptions::EndsAt))
                 .col(string(Subscriptions::Status))
-                .foreign_key(&mut fk("fk_subs_user", (Subscriptions::Table, Subscriptions::UserId), (Users::Table, Users::Id)))
-                .foreign_key(&mut fk("fk_subs_plan", (Subscriptions::Table, Subscriptions::PlanId), (Plans::Table, Plans::Id)))
-                .foreign_key(&mut fk("fk_subs_order", (Subscriptions::Table, Subscriptions::OrderId), (Orders::Table, Orders::Id)))
+                .foreign_key(&mut fk(
+                    "fk_subs_user",
+                    (Subscriptions::Table, Subscriptions::UserId),
+                    (Users::Table, Users::Id),
+                ))
+                .foreign_key(&mut fk(
+                    "fk_subs_plan",
+                    (Subscriptions::Table, Subscriptions::PlanId),
+                    (Plans::Table, Plans::Id),
+                ))
+                .foreign_key(&mut fk(
+                    "fk_subs_order",
+                    (Subscriptions::Table, Subscriptions::OrderId),
+                    (Orders::Table, Orders::Id),
+                ))
                 .foreign_key(&mut fk(
                     "fk_subs_stock",
                     (Subscriptions::Table, Subscriptions::StockItemId),
@@ -249,11 +272,7 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(
-            Index::create()
-                .name("ix_subs_user")
-                .table(Subscriptions::Table)
-                .col(Subscriptions::UserId)
-                .to_owned(),
+            Index::create().name("ix_subs_user").table(Subscriptions::Table).col(Subscriptions::UserId).to_owned(),
         )
         .await?;
 
@@ -268,7 +287,11 @@ impl MigrationTrait for Migration {
                 .col(string(LedgerEntries::Reference))
                 .col(string_uniq(LedgerEntries::IdempotencyKey))
                 .col(timestamp_with_time_zone(LedgerEntries::CreatedAt))
-                .foreign_key(&mut fk("fk_ledger_user", (LedgerEntries::Table, LedgerEntries::UserId), (Users::Table, Users::Id)))
+                .foreign_key(&mut fk(
+                    "fk_ledger_user",
+                    (LedgerEntries::Table, LedgerEntries::UserId),
+                    (Users::Table, Users::Id),
+                ))
                 .check(Expr::col(LedgerEntries::BalanceAfter).gte(0))
                 .to_owned(),
         )

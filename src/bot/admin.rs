@@ -54,13 +54,20 @@ pub async fn on_command(
 }
 
 /// One answer in the /addplan dialogue.
-pub async fn dialogue_step(bot: &Bot, ctx: &Ctx, msg: &Message, dialogue: &ChatDialogue, state: State) -> HandlerResult {
+pub async fn dialogue_step(
+    bot: &Bot,
+    ctx: &Ctx,
+    msg: &Message,
+    dialogue: &ChatDialogue,
+    state: State,
+) -> HandlerResult {
     let chat = msg.chat.id;
     let Some(text) = msg.text() else {
         reply::send(bot, chat, t!("admin.addplan_text_only"), None).await?;
         return Ok(());
     };
-    let invalid = |err: plan_draft::PlanDraftError| t!("admin.addplan_invalid", error = reply::escape(&err.to_string()));
+    let invalid =
+        |err: plan_draft::PlanDraftError| t!("admin.addplan_invalid", error = reply::escape(&err.to_string()));
     let (next, prompt) = match state {
         State::Idle => return Ok(()),
         State::AddPlanPrice => match plan_draft::parse_price(text) {
@@ -112,7 +119,8 @@ async fn create_plan(bot: &Bot, ctx: &Ctx, chat: ChatId, actor: i64, draft: &Pla
 async fn add_stock(bot: &Bot, ctx: &Ctx, msg: &Message, actor: i64, args: &str) -> HandlerResult {
     let chat = msg.chat.id;
     let (first_line, rest) = args.split_once('\n').unwrap_or((args, ""));
-    let Some(plan_id) = first_line.split_whitespace().next().and_then(|id| id.trim_start_matches('#').parse::<i32>().ok())
+    let Some(plan_id) =
+        first_line.split_whitespace().next().and_then(|id| id.trim_start_matches('#').parse::<i32>().ok())
     else {
         reply::send(bot, chat, t!("admin.addstock_usage"), None).await?;
         return Ok(());
@@ -148,7 +156,14 @@ async fn add_stock(bot: &Bot, ctx: &Ctx, msg: &Message, actor: i64, args: &str) 
     report_stock(bot, ctx, chat, actor, plan_id, &batch).await
 }
 
-async fn report_stock(bot: &Bot, ctx: &Ctx, chat: ChatId, actor: i64, plan_id: i32, batch: &CredentialBatch) -> HandlerResult {
+async fn report_stock(
+    bot: &Bot,
+    ctx: &Ctx,
+    chat: ChatId,
+    actor: i64,
+    plan_id: i32,
+    batch: &CredentialBatch,
+) -> HandlerResult {
     let text = match stock::add_stock(&ctx.db, actor, plan_id, batch, Utc::now()).await? {
         AddStockOutcome::UnknownPlan => t!("admin.addstock_unknown_plan", id = plan_id),
         AddStockOutcome::Added { plan_name, added, duplicates, too_long, available } => {
@@ -192,15 +207,19 @@ async fn adjust(bot: &Bot, ctx: &Ctx, msg: &Message, actor: i64, args: &str, dir
     };
     // The admin's message identifies the event: a replayed update is applied once.
     let event_key = format!("{}:{}", chat.0, msg.id.0);
-    let outcome = wallet::admin_adjust(&ctx.db, actor, target, amount, direction, reason, &event_key, Utc::now()).await?;
+    let outcome =
+        wallet::admin_adjust(&ctx.db, actor, target, amount, direction, reason, &event_key, Utc::now()).await?;
     let text = match outcome {
         AdjustOutcome::Applied { user, amount, balance } => {
             let who = match &user.username {
                 Some(u) => format!("@{} ({})", reply::escape(u), user.telegram_id),
                 None => format!("{} ({})", reply::escape(&user.first_name), user.telegram_id),
             };
-            let reason_line =
-                if reason.is_empty() { String::new() } else { t!("wallet.reason", reason = reply::escape(reason)).into_owned() };
+            let reason_line = if reason.is_empty() {
+                String::new()
+            } else {
+                t!("wallet.reason", reason = reply::escape(reason)).into_owned()
+            };
             let (admin_key, customer_key) = match direction {
                 Direction::Credit => ("admin.credited", "wallet.credited"),
                 Direction::Debit => ("admin.debited", "wallet.debited"),

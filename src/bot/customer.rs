@@ -18,6 +18,28 @@ use crate::services::users::{self, Profile, Signup};
 use crate::services::{catalog, subscriptions, wallet};
 
 pub async fn on_message(bot: Bot, msg: Message, ctx: Arc<Ctx>, dialogue: ChatDialogue) -> HandlerResult {
+    let chat = msg.chat.id;
+    let result = handle_message(&bot, &msg, ctx, dialogue).await;
+    apologise_on_error(&bot, chat, result).await
+}
+
+pub async fn on_callback(bot: Bot, query: CallbackQuery, ctx: Arc<Ctx>) -> HandlerResult {
+    let chat = query.message.as_ref().map(|m| m.chat().id).unwrap_or(ChatId(from_id(&query.from)));
+    let result = handle_callback(&bot, query, ctx).await;
+    apologise_on_error(&bot, chat, result).await
+}
+
+/// Never silence: when something fails on our side the person is told, and the error logged.
+async fn apologise_on_error(bot: &Bot, chat: ChatId, result: HandlerResult) -> HandlerResult {
+    if let Err(err) = result {
+        log::error!("update in chat {chat} failed: {err}");
+        reply::send(bot, chat, t!("error_generic"), Some(keyboards::main_menu())).await?;
+    }
+    Ok(())
+}
+
+async fn handle_message(bot: &Bot, msg: &Message, ctx: Arc<Ctx>, dialogue: ChatDialogue) -> HandlerResult {
+    let (bot, msg) = (bot.clone(), msg.clone());
     let Some(from) = msg.from.clone() else { return Ok(()) };
     if !msg.chat.is_private() {
         return Ok(());
@@ -64,7 +86,8 @@ pub async fn on_message(bot: Bot, msg: Message, ctx: Arc<Ctx>, dialogue: ChatDia
     Ok(())
 }
 
-pub async fn on_callback(bot: Bot, query: CallbackQuery, ctx: Arc<Ctx>) -> HandlerResult {
+async fn handle_callback(bot: &Bot, query: CallbackQuery, ctx: Arc<Ctx>) -> HandlerResult {
+    let bot = bot.clone();
     let from = query.from.clone();
     let signup = sign_up(&ctx, &from, None).await?;
     // Buttons live on our messages in private chats; without one we answer in the user's chat.
@@ -92,8 +115,7 @@ pub async fn on_callback(bot: Bot, query: CallbackQuery, ctx: Arc<Ctx>) -> Handl
         Action::Confirm(order_id) => confirm(&bot, &ctx, chat, message, telegram_id, order_id).await?,
         Action::Cancel(order_id) => {
             purchase::cancel_checkout(&ctx.db, telegram_id, order_id, Utc::now()).await?;
-            reply::edit_or_send(&bot, chat, message, t!("checkout.cancelled"), Some(keyboards::back_to_menu()))
-                .await?;
+            reply::edit_or_send(&bot, chat, message, t!("checkout.cancelled"), Some(keyboards::back_to_menu())).await?;
         }
     }
     Ok(())
@@ -149,8 +171,14 @@ async fn show_plans(bot: &Bot, ctx: &Ctx, chat: ChatId, message: Option<MessageI
             })
             .collect();
         let listings_for_buttons: Vec<_> = listings.into_iter().filter(|l| l.plan.is_active).collect();
-        reply::send_blocks(bot, chat, t!("plans.title").into_owned(), blocks, Some(keyboards::plans(&listings_for_buttons)))
-            .await?;
+        reply::send_blocks(
+            bot,
+            chat,
+            t!("plans.title").into_owned(),
+            blocks,
+            Some(keyboards::plans(&listings_for_buttons)),
+        )
+        .await?;
         return Ok(());
     }
     if listings.is_empty() {
@@ -244,11 +272,7 @@ async fn confirm(
 ) -> HandlerResult {
     match purchase::confirm(&ctx.db, telegram_id, order_id, Utc::now()).await {
         Ok(delivery) => {
-            let paid = t!(
-                "checkout.paid_edit",
-                price = delivery.price,
-                name = reply::escape(&delivery.plan_name)
-            );
+            let paid = t!("checkout.paid_edit", price = delivery.price, name = reply::escape(&delivery.plan_name));
             reply::edit_or_send(bot, chat, message, paid, None).await?;
             send_delivery(bot, chat, &delivery).await?;
         }
@@ -310,7 +334,13 @@ async fn purchase_failed(
     Ok(())
 }
 
-async fn show_wallet(bot: &Bot, ctx: &Ctx, chat: ChatId, message: Option<MessageId>, telegram_id: i64) -> HandlerResult {
+async fn show_wallet(
+    bot: &Bot,
+    ctx: &Ctx,
+    chat: ChatId,
+    message: Option<MessageId>,
+    telegram_id: i64,
+) -> HandlerResult {
     let Some(overview) = wallet::overview(&ctx.db, telegram_id, 10).await? else {
         return Ok(());
     };
@@ -362,7 +392,13 @@ async fn show_subscriptions(bot: &Bot, ctx: &Ctx, chat: ChatId, telegram_id: i64
     Ok(())
 }
 
-async fn show_referral(bot: &Bot, ctx: &Ctx, chat: ChatId, message: Option<MessageId>, signup: &Signup) -> HandlerResult {
+async fn show_referral(
+    bot: &Bot,
+    ctx: &Ctx,
+    chat: ChatId,
+    message: Option<MessageId>,
+    signup: &Signup,
+) -> HandlerResult {
     let link = format!("https://t.me/{}?start=ref_{}", ctx.bot_username, signup.user.referral_code);
     let text = t!("refer.text", code = &signup.user.referral_code, link = reply::escape(&link));
     reply::edit_or_send(bot, chat, message, text, Some(keyboards::back_to_menu())).await?;

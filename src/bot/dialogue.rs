@@ -10,9 +10,18 @@ pub enum State {
     Idle,
     /// `/addplan` step by step; amounts in paise.
     AddPlanPrice,
-    AddPlanCost { price: i64 },
-    AddPlanDays { price: i64, cost: i64 },
-    AddPlanName { price: i64, cost: i64, days: i32 },
+    AddPlanCost {
+        price: i64,
+    },
+    AddPlanDays {
+        price: i64,
+        cost: i64,
+    },
+    AddPlanName {
+        price: i64,
+        cost: i64,
+        days: i32,
+    },
 }
 
 pub type ChatDialogue = Dialogue<State, DbDialogueStore>;

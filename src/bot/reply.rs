@@ -9,7 +9,12 @@ pub use teloxide::utils::html::escape;
 /// Telegram's limit for one message, in UTF-16 code units; we count chars and stay below.
 pub const MAX_MESSAGE_CHARS: usize = 4000;
 
-pub async fn send(bot: &Bot, chat: ChatId, text: impl Into<String>, keyboard: Option<InlineKeyboardMarkup>) -> Result<Message, RequestError> {
+pub async fn send(
+    bot: &Bot,
+    chat: ChatId,
+    text: impl Into<String>,
+    keyboard: Option<InlineKeyboardMarkup>,
+) -> Result<Message, RequestError> {
     let mut request = bot.send_message(chat, text).parse_mode(ParseMode::Html);
     if let Some(keyboard) = keyboard {
         request = request.reply_markup(keyboard);

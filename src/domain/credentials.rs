@@ -41,11 +41,8 @@ pub fn from_lines(text: &str) -> CredentialBatch {
 /// `user@mail.com | secret`. A first record that looks like a header is skipped.
 pub fn from_csv(bytes: &[u8]) -> CredentialBatch {
     let mut batch = CredentialBatch::default();
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(bytes);
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).from_reader(bytes);
     for (index, record) in reader.records().enumerate() {
         let Ok(record) = record else { continue };
         let fields: Vec<&str> = record.iter().filter(|f| !f.is_empty()).collect();
@@ -59,10 +56,7 @@ pub fn from_csv(bytes: &[u8]) -> CredentialBatch {
 
 fn looks_like_header(fields: &[&str]) -> bool {
     const WORDS: [&str; 6] = ["email", "password", "login", "username", "credential", "pin"];
-    !fields.is_empty()
-        && fields
-            .iter()
-            .all(|f| WORDS.iter().any(|w| f.eq_ignore_ascii_case(w)))
+    !fields.is_empty() && fields.iter().all(|f| WORDS.iter().any(|w| f.eq_ignore_ascii_case(w)))
 }
 
 #[cfg(test)]

@@ -82,10 +82,8 @@ impl Money {
         if value.scale() > 2 {
             return Err(MoneyError::TooPrecise);
         }
-        let paise = value
-            .checked_mul(Decimal::ONE_HUNDRED)
-            .and_then(|p| i64::try_from(p).ok())
-            .ok_or(MoneyError::TooLarge)?;
+        let paise =
+            value.checked_mul(Decimal::ONE_HUNDRED).and_then(|p| i64::try_from(p).ok()).ok_or(MoneyError::TooLarge)?;
         let money = Money(paise);
         if money > MAX_INPUT {
             return Err(MoneyError::TooLarge);

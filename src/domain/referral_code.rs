@@ -5,9 +5,7 @@ pub const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 pub const LENGTH: usize = 8;
 
 pub fn generate(rng: &mut impl Rng) -> String {
-    (0..LENGTH)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-        .collect()
+    (0..LENGTH).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
 }
 
 /// Normalises a code from a deep link (`ref_ab12cd34`), or None when it cannot be one of ours.

@@ -7,10 +7,7 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 /// Connects to `url` (`sqlite://…` or `postgres://…`) and runs pending migrations.
 pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url);
-    options
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(30))
-        .sqlx_logging(false);
+    options.connect_timeout(Duration::from_secs(10)).acquire_timeout(Duration::from_secs(30)).sqlx_logging(false);
     if !url.starts_with("sqlite:") {
         options.max_connections(10);
     }

@@ -6,6 +6,7 @@ pub mod db;
 pub mod dialogue_store;
 pub mod health;
 pub mod purchase;
+pub mod settings;
 pub mod stock;
 pub mod subscriptions;
 pub mod users;

@@ -76,10 +76,8 @@ pub async fn open_checkout(
     now: DateTime<Utc>,
 ) -> Result<Checkout, PurchaseError> {
     let user = users::find_by_telegram_id(db, telegram_id).await?.ok_or(PurchaseError::UnknownUser)?;
-    let listing = catalog::find_plan(db, plan_id)
-        .await?
-        .filter(|l| l.plan.is_active)
-        .ok_or(PurchaseError::PlanUnavailable)?;
+    let listing =
+        catalog::find_plan(db, plan_id).await?.filter(|l| l.plan.is_active).ok_or(PurchaseError::PlanUnavailable)?;
     if !listing.in_stock() {
         return Err(PurchaseError::SoldOut { plan_id, plan_name: listing.plan.name });
     }
@@ -283,10 +281,7 @@ async fn delivery_of(
     order: &order::Model,
     user: &user::Model,
 ) -> Result<Option<Delivery>, DbErr> {
-    let Some(sub) = subscription::Entity::find()
-        .filter(subscription::Column::OrderId.eq(order.id))
-        .one(conn)
-        .await?
+    let Some(sub) = subscription::Entity::find().filter(subscription::Column::OrderId.eq(order.id)).one(conn).await?
     else {
         return Ok(None);
     };

@@ -35,7 +35,11 @@ pub enum PostingError {
 
 /// Applies `posting` inside the caller's transaction and returns the new balance. On any
 /// error the caller must roll back: the balance may already have been changed.
-pub(crate) async fn post(conn: &impl ConnectionTrait, posting: &Posting, now: DateTime<Utc>) -> Result<Money, PostingError> {
+pub(crate) async fn post(
+    conn: &impl ConnectionTrait,
+    posting: &Posting,
+    now: DateTime<Utc>,
+) -> Result<Money, PostingError> {
     let already = ledger_entry::Entity::find()
         .filter(ledger_entry::Column::IdempotencyKey.eq(posting.idempotency_key.as_str()))
         .one(conn)
@@ -77,15 +81,9 @@ pub(crate) async fn post(conn: &impl ConnectionTrait, posting: &Posting, now: Da
 }
 
 async fn current_balance(conn: &impl ConnectionTrait, user_id: i32) -> Result<Money, DbErr> {
-    let balance: Option<i64> = user::Entity::find_by_id(user_id)
-        .select_only()
-        .column(user::Column::Balance)
-        .into_tuple()
-        .one(conn)
-        .await?;
-    balance
-        .map(Money::from_paise)
-        .ok_or_else(|| DbErr::RecordNotFound(format!("user {user_id}")))
+    let balance: Option<i64> =
+        user::Entity::find_by_id(user_id).select_only().column(user::Column::Balance).into_tuple().one(conn).await?;
+    balance.map(Money::from_paise).ok_or_else(|| DbErr::RecordNotFound(format!("user {user_id}")))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,12 +94,18 @@ pub enum Direction {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AdjustOutcome {
-    Applied { user: user::Model, amount: Money, balance: Money },
+    Applied {
+        user: user::Model,
+        amount: Money,
+        balance: Money,
+    },
     /// The same admin message was processed before (a replayed update): nothing changed.
     AlreadyApplied,
     UnknownUser,
     /// A debit larger than the balance: refused, nothing changed.
-    Insufficient { balance: Money },
+    Insufficient {
+        balance: Money,
+    },
 }
 
 /// An admin's manual credit or debit, ledger-recorded and audit-logged in one transaction.

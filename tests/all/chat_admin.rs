@@ -24,7 +24,11 @@ async fn admin_runs_the_shop_from_chat() {
 
         admin.say("/addplan 135.50 42 30 Netflix Premium 4K");
         let created = admin.reply().await;
-        assert!(created.text.contains("<b>Netflix Premium 4K</b> created: ₹135.50 (cost ₹42), 30 days"), "{}", created.text);
+        assert!(
+            created.text.contains("<b>Netflix Premium 4K</b> created: ₹135.50 (cost ₹42), 30 days"),
+            "{}",
+            created.text
+        );
         let plans = catalog::list_plans(conn, false).await.unwrap();
         assert_eq!(plans.len(), 1);
         let id = plans[0].plan.id;
@@ -43,9 +47,18 @@ async fn admin_runs_the_shop_from_chat() {
         fake.send_document(&admin.user, &format!("/addstock {id}"), "stock.txt", b"c@x.com:pw3\na@x.com:pw1\n");
         let from_file = admin.reply().await;
         assert!(from_file.text.contains("added 1, skipped 1"), "{}", from_file.text);
-        fake.send_document(&admin.user, &format!("/addstock {id}"), "stock.csv", b"email,password\nd@x.com,pw4\ne@x.com,\"p,w\"\n");
+        fake.send_document(
+            &admin.user,
+            &format!("/addstock {id}"),
+            "stock.csv",
+            b"email,password\nd@x.com,pw4\ne@x.com,\"p,w\"\n",
+        );
         let from_csv = admin.reply().await;
-        assert!(from_csv.text.contains("added 2, skipped 0") && from_csv.text.contains("<b>5</b>"), "{}", from_csv.text);
+        assert!(
+            from_csv.text.contains("added 2, skipped 0") && from_csv.text.contains("<b>5</b>"),
+            "{}",
+            from_csv.text
+        );
         fake.send_document(&admin.user, &format!("/addstock {id}"), "stock.pdf", b"%PDF");
         admin.reply_containing(".txt or .csv").await;
         admin.say("/addstock 999\nx");
@@ -55,13 +68,21 @@ async fn admin_runs_the_shop_from_chat() {
 
         admin.say("/plans");
         let listing = admin.reply().await;
-        assert!(listing.text.contains(&format!("#{id} <b>Netflix Premium 4K</b>")) && listing.text.contains("stock 5"), "{}", listing.text);
+        assert!(
+            listing.text.contains(&format!("#{id} <b>Netflix Premium 4K</b>")) && listing.text.contains("stock 5"),
+            "{}",
+            listing.text
+        );
 
         admin.say("/credit 6001 250 welcome bonus");
         let credited = admin.reply().await;
         assert!(credited.text.contains("Credited ₹250 to @user6001 (6001). New balance: ₹250"), "{}", credited.text);
         let told = customer.reply().await;
-        assert!(told.text.contains("credited with <b>₹250</b>") && told.text.contains("welcome bonus"), "{}", told.text);
+        assert!(
+            told.text.contains("credited with <b>₹250</b>") && told.text.contains("welcome bonus"),
+            "{}",
+            told.text
+        );
 
         admin.say("/debit 6001 1000");
         admin.reply_containing("balance is only ₹250").await;
@@ -153,8 +174,12 @@ async fn customers_cannot_use_admin_commands() {
 
         // Customers see the customer command list; the admin gets the admin commands as well.
         let registered = fake.calls("setMyCommands");
-        assert!(registered.iter().any(|c| c.get("scope").is_none_or(|s| s.is_null()) && c["commands"].as_array().unwrap().len() == 5));
-        assert!(registered.iter().any(|c| c["scope"]["chat_id"] == ADMIN_ID && c["commands"].to_string().contains("addstock")));
+        assert!(registered
+            .iter()
+            .any(|c| c.get("scope").is_none_or(|s| s.is_null()) && c["commands"].as_array().unwrap().len() == 5));
+        assert!(registered
+            .iter()
+            .any(|c| c["scope"]["chat_id"] == ADMIN_ID && c["commands"].to_string().contains("addstock")));
         bot.stop().await;
         fake.assert_nothing_refused();
     }

@@ -44,7 +44,11 @@ async fn browse_buy_and_receive_credentials() {
         assert!(paid.edit && paid.text.contains("Paid ₹135"), "{}", paid.text);
         assert!(paid.buttons().is_empty(), "the confirm buttons are gone");
         let delivered = chat.reply().await;
-        assert!(delivered.text.contains("<code>Netflix &lt;Premium&gt; &amp; 4K-0@mail.test:pw0</code>"), "{}", delivered.text);
+        assert!(
+            delivered.text.contains("<code>Netflix &lt;Premium&gt; &amp; 4K-0@mail.test:pw0</code>"),
+            "{}",
+            delivered.text
+        );
         assert!(delivered.text.contains("Valid until"));
         assert_eq!(balance(conn, 5001).await, Money::from_rupees(65));
         assert_eq!(plan.price, 13_500);
@@ -110,7 +114,11 @@ async fn short_balance_sold_out_and_stale_buttons_are_explained() {
         ottsonly::services::purchase::confirm(conn, 5004, other.order_id, chrono::Utc::now()).await.unwrap();
         rich.press(&confirm, "Confirm").await;
         let sold_out = rich.reply().await;
-        assert!(sold_out.text.contains("just sold out") && sold_out.text.contains("No money was taken"), "{}", sold_out.text);
+        assert!(
+            sold_out.text.contains("just sold out") && sold_out.text.contains("No money was taken"),
+            "{}",
+            sold_out.text
+        );
         assert_eq!(balance(conn, 5003).await, Money::from_rupees(500));
         let alert = admin.reply_containing("Sold out").await;
         assert!(alert.text.contains(&format!("/addstock {}", plan.id)), "{}", alert.text);

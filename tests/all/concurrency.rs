@@ -48,7 +48,8 @@ async fn fifty_buyers_ten_credentials() {
         for (tg, _) in paid {
             assert_eq!(balance(conn, tg).await, Money::from_rupees(65));
         }
-        let paid_orders = order::Entity::find().filter(order::Column::Status.eq(OrderStatus::Paid)).all(conn).await.unwrap();
+        let paid_orders =
+            order::Entity::find().filter(order::Column::Status.eq(OrderStatus::Paid)).all(conn).await.unwrap();
         assert_eq!(paid_orders.len(), 10);
         let assigned = stock_item::Entity::find()
             .filter(stock_item::Column::Status.eq(StockStatus::Assigned))
@@ -132,7 +133,9 @@ async fn concurrent_buy_taps_open_one_checkout() {
         let tasks: Vec<_> = (0..10)
             .map(|_| {
                 let conn = conn.clone();
-                tokio::spawn(async move { purchase::open_checkout(&conn, tg, plan.id, Utc::now()).await.map(|c| c.order_id) })
+                tokio::spawn(async move {
+                    purchase::open_checkout(&conn, tg, plan.id, Utc::now()).await.map(|c| c.order_id)
+                })
             })
             .collect();
         let mut ids = HashSet::new();

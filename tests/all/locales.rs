@@ -37,7 +37,11 @@ fn every_locale_text_is_valid_for_telegram() {
             // Placeholders are filled with escaped values at run time.
             let filled = fill_placeholders(&text);
             if is_plain(&key) {
-                assert!(!filled.contains('<') && !filled.contains("&amp;"), "{}: {key} is plain text: {text}", path.display());
+                assert!(
+                    !filled.contains('<') && !filled.contains("&amp;"),
+                    "{}: {key} is plain text: {text}",
+                    path.display()
+                );
             } else if let Err(err) = parse_html(&filled) {
                 panic!("{}: {key}: {err}: {text}", path.display());
             }

@@ -32,11 +32,7 @@ async fn a_paid_order_takes_one_credential_and_starts_a_subscription() {
         let order = order::Entity::find_by_id(checkout.order_id).one(db).await.unwrap().unwrap();
         assert_eq!((order.status, order.price, order.cost), (OrderStatus::Paid, 13_500, 4_200));
         assert_eq!(order.checkout_key, None);
-        let stock = stock_item::Entity::find()
-            .filter(stock_item::Column::OrderId.eq(order.id))
-            .all(db)
-            .await
-            .unwrap();
+        let stock = stock_item::Entity::find().filter(stock_item::Column::OrderId.eq(order.id)).all(db).await.unwrap();
         assert_eq!(stock.len(), 1);
         assert_eq!(stock[0].status, StockStatus::Assigned);
 
@@ -96,7 +92,14 @@ async fn too_low_a_balance_moves_nothing_and_says_what_is_missing() {
         let paid = order::Entity::find().filter(order::Column::Status.eq(OrderStatus::Paid)).count(db).await.unwrap();
         assert_eq!(paid, 0);
         assert_eq!(ledger_entry::Entity::find().count(db).await.unwrap(), 1, "only the credit");
-        assert_eq!(stock_item::Entity::find().filter(stock_item::Column::Status.eq(StockStatus::Available)).count(db).await.unwrap(), 1);
+        assert_eq!(
+            stock_item::Entity::find()
+                .filter(stock_item::Column::Status.eq(StockStatus::Available))
+                .count(db)
+                .await
+                .unwrap(),
+            1
+        );
         assert_eq!(subscription::Entity::find().count(db).await.unwrap(), 0);
         assert_ledger_consistent(db).await;
     }
@@ -121,7 +124,10 @@ async fn sold_out_is_told_and_moves_no_money() {
         let a = purchase::open_checkout(db, 1004, plan.id, Utc::now()).await.unwrap();
         let b = purchase::open_checkout(db, 1005, plan.id, Utc::now()).await.unwrap();
         purchase::confirm(db, 1004, a.order_id, Utc::now()).await.unwrap();
-        assert!(matches!(purchase::confirm(db, 1005, b.order_id, Utc::now()).await, Err(PurchaseError::SoldOut { .. })));
+        assert!(matches!(
+            purchase::confirm(db, 1005, b.order_id, Utc::now()).await,
+            Err(PurchaseError::SoldOut { .. })
+        ));
         assert_eq!(balance(db, 1005).await, Money::from_rupees(500));
         let cancelled = order::Entity::find_by_id(b.order_id).one(db).await.unwrap().unwrap();
         assert_eq!(cancelled.status, OrderStatus::Cancelled);
@@ -142,12 +148,21 @@ async fn orders_belong_to_their_customer_and_cancel_closes_them() {
         }
         let plan = plan_with_stock(db, "Zee", 99, 20, 3).await;
         let mine = purchase::open_checkout(db, 1006, plan.id, Utc::now()).await.unwrap();
-        assert!(matches!(purchase::confirm(db, 1007, mine.order_id, Utc::now()).await, Err(PurchaseError::OrderNotFound)));
+        assert!(matches!(
+            purchase::confirm(db, 1007, mine.order_id, Utc::now()).await,
+            Err(PurchaseError::OrderNotFound)
+        ));
         assert!(!purchase::cancel_checkout(db, 1007, mine.order_id, Utc::now()).await.unwrap());
         assert!(purchase::cancel_checkout(db, 1006, mine.order_id, Utc::now()).await.unwrap());
-        assert!(matches!(purchase::confirm(db, 1006, mine.order_id, Utc::now()).await, Err(PurchaseError::OrderClosed)));
+        assert!(matches!(
+            purchase::confirm(db, 1006, mine.order_id, Utc::now()).await,
+            Err(PurchaseError::OrderClosed)
+        ));
         assert!(matches!(purchase::confirm(db, 1006, 999_999, Utc::now()).await, Err(PurchaseError::OrderNotFound)));
-        assert!(matches!(purchase::open_checkout(db, 1006, 999_999, Utc::now()).await, Err(PurchaseError::PlanUnavailable)));
+        assert!(matches!(
+            purchase::open_checkout(db, 1006, 999_999, Utc::now()).await,
+            Err(PurchaseError::PlanUnavailable)
+        ));
         assert_eq!(balance(db, 1006).await, Money::from_rupees(500));
     }
 }

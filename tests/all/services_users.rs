@@ -72,3 +72,17 @@ async fn concurrent_first_starts_create_one_user() {
         assert_eq!((created, ids.len()), (1, 1), "{}", db.backend);
     }
 }
+
+#[tokio::test]
+async fn settings_are_stored_and_overwritten() {
+    use ottsonly::services::settings;
+    for db in db::all().await {
+        let conn = &db.conn;
+        assert_eq!(settings::get_or(conn, "referral.l1_rate", 30u32).await.unwrap(), 30);
+        settings::set(conn, "referral.l1_rate", "25", Utc::now()).await.unwrap();
+        settings::set(conn, "referral.l1_rate", "20", Utc::now()).await.unwrap();
+        assert_eq!(settings::get_or(conn, "referral.l1_rate", 30u32).await.unwrap(), 20);
+        settings::set(conn, "referral.l1_rate", "not a number", Utc::now()).await.unwrap();
+        assert_eq!(settings::get_or(conn, "referral.l1_rate", 30u32).await.unwrap(), 30);
+    }
+}

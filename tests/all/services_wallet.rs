@@ -14,9 +14,10 @@ async fn credit_and_debit_are_ledgered_audited_and_never_go_negative() {
         let db = &db.conn;
         customer(db, 42).await;
         let now = Utc::now();
-        let credit = wallet::admin_adjust(db, ADMIN, 42, Money::from_paise(13_550), Direction::Credit, "promo", "c1", now)
-            .await
-            .unwrap();
+        let credit =
+            wallet::admin_adjust(db, ADMIN, 42, Money::from_paise(13_550), Direction::Credit, "promo", "c1", now)
+                .await
+                .unwrap();
         assert!(matches!(credit, AdjustOutcome::Applied { balance, .. } if balance == Money::from_paise(13_550)));
 
         let too_much = wallet::admin_adjust(db, ADMIN, 42, Money::from_rupees(200), Direction::Debit, "", "d1", now)
@@ -49,8 +50,17 @@ async fn a_replayed_admin_message_credits_once_even_concurrently() {
             .map(|_| {
                 let conn = db.conn.clone();
                 tokio::spawn(async move {
-                    wallet::admin_adjust(&conn, ADMIN, 43, Money::from_rupees(100), Direction::Credit, "", "chat:77", Utc::now())
-                        .await
+                    wallet::admin_adjust(
+                        &conn,
+                        ADMIN,
+                        43,
+                        Money::from_rupees(100),
+                        Direction::Credit,
+                        "",
+                        "chat:77",
+                        Utc::now(),
+                    )
+                    .await
                 })
             })
             .collect();
@@ -73,7 +83,9 @@ async fn the_database_refuses_to_change_ledger_rows() {
     for db in db::all().await {
         let conn = &db.conn;
         customer(conn, 44).await;
-        wallet::admin_adjust(conn, ADMIN, 44, Money::from_rupees(5), Direction::Credit, "", "k", Utc::now()).await.unwrap();
+        wallet::admin_adjust(conn, ADMIN, 44, Money::from_rupees(5), Direction::Credit, "", "k", Utc::now())
+            .await
+            .unwrap();
         assert!(conn.execute_unprepared("UPDATE ledger_entries SET amount = 999999").await.is_err(), "{}", db.backend);
         assert!(conn.execute_unprepared("DELETE FROM ledger_entries").await.is_err(), "{}", db.backend);
         assert_eq!(ledger_entry::Entity::find().count(conn).await.unwrap(), 1);

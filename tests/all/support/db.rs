@@ -10,6 +10,24 @@ pub struct TestDb {
     pub url: String,
     pub backend: &'static str,
     _dir: Option<tempfile::TempDir>,
+    /// (server URL, database name) of a PostgreSQL database to drop afterwards.
+    drop_after: Option<(String, String)>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.drop_after.take() else { return };
+        // Drop runs outside async context: a short-lived runtime on its own thread.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            runtime.block_on(async {
+                let admin = Database::connect(&admin_url).await.ok()?;
+                admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok()?;
+                admin.close().await.ok()
+            })
+        })
+        .join();
+    }
 }
 
 impl TestDb {
@@ -17,7 +35,7 @@ impl TestDb {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
         let conn = connect_and_migrate(&url).await.expect("sqlite test db");
-        TestDb { conn, url, backend: "sqlite", _dir: Some(dir) }
+        TestDb { conn, url, backend: "sqlite", _dir: Some(dir), drop_after: None }
     }
 
     /// A new, empty PostgreSQL database next to the one TEST_DATABASE_URL names.
@@ -30,7 +48,7 @@ impl TestDb {
         url.set_path(&format!("/{name}"));
         let url = url.to_string();
         let conn = connect_and_migrate(&url).await.expect("postgres test db");
-        TestDb { conn, url, backend: "postgres", _dir: None }
+        TestDb { conn, url, backend: "postgres", _dir: None, drop_after: Some((admin_url.to_owned(), name)) }
     }
 
     /// Opens another connection pool to the same database (a process restart).

@@ -38,7 +38,8 @@ impl SentMessage {
     }
 
     pub fn buttons(&self) -> Vec<(String, String)> {
-        let rows = self.reply_markup.as_ref().and_then(|m| m["inline_keyboard"].as_array().cloned()).unwrap_or_default();
+        let rows =
+            self.reply_markup.as_ref().and_then(|m| m["inline_keyboard"].as_array().cloned()).unwrap_or_default();
         rows.iter()
             .flat_map(|row| row.as_array().cloned().unwrap_or_default())
             .map(|b| {
@@ -234,7 +235,11 @@ impl FakeTelegram {
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
                 let inner = self.lock();
                 let sent: Vec<String> = inner.sent.iter().map(|m| format!("[{}] {}", m.chat_id, m.text)).collect();
-                panic!("timed out waiting for {what}; refusals: {:?}; sent so far:\n{}", inner.refusals, sent.join("\n"));
+                panic!(
+                    "timed out waiting for {what}; refusals: {:?}; sent so far:\n{}",
+                    inner.refusals,
+                    sent.join("\n")
+                );
             }
         }
     }
@@ -277,7 +282,10 @@ impl FakeTelegram {
     /// Waits until the bot answered the callback query `id`.
     pub async fn wait_callback_answered(&self, id: &str) -> Value {
         self.wait_until(&format!("answerCallbackQuery {id}"), |i| {
-            i.calls.iter().find(|(m, p)| m == "answercallbackquery" && p["callback_query_id"] == id).map(|(_, p)| p.clone())
+            i.calls
+                .iter()
+                .find(|(m, p)| m == "answercallbackquery" && p["callback_query_id"] == id)
+                .map(|(_, p)| p.clone())
         })
         .await
     }
@@ -330,7 +338,9 @@ impl FakeTelegram {
                 let id = params["file_id"].as_str().unwrap_or_default();
                 let inner = self.lock();
                 let (path, bytes) = inner.files.get(id).ok_or_else(|| bad("invalid file_id"))?;
-                Ok(json!({ "file_id": id, "file_unique_id": format!("u{id}"), "file_size": bytes.len(), "file_path": path }))
+                Ok(
+                    json!({ "file_id": id, "file_unique_id": format!("u{id}"), "file_size": bytes.len(), "file_path": path }),
+                )
             }
             _ => Err((404, "Not Found: method not found".to_owned())),
         };
@@ -353,7 +363,15 @@ impl FakeTelegram {
         inner.messages.insert((chat_id, message_id), (text.clone(), markup.clone()));
         inner.seq += 1;
         let seq = inner.seq;
-        inner.sent.push(SentMessage { seq, chat_id, message_id, text: text.clone(), parse_mode, reply_markup: markup.clone(), edit: false });
+        inner.sent.push(SentMessage {
+            seq,
+            chat_id,
+            message_id,
+            text: text.clone(),
+            parse_mode,
+            reply_markup: markup.clone(),
+            edit: false,
+        });
         Ok(message_json(chat_id, message_id, &text, markup))
     }
 
@@ -379,7 +397,15 @@ impl FakeTelegram {
         inner.messages.insert((chat_id, message_id), (text.clone(), markup.clone()));
         inner.seq += 1;
         let seq = inner.seq;
-        inner.sent.push(SentMessage { seq, chat_id, message_id, text: text.clone(), parse_mode, reply_markup: markup.clone(), edit: true });
+        inner.sent.push(SentMessage {
+            seq,
+            chat_id,
+            message_id,
+            text: text.clone(),
+            parse_mode,
+            reply_markup: markup.clone(),
+            edit: true,
+        });
         Ok(message_json(chat_id, message_id, &text, markup))
     }
 

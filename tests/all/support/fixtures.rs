@@ -8,10 +8,10 @@ use ottsonly::domain::credentials;
 use ottsonly::domain::plan_draft::PlanDraft;
 use ottsonly::domain::Money;
 use ottsonly::entities::{ledger_entry, plan, user};
+use ottsonly::services::catalog;
 use ottsonly::services::stock::{self, AddStockOutcome};
 use ottsonly::services::users::{self, Profile};
 use ottsonly::services::wallet::{self, AdjustOutcome, Direction};
-use ottsonly::services::catalog;
 
 pub const ADMIN: i64 = 1;
 
@@ -31,9 +31,18 @@ pub async fn customer(db: &DatabaseConnection, telegram_id: i64) -> user::Model 
 
 pub async fn credit(db: &DatabaseConnection, telegram_id: i64, rupees: i64) {
     let key = format!("fixture:{telegram_id}:{}", rand::random::<u64>());
-    let outcome = wallet::admin_adjust(db, ADMIN, telegram_id, Money::from_rupees(rupees), Direction::Credit, "test", &key, Utc::now())
-        .await
-        .expect("credit");
+    let outcome = wallet::admin_adjust(
+        db,
+        ADMIN,
+        telegram_id,
+        Money::from_rupees(rupees),
+        Direction::Credit,
+        "test",
+        &key,
+        Utc::now(),
+    )
+    .await
+    .expect("credit");
     assert!(matches!(outcome, AdjustOutcome::Applied { .. }), "{outcome:?}");
 }
 

@@ -4,6 +4,6 @@
 pub mod bot_harness;
 pub mod chat;
 pub mod db;
-pub mod fixtures;
 pub mod fake_telegram;
+pub mod fixtures;
 pub mod telegram_markup;

@@ -2,7 +2,21 @@
 //! visible text, or the reason Telegram would give for refusing the message.
 
 const HTML_TAGS: [&str; 15] = [
-    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a", "code", "pre", "blockquote",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "span",
+    "tg-spoiler",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
 ];
 
 pub fn parse_html(text: &str) -> Result<String, String> {
