@@ -46,6 +46,7 @@ pub async fn on_command(
             }
         },
         Command::AddStock(args) => add_stock(bot, ctx, msg, actor, &args).await?,
+        Command::Describe(args) => describe(bot, ctx, chat, actor, &args).await?,
         Command::Credit(args) => adjust(bot, ctx, msg, actor, &args, Direction::Credit).await?,
         Command::Debit(args) => adjust(bot, ctx, msg, actor, &args, Direction::Debit).await?,
         _ => {}
@@ -112,6 +113,27 @@ async fn create_plan(bot: &Bot, ctx: &Ctx, chat: ChatId, actor: i64, draft: &Pla
         cost = draft.cost,
         days = plan.duration_days
     );
+    reply::send(bot, chat, text, None).await?;
+    Ok(())
+}
+
+async fn describe(bot: &Bot, ctx: &Ctx, chat: ChatId, actor: i64, args: &str) -> HandlerResult {
+    let (id, text) = args.split_once(char::is_whitespace).unwrap_or((args, ""));
+    let Some(plan_id) = id.trim_start_matches('#').parse::<i32>().ok() else {
+        reply::send(bot, chat, t!("admin.describe_usage"), None).await?;
+        return Ok(());
+    };
+    let description = match plan_draft::parse_description(text) {
+        Ok(description) => description,
+        Err(err) => {
+            reply::send(bot, chat, format!("⚠️ {}", reply::escape(&err.to_string())), None).await?;
+            return Ok(());
+        }
+    };
+    let text = match catalog::describe_plan(&ctx.db, actor, plan_id, &description, Utc::now()).await? {
+        Some(plan) => t!("admin.described", id = plan.id, name = reply::escape(&plan.name)),
+        None => t!("admin.addstock_unknown_plan", id = plan_id),
+    };
     reply::send(bot, chat, text, None).await?;
     Ok(())
 }

@@ -13,6 +13,8 @@ pub enum Command {
     AddPlan(String),
     /// Everything after the command, newlines included.
     AddStock(String),
+    /// `/describe <plan_id> <text…>`: what the plan includes.
+    Describe(String),
     Credit(String),
     Debit(String),
     Unknown,
@@ -43,6 +45,7 @@ pub fn parse(text: &str, bot_username: &str) -> Option<Command> {
         "cancel" => Command::Cancel,
         "addplan" => Command::AddPlan(args),
         "addstock" => Command::AddStock(args),
+        "describe" => Command::Describe(args),
         "credit" => Command::Credit(args),
         "debit" => Command::Debit(args),
         _ => Command::Unknown,

@@ -1,7 +1,7 @@
 //! Customer-facing updates: commands, menu buttons, buying, wallet, subscriptions.
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use rust_i18n::t;
 use teloxide::prelude::*;
 use teloxide::types::{MessageId, User};
@@ -17,9 +17,10 @@ use crate::services::purchase::{self, PurchaseError};
 use crate::services::users::{self, Profile, Signup};
 use crate::services::{catalog, subscriptions, wallet};
 
-pub async fn on_message(bot: Bot, msg: Message, ctx: Arc<Ctx>, dialogue: ChatDialogue) -> HandlerResult {
+/// `state` is the chat's dialogue state, loaded by `enter_dialogue` in the handler tree.
+pub async fn on_message(bot: Bot, msg: Message, ctx: Arc<Ctx>, dialogue: ChatDialogue, state: State) -> HandlerResult {
     let chat = msg.chat.id;
-    let result = handle_message(&bot, &msg, ctx, dialogue).await;
+    let result = handle_message(&bot, &msg, &ctx, &dialogue, state).await;
     apologise_on_error(&bot, chat, result).await
 }
 
@@ -38,8 +39,7 @@ async fn apologise_on_error(bot: &Bot, chat: ChatId, result: HandlerResult) -> H
     Ok(())
 }
 
-async fn handle_message(bot: &Bot, msg: &Message, ctx: Arc<Ctx>, dialogue: ChatDialogue) -> HandlerResult {
-    let (bot, msg) = (bot.clone(), msg.clone());
+async fn handle_message(bot: &Bot, msg: &Message, ctx: &Ctx, dialogue: &ChatDialogue, state: State) -> HandlerResult {
     let Some(from) = msg.from.clone() else { return Ok(()) };
     if !msg.chat.is_private() {
         return Ok(());
@@ -50,44 +50,42 @@ async fn handle_message(bot: &Bot, msg: &Message, ctx: Arc<Ctx>, dialogue: ChatD
         Some(Command::Start(payload)) => command::referral_code(payload.as_deref()).map(str::to_owned),
         _ => None,
     };
-    let signup = sign_up(&ctx, &from, referral.as_deref()).await?;
+    let signup = sign_up(ctx, &from, referral.as_deref()).await?;
     let chat = msg.chat.id;
 
     let Some(command) = command else {
-        let state = dialogue.get().await?.unwrap_or_default();
         if state != State::Idle && ctx.is_admin(&from) {
-            return admin::dialogue_step(&bot, &ctx, &msg, &dialogue, state).await;
+            return admin::dialogue_step(bot, ctx, msg, dialogue, state).await;
         }
-        reply::send(&bot, chat, t!("fallback"), Some(keyboards::main_menu())).await?;
+        reply::send(bot, chat, t!("fallback"), Some(keyboards::main_menu())).await?;
         return Ok(());
     };
 
     // A new command abandons any half-finished dialogue.
-    let had_dialogue = !matches!(dialogue.get().await?, None | Some(State::Idle));
+    let had_dialogue = state != State::Idle;
     if had_dialogue {
         dialogue.exit().await?;
     }
     match command {
-        Command::Start(_) => start(&bot, &ctx, chat, &signup).await?,
-        Command::Plans => show_plans(&bot, &ctx, chat, None, ctx.is_admin(&from)).await?,
-        Command::Wallet => show_wallet(&bot, &ctx, chat, None, from_id(&from)).await?,
-        Command::MySubs => show_subscriptions(&bot, &ctx, chat, from_id(&from), Utc::now()).await?,
-        Command::Refer => show_referral(&bot, &ctx, chat, None, &signup).await?,
-        Command::Help => show_help(&bot, &ctx, chat, None, ctx.is_admin(&from)).await?,
+        Command::Start(_) => start(bot, ctx, chat, &signup).await?,
+        Command::Plans => show_plans(bot, ctx, chat, None, ctx.is_admin(&from)).await?,
+        Command::Wallet => show_wallet(bot, ctx, chat, None, from_id(&from)).await?,
+        Command::MySubs => show_subscriptions(bot, ctx, chat, from_id(&from), Utc::now()).await?,
+        Command::Refer => show_referral(bot, ctx, chat, None, &signup).await?,
+        Command::Help => show_help(bot, ctx, chat, None, ctx.is_admin(&from)).await?,
         Command::Cancel => {
             let key = if had_dialogue { "admin.cancelled" } else { "admin.nothing_to_cancel" };
-            reply::send(&bot, chat, t!(key), Some(keyboards::main_menu())).await?;
+            reply::send(bot, chat, t!(key), Some(keyboards::main_menu())).await?;
         }
         Command::Unknown => {
-            reply::send(&bot, chat, t!("fallback"), Some(keyboards::main_menu())).await?;
+            reply::send(bot, chat, t!("fallback"), Some(keyboards::main_menu())).await?;
         }
-        admin_command => admin::on_command(&bot, &ctx, &msg, &from, &dialogue, admin_command).await?,
+        admin_command => admin::on_command(bot, ctx, msg, &from, dialogue, admin_command).await?,
     }
     Ok(())
 }
 
 async fn handle_callback(bot: &Bot, query: CallbackQuery, ctx: Arc<Ctx>) -> HandlerResult {
-    let bot = bot.clone();
     let from = query.from.clone();
     let signup = sign_up(&ctx, &from, None).await?;
     // Buttons live on our messages in private chats; without one we answer in the user's chat.
@@ -96,26 +94,24 @@ async fn handle_callback(bot: &Bot, query: CallbackQuery, ctx: Arc<Ctx>) -> Hand
     let action = query.data.as_deref().and_then(Action::decode);
     let Some(action) = action else {
         bot.answer_callback_query(query.id.clone()).text(t!("stale_button")).await?;
-        reply::send(&bot, chat, t!("menu.title"), Some(keyboards::main_menu())).await?;
+        reply::send(bot, chat, t!("menu.title"), Some(keyboards::main_menu())).await?;
         return Ok(());
     };
     bot.answer_callback_query(query.id.clone()).await?;
     let telegram_id = from_id(&from);
     match action {
-        Action::Menu => {
-            reply::edit_or_send(&bot, chat, message, t!("menu.title"), Some(keyboards::main_menu())).await?
-        }
-        Action::Plans => show_plans(&bot, &ctx, chat, message, false).await?,
-        Action::Wallet => show_wallet(&bot, &ctx, chat, message, telegram_id).await?,
-        Action::Subscriptions => show_subscriptions(&bot, &ctx, chat, telegram_id, Utc::now()).await?,
-        Action::Refer => show_referral(&bot, &ctx, chat, message, &signup).await?,
-        Action::Help => show_help(&bot, &ctx, chat, message, ctx.is_admin(&from)).await?,
-        Action::Plan(plan_id) => show_plan(&bot, &ctx, chat, message, plan_id).await?,
-        Action::Buy(plan_id) => open_checkout(&bot, &ctx, chat, message, telegram_id, plan_id).await?,
-        Action::Confirm(order_id) => confirm(&bot, &ctx, chat, message, telegram_id, order_id).await?,
+        Action::Menu => reply::edit_or_send(bot, chat, message, t!("menu.title"), Some(keyboards::main_menu())).await?,
+        Action::Plans => show_plans(bot, &ctx, chat, message, false).await?,
+        Action::Wallet => show_wallet(bot, &ctx, chat, message, telegram_id).await?,
+        Action::Subscriptions => show_subscriptions(bot, &ctx, chat, telegram_id, Utc::now()).await?,
+        Action::Refer => show_referral(bot, &ctx, chat, message, &signup).await?,
+        Action::Help => show_help(bot, &ctx, chat, message, ctx.is_admin(&from)).await?,
+        Action::Plan(plan_id) => show_plan(bot, &ctx, chat, message, plan_id).await?,
+        Action::Buy(plan_id) => open_checkout(bot, &ctx, chat, message, telegram_id, plan_id).await?,
+        Action::Confirm(order_id) => confirm(bot, &ctx, chat, message, telegram_id, order_id).await?,
         Action::Cancel(order_id) => {
             purchase::cancel_checkout(&ctx.db, telegram_id, order_id, Utc::now()).await?;
-            reply::edit_or_send(&bot, chat, message, t!("checkout.cancelled"), Some(keyboards::back_to_menu())).await?;
+            reply::edit_or_send(bot, chat, message, t!("checkout.cancelled"), Some(keyboards::back_to_menu())).await?;
         }
     }
     Ok(())
@@ -373,19 +369,17 @@ async fn show_subscriptions(bot: &Bot, ctx: &Ctx, chat: ChatId, telegram_id: i64
     let blocks = subs
         .iter()
         .map(|s| {
-            let state = match s.state {
-                SubscriptionState::Active { days_left } => t!("subs.active", ends = date(s.ends_at), days = days_left),
-                SubscriptionState::Expired => t!("subs.expired", ends = date(s.ends_at)),
-                SubscriptionState::Cancelled => t!("subs.cancelled"),
+            // A login is shown only while the subscription runs.
+            let (state, login) = match s.state {
+                SubscriptionState::Active { days_left } => (
+                    t!("subs.active", ends = date(s.ends_at), days = days_left),
+                    t!("subs.login", credential = reply::escape(&s.credential)),
+                ),
+                SubscriptionState::Expired => (t!("subs.expired", ends = date(s.ends_at)), "".into()),
+                SubscriptionState::Cancelled => (t!("subs.cancelled"), "".into()),
             };
-            t!(
-                "subs.item",
-                name = reply::escape(&s.plan_name),
-                order = s.order_id,
-                state = state,
-                credential = reply::escape(&s.credential)
-            )
-            .into_owned()
+            t!("subs.item", name = reply::escape(&s.plan_name), order = s.order_id, state = state, login = login)
+                .into_owned()
         })
         .collect();
     reply::send_blocks(bot, chat, t!("subs.title").into_owned(), blocks, Some(keyboards::back_to_menu())).await?;
@@ -414,7 +408,11 @@ async fn show_help(bot: &Bot, ctx: &Ctx, chat: ChatId, message: Option<MessageId
     Ok(())
 }
 
-/// Dates as customers read them: `22 Dec 2026` (UTC).
+/// Dates as customers read them, in India Standard Time: `22 Dec 2026`.
 pub fn date(at: DateTime<Utc>) -> String {
-    at.format("%d %b %Y").to_string()
+    const IST_SECONDS: i32 = 5 * 3600 + 1800;
+    match FixedOffset::east_opt(IST_SECONDS) {
+        Some(ist) => at.with_timezone(&ist).format("%d %b %Y").to_string(),
+        None => at.format("%d %b %Y").to_string(),
+    }
 }

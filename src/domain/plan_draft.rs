@@ -3,6 +3,7 @@ use super::money::{Money, MoneyError};
 
 pub const MAX_NAME_LEN: usize = 100;
 pub const MAX_DAYS: i32 = 3650;
+pub const MAX_DESCRIPTION_LEN: usize = 1000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanDraft {
@@ -28,6 +29,8 @@ pub enum PlanDraftError {
     LongName,
     #[error("expected: <price> <cost> <days> <name>")]
     Missing,
+    #[error("description is too long (at most 1000 characters)")]
+    LongDescription,
 }
 
 pub fn parse_price(input: &str) -> Result<Money, PlanDraftError> {
@@ -58,6 +61,15 @@ pub fn parse_name(input: &str) -> Result<String, PlanDraftError> {
     } else {
         Ok(name)
     }
+}
+
+/// Trimmed description, line breaks kept; empty clears it.
+pub fn parse_description(input: &str) -> Result<String, PlanDraftError> {
+    let description = input.trim().to_owned();
+    if description.chars().count() > MAX_DESCRIPTION_LEN {
+        return Err(PlanDraftError::LongDescription);
+    }
+    Ok(description)
 }
 
 /// `135.50 42 30 Netflix Premium 4K`
@@ -106,5 +118,7 @@ mod tests {
         assert_eq!(parse_line("135 42 3651 X"), Err(PlanDraftError::Days));
         assert_eq!(parse_line("135 42 1.5 X"), Err(PlanDraftError::Days));
         assert_eq!(parse_name(&"n".repeat(101)), Err(PlanDraftError::LongName));
+        assert_eq!(parse_description(&"d".repeat(1001)), Err(PlanDraftError::LongDescription));
+        assert_eq!(parse_description("  Netflix + Prime\n4 screens \n"), Ok("Netflix + Prime\n4 screens".into()));
     }
 }

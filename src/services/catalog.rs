@@ -63,6 +63,34 @@ pub async fn create_plan(
     Ok(plan)
 }
 
+/// Sets what the plan includes (platforms, screens, quality). None when there is no such plan.
+pub async fn describe_plan(
+    db: &DatabaseConnection,
+    actor_telegram_id: i64,
+    plan_id: i32,
+    description: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<plan::Model>, DbErr> {
+    let txn = db.begin().await?;
+    let Some(plan) = plan::Entity::find_by_id(plan_id).one(&txn).await? else {
+        return Ok(None);
+    };
+    let mut active: plan::ActiveModel = plan.into();
+    active.description = Set(description.to_owned());
+    let plan = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        actor_telegram_id,
+        "plan.describe",
+        &format!("plan:{plan_id}"),
+        serde_json::json!({ "description": description }),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Some(plan))
+}
+
 /// Plans in display order, with their available stock. `only_active` hides retired plans.
 pub async fn list_plans(db: &DatabaseConnection, only_active: bool) -> Result<Vec<PlanListing>, DbErr> {
     let mut query = plan::Entity::find();

@@ -66,6 +66,16 @@ async fn admin_runs_the_shop_from_chat() {
         admin.say("/addstock");
         admin.reply_containing("Usage: /addstock").await;
 
+        admin.say(&format!("/describe {id} Netflix <Premium>\n4 screens & 4K"));
+        admin.reply_containing("Description of plan").await;
+        admin.say("/describe x");
+        admin.reply_containing("Usage: /describe").await;
+        customer.say("/plans");
+        let plans = customer.reply().await;
+        customer.press(&plans, "Netflix").await;
+        let detail = customer.reply().await;
+        assert!(detail.text.contains("Netflix &lt;Premium&gt;\n4 screens &amp; 4K"), "{}", detail.text);
+
         admin.say("/plans");
         let listing = admin.reply().await;
         assert!(
@@ -162,7 +172,14 @@ async fn customers_cannot_use_admin_commands() {
         let mut intruder = Chat::new(&fake, 6100, "Mallory");
         intruder.say("/start");
         intruder.reply().await;
-        for command in ["/addplan 1 0 30 Free", "/addplan", "/addstock 1\nx", "/credit 6100 1000", "/debit 6100 1"] {
+        for command in [
+            "/addplan 1 0 30 Free",
+            "/addplan",
+            "/addstock 1\nx",
+            "/credit 6100 1000",
+            "/debit 6100 1",
+            "/describe 1 free",
+        ] {
             intruder.say(command);
             intruder.reply_containing("for shop admins only").await;
         }

@@ -1,6 +1,7 @@
 use chrono::{Duration, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
+use ottsonly::domain::subscription_period::SubscriptionState;
 use ottsonly::domain::Money;
 use ottsonly::entities::order::{self, OrderStatus};
 use ottsonly::entities::stock_item::{self, StockStatus};
@@ -39,6 +40,9 @@ async fn a_paid_order_takes_one_credential_and_starts_a_subscription() {
         let subs = subscriptions::list_for(db, 1001, now).await.unwrap();
         assert_eq!(subs.len(), 1);
         assert_eq!(subs[0].credential, delivery.credential);
+        assert_eq!(subs[0].state, SubscriptionState::Active { days_left: 30 });
+        let later = subscriptions::list_for(db, 1001, now + Duration::days(30)).await.unwrap();
+        assert_eq!(later[0].state, SubscriptionState::Expired);
 
         // Pressing Confirm again delivers the same credential and charges nothing.
         match purchase::confirm(db, 1001, checkout.order_id, now).await {
