@@ -1,5 +1,7 @@
 //! Admin commands and the step-by-step /addplan dialogue. Every entry point checks the
 //! sender against ADMIN_IDS first; a refused command changes nothing.
+use std::borrow::Cow;
+
 use chrono::Utc;
 use rust_i18n::t;
 use teloxide::net::Download;
@@ -10,8 +12,8 @@ use super::command::Command;
 use super::dialogue::{ChatDialogue, State};
 use super::{keyboards, reply, Ctx, HandlerResult};
 use crate::domain::credentials::{self, CredentialBatch};
-use crate::domain::plan_draft::{self, PlanDraft};
-use crate::domain::Money;
+use crate::domain::plan_draft::{self, PlanDraft, PlanDraftError};
+use crate::domain::{Money, MoneyError};
 use crate::services::stock::AddStockOutcome;
 use crate::services::wallet::{AdjustOutcome, Direction};
 use crate::services::{catalog, stock, wallet};
@@ -41,7 +43,8 @@ pub async fn on_command(
         Command::AddPlan(args) => match plan_draft::parse_line(&args) {
             Ok(draft) => create_plan(bot, ctx, chat, actor, &draft).await?,
             Err(err) => {
-                let text = format!("⚠️ {}\n\n{}", reply::escape(&err.to_string()), t!("admin.addplan_usage"));
+                let text =
+                    format!("{}\n\n{}", t!("errors.input", error = draft_error(&err)), t!("admin.addplan_usage"));
                 reply::send(bot, chat, text, None).await?;
             }
         },
@@ -67,8 +70,7 @@ pub async fn dialogue_step(
         reply::send(bot, chat, t!("admin.addplan_text_only"), None).await?;
         return Ok(());
     };
-    let invalid =
-        |err: plan_draft::PlanDraftError| t!("admin.addplan_invalid", error = reply::escape(&err.to_string()));
+    let invalid = |err: PlanDraftError| t!("admin.addplan_invalid", error = draft_error(&err));
     let (next, prompt) = match state {
         State::Idle => return Ok(()),
         State::AddPlanPrice => match plan_draft::parse_price(text) {
@@ -126,7 +128,7 @@ async fn describe(bot: &Bot, ctx: &Ctx, chat: ChatId, actor: i64, args: &str) ->
     let description = match plan_draft::parse_description(text) {
         Ok(description) => description,
         Err(err) => {
-            reply::send(bot, chat, format!("⚠️ {}", reply::escape(&err.to_string())), None).await?;
+            reply::send(bot, chat, t!("errors.input", error = draft_error(&err)), None).await?;
             return Ok(());
         }
     };
@@ -223,7 +225,7 @@ async fn adjust(bot: &Bot, ctx: &Ctx, msg: &Message, actor: i64, args: &str, dir
             return Ok(());
         }
         Err(err) => {
-            reply::send(bot, chat, t!("admin.adjust_bad_amount", error = err.to_string()), None).await?;
+            reply::send(bot, chat, t!("admin.adjust_bad_amount", error = money_error(&err)), None).await?;
             return Ok(());
         }
     };
@@ -258,4 +260,26 @@ async fn adjust(bot: &Bot, ctx: &Ctx, msg: &Message, actor: i64, args: &str, dir
     };
     reply::send(bot, chat, text, None).await?;
     Ok(())
+}
+
+fn money_error(err: &MoneyError) -> Cow<'static, str> {
+    match err {
+        MoneyError::NotANumber => t!("errors.money_not_a_number"),
+        MoneyError::TooPrecise => t!("errors.money_too_precise"),
+        MoneyError::Negative => t!("errors.money_negative"),
+        MoneyError::TooLarge => t!("errors.money_too_large"),
+    }
+}
+
+fn draft_error(err: &PlanDraftError) -> Cow<'static, str> {
+    match err {
+        PlanDraftError::Price(e) => t!("errors.price", error = money_error(e)),
+        PlanDraftError::FreePrice => t!("errors.free_price"),
+        PlanDraftError::Cost(e) => t!("errors.cost", error = money_error(e)),
+        PlanDraftError::Days => t!("errors.days"),
+        PlanDraftError::EmptyName => t!("errors.empty_name"),
+        PlanDraftError::LongName => t!("errors.long_name"),
+        PlanDraftError::Missing => t!("errors.missing"),
+        PlanDraftError::LongDescription => t!("errors.long_description"),
+    }
 }

@@ -37,7 +37,7 @@ async fn admin_runs_the_shop_from_chat() {
         admin.say("/addplan 135 42");
         admin.reply_containing("Usage: /addplan").await;
         admin.say("/addplan abc 42 30 X");
-        admin.reply_containing("price: not an amount").await;
+        admin.reply_containing("Price: not an amount").await;
 
         admin.say(&format!("/addstock {id}\na@x.com:pw1\n b@x.com:pw2 \na@x.com:pw1\n\n"));
         let added = admin.reply().await;
