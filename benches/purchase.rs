@@ -22,7 +22,7 @@ async fn setup(db: &DatabaseConnection) -> i32 {
         duration_days: 30,
         name: "Bench".into(),
     };
-    let plan = catalog::create_plan(db, 1, &draft, Utc::now()).await.expect("plan");
+    let plan = catalog::create_plan(db, 1, &draft, "bench", Utc::now()).await.expect("plan").plan;
     let lines: Vec<String> = (0..BUYERS).map(|n| format!("bench{n}@ott.test:pw")).collect();
     stock::add_stock(db, 1, plan.id, &credentials::from_lines(&lines.join("\n")), Utc::now()).await.expect("stock");
     for id in 0..BUYERS {

@@ -46,12 +46,30 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         log::warn!("could not register the command list: {err}");
     }
 
-    let ctx = Arc::new(Ctx { db, config, bot_username });
+    let ctx = Arc::new(Ctx::new(db, config, bot_username));
     // Pending updates are kept: a button pressed while we were down is still answered.
     let listener = Polling::builder(bot.clone()).build();
     let mut dispatcher =
         Dispatcher::builder(bot, bot::schema()).dependencies(bot::dependencies(ctx)).enable_ctrlc_handler().build();
+    stop_on_sigterm(dispatcher.shutdown_token());
     dispatcher.dispatch_with_listener(listener, LoggingErrorHandler::with_custom_text("update listener error")).await;
     http_server.abort();
+    log::info!("stopped");
     Ok(())
+}
+
+/// `docker stop` and systemd send SIGTERM: finish the updates in hand, then exit.
+fn stop_on_sigterm(token: teloxide::dispatching::ShutdownToken) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut terminate) = signal(SignalKind::terminate()) else { return };
+        terminate.recv().await;
+        log::info!("SIGTERM received, shutting down");
+        if let Ok(done) = token.shutdown() {
+            done.await;
+        }
+    });
+    #[cfg(not(unix))]
+    drop(token);
 }

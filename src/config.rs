@@ -20,7 +20,8 @@ pub struct Config {
     pub admin_ids: BTreeSet<i64>,
     /// Where admin alerts go; `None` means every admin in a private chat.
     pub admin_chat_id: Option<i64>,
-    pub support_contact: String,
+    /// Who customers contact, shown in /help; None shows a generic phrase from locales/.
+    pub support_contact: Option<String>,
     pub shop_name: String,
 }
 
@@ -117,9 +118,7 @@ impl Config {
             .ok_or_else(|| ConfigError::invalid("TELEGRAM_API_URL", format!("{api_url:?} is not an http(s) URL")))?;
 
         let database_url = env("DATABASE_URL").or(file.database.url).unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
-        if !["sqlite:", "postgres://", "postgresql://"].iter().any(|p| database_url.starts_with(p)) {
-            return Err(ConfigError::invalid("DATABASE_URL", "expected sqlite://… or postgres://…"));
-        }
+        validate_database_url(&database_url)?;
 
         let http_addr = env("HTTP_ADDR").or(file.http.addr).unwrap_or_else(|| DEFAULT_HTTP_ADDR.into());
         let http_addr = http_addr.parse::<SocketAddr>().map_err(|_| {
@@ -139,8 +138,7 @@ impl Config {
             None => file.admin.chat_id,
         };
 
-        let support_contact =
-            env("SUPPORT_CONTACT").or(file.shop.support_contact).unwrap_or_else(|| "the shop admin".into());
+        let support_contact = env("SUPPORT_CONTACT").or(file.shop.support_contact);
 
         let shop_name = env("SHOP_NAME").or(file.shop.name).unwrap_or_else(|| "OTTsOnly".into());
 
@@ -166,6 +164,20 @@ impl Config {
             Some(chat) => vec![chat],
             None => self.admin_ids.iter().copied().collect(),
         }
+    }
+}
+
+fn validate_database_url(database_url: &str) -> Result<(), ConfigError> {
+    let invalid =
+        || ConfigError::invalid("DATABASE_URL", "expected sqlite://<file>?mode=rwc or postgres://user@host/db");
+    if database_url.starts_with("sqlite:") {
+        return Ok(());
+    }
+    let url = Url::parse(database_url).map_err(|_| invalid())?;
+    if matches!(url.scheme(), "postgres" | "postgresql") && url.has_host() {
+        Ok(())
+    } else {
+        Err(invalid())
     }
 }
 
@@ -233,6 +245,8 @@ mod tests {
         bad("TELEGRAM_API_URL", "ftp://example.com");
         bad("HTTP_ADDR", "8080");
         bad("DATABASE_URL", "mysql://x");
+        bad("DATABASE_URL", "postgres://");
+        bad("DATABASE_URL", "postgres://user@:99999/db");
     }
 
     #[test]

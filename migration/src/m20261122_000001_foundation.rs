@@ -33,6 +33,7 @@ enum Plans {
     DurationDays,
     IsActive,
     SortOrder,
+    SourceKey,
     CreatedAt,
 }
 
@@ -164,6 +165,8 @@ impl MigrationTrait for Migration {
                 .col(integer(Plans::DurationDays))
                 .col(boolean(Plans::IsActive).default(true))
                 .col(integer(Plans::SortOrder).default(0))
+                // The admin message that created the plan: a replayed update creates nothing.
+                .col(string_null(Plans::SourceKey).unique_key())
                 .col(timestamp_with_time_zone(Plans::CreatedAt))
                 .check(Expr::col(Plans::Price).gt(0))
                 .check(Expr::col(Plans::Cost).gte(0))

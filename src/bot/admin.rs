@@ -18,6 +18,14 @@ use crate::services::stock::AddStockOutcome;
 use crate::services::wallet::{AdjustOutcome, Direction};
 use crate::services::{catalog, stock, wallet};
 
+/// The admin's message identifies an admin event: a replayed update is applied once.
+fn event_key(msg: &Message) -> String {
+    format!("{}:{}", msg.chat.id.0, msg.id.0)
+}
+
+/// A wallet adjustment's reason is shown to the customer; keep it a sentence.
+const MAX_REASON_CHARS: usize = 200;
+
 /// Largest stock file we download.
 const MAX_STOCK_FILE: u32 = 1024 * 1024;
 
@@ -41,7 +49,7 @@ pub async fn on_command(
             reply::send(bot, chat, t!("admin.addplan_ask_price"), None).await?;
         }
         Command::AddPlan(args) => match plan_draft::parse_line(&args) {
-            Ok(draft) => create_plan(bot, ctx, chat, actor, &draft).await?,
+            Ok(draft) => create_plan(bot, ctx, msg, actor, &draft).await?,
             Err(err) => {
                 let text =
                     format!("{}\n\n{}", t!("errors.input", error = draft_error(&err)), t!("admin.addplan_usage"));
@@ -95,7 +103,7 @@ pub async fn dialogue_step(
                     name,
                 };
                 let actor = msg.from.as_ref().map(|u| u.id.0 as i64).unwrap_or_default();
-                return create_plan(bot, ctx, chat, actor, &draft).await;
+                return create_plan(bot, ctx, msg, actor, &draft).await;
             }
             Err(err) => (State::AddPlanName { price, cost, days }, invalid(err)),
         },
@@ -105,8 +113,14 @@ pub async fn dialogue_step(
     Ok(())
 }
 
-async fn create_plan(bot: &Bot, ctx: &Ctx, chat: ChatId, actor: i64, draft: &PlanDraft) -> HandlerResult {
-    let plan = catalog::create_plan(&ctx.db, actor, draft, Utc::now()).await?;
+async fn create_plan(bot: &Bot, ctx: &Ctx, msg: &Message, actor: i64, draft: &PlanDraft) -> HandlerResult {
+    let chat = msg.chat.id;
+    let created = catalog::create_plan(&ctx.db, actor, draft, &event_key(msg), Utc::now()).await?;
+    let plan = created.plan;
+    if !created.created {
+        reply::send(bot, chat, t!("admin.plan_exists", id = plan.id, name = reply::escape(&plan.name)), None).await?;
+        return Ok(());
+    }
     let text = t!(
         "admin.plan_created",
         id = plan.id,
@@ -218,6 +232,10 @@ async fn adjust(bot: &Bot, ctx: &Ctx, msg: &Message, actor: i64, args: &str, dir
         return Ok(());
     };
     let reason = parts.next().unwrap_or_default().trim();
+    if reason.chars().count() > MAX_REASON_CHARS {
+        reply::send(bot, chat, t!("admin.adjust_long_reason", max = MAX_REASON_CHARS), None).await?;
+        return Ok(());
+    }
     let amount = match Money::parse_rupees(amount) {
         Ok(amount) if amount.is_positive() => amount,
         Ok(_) => {
@@ -229,15 +247,15 @@ async fn adjust(bot: &Bot, ctx: &Ctx, msg: &Message, actor: i64, args: &str, dir
             return Ok(());
         }
     };
-    // The admin's message identifies the event: a replayed update is applied once.
-    let event_key = format!("{}:{}", chat.0, msg.id.0);
     let outcome =
-        wallet::admin_adjust(&ctx.db, actor, target, amount, direction, reason, &event_key, Utc::now()).await?;
+        wallet::admin_adjust(&ctx.db, actor, target, amount, direction, reason, &event_key(msg), Utc::now()).await?;
     let text = match outcome {
         AdjustOutcome::Applied { user, amount, balance } => {
             let who = match &user.username {
-                Some(u) => format!("@{} ({})", reply::escape(u), user.telegram_id),
-                None => format!("{} ({})", reply::escape(&user.first_name), user.telegram_id),
+                Some(u) => t!("admin.user_with_username", username = reply::escape(u), id = user.telegram_id),
+                None => {
+                    t!("admin.user_without_username", name = reply::escape(&user.first_name), id = user.telegram_id)
+                }
             };
             let reason_line = if reason.is_empty() {
                 String::new()

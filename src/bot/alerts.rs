@@ -1,7 +1,13 @@
 //! Messages to the shop's admins.
+use std::time::{Duration, Instant};
+
+use rust_i18n::t;
 use teloxide::prelude::*;
 
 use super::{reply, Ctx};
+
+/// One sold-out alert per plan in this window, however many customers hit it.
+const SOLD_OUT_REPEAT: Duration = Duration::from_secs(15 * 60);
 
 /// Best effort: an admin who never started the bot cannot be messaged, which must not
 /// break the customer's flow.
@@ -10,5 +16,21 @@ pub async fn notify_admins(bot: &Bot, ctx: &Ctx, text: String) {
         if let Err(err) = reply::send(bot, ChatId(chat), text.clone(), None).await {
             log::warn!("admin alert to {chat} failed: {err}");
         }
+    }
+}
+
+pub async fn plan_sold_out(bot: &Bot, ctx: &Ctx, plan_id: i32, plan_name: &str) {
+    let now = Instant::now();
+    let due = {
+        let mut alerted = ctx.sold_out_alerts.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let due = alerted.get(&plan_id).is_none_or(|at| now.duration_since(*at) >= SOLD_OUT_REPEAT);
+        if due {
+            alerted.insert(plan_id, now);
+        }
+        due
+    };
+    if due {
+        let text = t!("admin.sold_out_alert", id = plan_id, name = reply::escape(plan_name));
+        notify_admins(bot, ctx, text.into_owned()).await;
     }
 }

@@ -13,7 +13,7 @@ use super::{admin, alerts, keyboards, reply, Ctx, HandlerResult};
 use crate::domain::subscription_period::SubscriptionState;
 use crate::domain::Money;
 use crate::entities::ledger_entry::LedgerKind;
-use crate::services::purchase::{self, PurchaseError};
+use crate::services::purchase::{self, CancelOutcome, PurchaseError};
 use crate::services::users::{self, Profile, Signup};
 use crate::services::{catalog, subscriptions, wallet};
 
@@ -93,11 +93,11 @@ async fn handle_callback(bot: &Bot, query: CallbackQuery, ctx: Arc<Ctx>) -> Hand
     let message = query.message.as_ref().map(|m| m.id());
     let action = query.data.as_deref().and_then(Action::decode);
     let Some(action) = action else {
-        bot.answer_callback_query(query.id.clone()).text(t!("stale_button")).await?;
+        answer(bot, &query, Some(t!("stale_button").into_owned())).await;
         reply::send(bot, chat, t!("menu.title"), Some(keyboards::main_menu())).await?;
         return Ok(());
     };
-    bot.answer_callback_query(query.id.clone()).await?;
+    answer(bot, &query, None).await;
     let telegram_id = from_id(&from);
     match action {
         Action::Menu => reply::edit_or_send(bot, chat, message, t!("menu.title"), Some(keyboards::main_menu())).await?,
@@ -110,11 +110,27 @@ async fn handle_callback(bot: &Bot, query: CallbackQuery, ctx: Arc<Ctx>) -> Hand
         Action::Buy(plan_id) => open_checkout(bot, &ctx, chat, message, telegram_id, plan_id).await?,
         Action::Confirm(order_id) => confirm(bot, &ctx, chat, message, telegram_id, order_id).await?,
         Action::Cancel(order_id) => {
-            purchase::cancel_checkout(&ctx.db, telegram_id, order_id, Utc::now()).await?;
-            reply::edit_or_send(bot, chat, message, t!("checkout.cancelled"), Some(keyboards::back_to_menu())).await?;
+            let key = match purchase::cancel_checkout(&ctx.db, telegram_id, order_id, Utc::now()).await? {
+                CancelOutcome::Cancelled => "checkout.cancelled",
+                CancelOutcome::AlreadyPaid => "checkout.cancel_too_late",
+                CancelOutcome::NotOpen => "checkout.already_closed",
+            };
+            reply::edit_or_send(bot, chat, message, t!(key), Some(keyboards::back_to_menu())).await?;
         }
     }
     Ok(())
+}
+
+/// Stops the button's spinner. Telegram refuses answers to queries older than about 15
+/// seconds (a button pressed while we were down); the action itself must still happen.
+async fn answer(bot: &Bot, query: &CallbackQuery, text: Option<String>) {
+    let mut request = bot.answer_callback_query(query.id.clone());
+    if let Some(text) = text {
+        request = request.text(text);
+    }
+    if let Err(err) = request.await {
+        log::debug!("callback query {} not answered: {err}", query.id);
+    }
 }
 
 fn from_id(user: &User) -> i64 {
@@ -181,19 +197,21 @@ async fn show_plans(bot: &Bot, ctx: &Ctx, chat: ChatId, message: Option<MessageI
         reply::edit_or_send(bot, chat, message, t!("plans.empty"), Some(keyboards::back_to_menu())).await?;
         return Ok(());
     }
-    let mut text = t!("plans.title").into_owned();
-    for l in &listings {
-        let stock = if l.in_stock() { t!("plans.in_stock") } else { t!("plans.sold_out") };
-        text.push('\n');
-        text.push_str(&t!(
-            "plans.line",
-            name = reply::escape(&l.plan.name),
-            price = l.price(),
-            days = l.plan.duration_days,
-            stock = stock
-        ));
-    }
-    let text = reply::pack(text, Vec::new()).remove(0);
+    let lines = listings
+        .iter()
+        .map(|l| {
+            let stock = if l.in_stock() { t!("plans.in_stock") } else { t!("plans.sold_out") };
+            let line = t!(
+                "plans.line",
+                name = reply::escape(&l.plan.name),
+                price = l.price(),
+                days = l.plan.duration_days,
+                stock = stock
+            );
+            format!("\n{line}")
+        })
+        .collect();
+    let text = reply::first_page(t!("plans.title").into_owned(), lines, &t!("plans.more"));
     reply::edit_or_send(bot, chat, message, text, Some(keyboards::plans(&listings))).await?;
     Ok(())
 }
@@ -231,24 +249,13 @@ async fn open_checkout(
 ) -> HandlerResult {
     match purchase::open_checkout(&ctx.db, telegram_id, plan_id, Utc::now()).await {
         Ok(checkout) => {
-            let Some(after) = checkout.balance_after() else {
-                let text = t!(
-                    "checkout.insufficient",
-                    name = reply::escape(&checkout.plan.name),
-                    price = checkout.price,
-                    balance = checkout.balance,
-                    missing = checkout.shortfall
-                );
-                reply::edit_or_send(bot, chat, message, text, Some(keyboards::back_to_menu())).await?;
-                return Ok(());
-            };
             let text = t!(
                 "checkout.confirm",
                 name = reply::escape(&checkout.plan.name),
                 days = checkout.plan.duration_days,
                 price = checkout.price,
                 balance = checkout.balance,
-                after = after
+                after = checkout.balance_after()
             );
             let keyboard = keyboards::confirm(checkout.order_id, &checkout.price.to_string());
             reply::edit_or_send(bot, chat, message, text, Some(keyboard)).await?;
@@ -301,9 +308,8 @@ async fn purchase_failed(
     err: PurchaseError,
 ) -> HandlerResult {
     let text = match err {
-        PurchaseError::SoldOut { plan_name, plan_id: sold_out_id } => {
-            let alert = t!("admin.sold_out_alert", id = sold_out_id, name = reply::escape(&plan_name));
-            alerts::notify_admins(bot, ctx, alert.into_owned()).await;
+        PurchaseError::SoldOut { plan_name, plan_id } => {
+            alerts::plan_sold_out(bot, ctx, plan_id, &plan_name).await;
             t!("checkout.sold_out", name = reply::escape(&plan_name))
         }
         PurchaseError::InsufficientBalance { balance, price, missing, plan_name } => t!(
@@ -347,7 +353,8 @@ async fn show_wallet(
         text.push_str(&t!("wallet.history_title"));
         for entry in &overview.recent {
             let amount = Money::from_paise(entry.amount);
-            let amount = if entry.amount > 0 { format!("+{amount}") } else { amount.to_string() };
+            let amount =
+                if entry.amount > 0 { t!("wallet.credit_amount", amount = amount) } else { amount.to_string().into() };
             let kind = match entry.kind {
                 LedgerKind::Purchase => t!("wallet.kind_purchase"),
                 LedgerKind::AdminCredit => t!("wallet.kind_admin_credit"),
@@ -369,13 +376,16 @@ async fn show_subscriptions(bot: &Bot, ctx: &Ctx, chat: ChatId, telegram_id: i64
     let blocks = subs
         .iter()
         .map(|s| {
-            // A login is shown only while the subscription runs.
+            // A refunded subscription's login went back to the shop: not shown.
             let (state, login) = match s.state {
                 SubscriptionState::Active { days_left } => (
                     t!("subs.active", ends = date(s.ends_at), days = days_left),
                     t!("subs.login", credential = reply::escape(&s.credential)),
                 ),
-                SubscriptionState::Expired => (t!("subs.expired", ends = date(s.ends_at)), "".into()),
+                SubscriptionState::Expired => (
+                    t!("subs.expired", ends = date(s.ends_at)),
+                    t!("subs.login", credential = reply::escape(&s.credential)),
+                ),
                 SubscriptionState::Cancelled => (t!("subs.cancelled"), "".into()),
             };
             t!("subs.item", name = reply::escape(&s.plan_name), order = s.order_id, state = state, login = login)
@@ -400,7 +410,11 @@ async fn show_referral(
 }
 
 async fn show_help(bot: &Bot, ctx: &Ctx, chat: ChatId, message: Option<MessageId>, admin_view: bool) -> HandlerResult {
-    let mut text = t!("help.text", support = reply::escape(&ctx.config.support_contact)).into_owned();
+    let support = match &ctx.config.support_contact {
+        Some(contact) => reply::escape(contact),
+        None => t!("help.default_support").into_owned(),
+    };
+    let mut text = t!("help.text", support = support).into_owned();
     if admin_view {
         text.push_str(&t!("help.admin"));
     }

@@ -21,9 +21,14 @@ pub fn back_to_menu() -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new(vec![vec![button(t!("menu.back"), Action::Menu)]])
 }
 
+/// Telegram allows 100 buttons per keyboard; the rest of a huge catalogue stays reachable
+/// by its plan page only.
+const MAX_PLAN_BUTTONS: usize = 60;
+
 pub fn plans(listings: &[PlanListing]) -> InlineKeyboardMarkup {
     let mut rows: Vec<Vec<InlineKeyboardButton>> = listings
         .iter()
+        .take(MAX_PLAN_BUTTONS)
         .map(|l| {
             let name = short(&l.plan.name);
             let label = if l.in_stock() {

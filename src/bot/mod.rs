@@ -10,7 +10,9 @@ mod keyboards;
 mod reply;
 mod setup;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use sea_orm::DatabaseConnection;
 use teloxide::dispatching::UpdateHandler;
@@ -30,9 +32,15 @@ pub struct Ctx {
     pub config: Arc<Config>,
     /// Without the `@`, for deep links.
     pub bot_username: String,
+    /// When admins were last told that a plan sold out, so a rush of buyers is one alert.
+    sold_out_alerts: Mutex<HashMap<i32, Instant>>,
 }
 
 impl Ctx {
+    pub fn new(db: DatabaseConnection, config: Arc<Config>, bot_username: String) -> Ctx {
+        Ctx { db, config, bot_username, sold_out_alerts: Mutex::default() }
+    }
+
     pub fn is_admin(&self, user: &teloxide::types::User) -> bool {
         i64::try_from(user.id.0).is_ok_and(|id| self.config.is_admin(id))
     }

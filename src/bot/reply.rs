@@ -6,8 +6,13 @@ use teloxide::{ApiError, RequestError};
 
 pub use teloxide::utils::html::escape;
 
-/// Telegram's limit for one message, in UTF-16 code units; we count chars and stay below.
+/// Telegram's limit for one message is 4096 UTF-16 code units; we stay a little below.
 pub const MAX_MESSAGE_CHARS: usize = 4000;
+
+/// Length as Telegram counts it.
+fn units(text: &str) -> usize {
+    text.encode_utf16().count()
+}
 
 pub async fn send(
     bot: &Bot,
@@ -68,7 +73,7 @@ pub fn pack(header: String, blocks: Vec<String>) -> Vec<String> {
     let mut current = header;
     for block in blocks {
         let block = truncate(block);
-        if current.chars().count() + block.chars().count() > MAX_MESSAGE_CHARS {
+        if units(&current) + units(&block) > MAX_MESSAGE_CHARS {
             messages.push(std::mem::take(&mut current));
             current = block.trim_start().to_owned();
         } else {
@@ -79,13 +84,30 @@ pub fn pack(header: String, blocks: Vec<String>) -> Vec<String> {
     messages
 }
 
+/// `header` and as many `blocks` as fit in one message; `more` marks that some were left out.
+pub fn first_page(header: String, blocks: Vec<String>, more: &str) -> String {
+    let mut pages = pack(header, blocks);
+    let mut first = pages.remove(0);
+    if !pages.is_empty() {
+        first.push_str(more);
+    }
+    first
+}
+
 fn truncate(block: String) -> String {
-    if block.chars().count() <= MAX_MESSAGE_CHARS {
+    if units(&block) <= MAX_MESSAGE_CHARS {
         return block;
     }
-    // Only reachable with absurd data; a plain-text cut is better than a refused message.
-    let plain: String = block.replace(['<', '>'], "");
-    plain.chars().take(MAX_MESSAGE_CHARS - 1).collect::<String>() + "…"
+    // Only reachable with absurd data; a cut without markup is better than a refused message.
+    let plain: String = block.replace(['<', '>', '&'], " ");
+    let mut cut = String::new();
+    for c in plain.chars() {
+        if units(&cut) + c.len_utf16() >= MAX_MESSAGE_CHARS {
+            break;
+        }
+        cut.push(c);
+    }
+    cut + "…"
 }
 
 #[cfg(test)]
@@ -103,6 +125,22 @@ mod tests {
         }
         let total: usize = messages.iter().map(|m| m.matches("<b>").count()).sum();
         assert_eq!(total, 9);
+    }
+
+    #[test]
+    fn first_page_marks_what_was_left_out() {
+        let lines: Vec<String> = (0..200).map(|n| format!("\n• <b>Plan {n}</b> {}", "x".repeat(40))).collect();
+        let page = first_page("Plans".into(), lines, "\n…");
+        assert!(page.encode_utf16().count() <= MAX_MESSAGE_CHARS + 2);
+        assert!(page.ends_with("\n…") && page.contains("Plan 0") && !page.contains("Plan 199"));
+        assert_eq!(first_page("Plans".into(), vec!["\na".into()], "\n…"), "Plans\na");
+    }
+
+    #[test]
+    fn counts_like_telegram() {
+        let emoji = "😀".repeat(3000); // 6000 UTF-16 units, 3000 chars
+        let messages = pack(String::new(), vec![emoji]);
+        assert!(messages.iter().all(|m| m.encode_utf16().count() <= MAX_MESSAGE_CHARS));
     }
 
     #[test]

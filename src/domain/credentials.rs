@@ -1,7 +1,8 @@
 //! Turning an admin's upload into stock credentials: one per line, or one per CSV record.
 
-/// Longest credential we store; anything longer is almost certainly a pasting mistake.
-pub const MAX_LEN: usize = 1000;
+/// Longest credential we store (characters); anything longer is almost certainly a pasting
+/// mistake. 500 characters stay within PostgreSQL's unique-index row limit in any script.
+pub const MAX_LEN: usize = 500;
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct CredentialBatch {

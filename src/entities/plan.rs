@@ -15,6 +15,9 @@ pub struct Model {
     pub duration_days: i32,
     pub is_active: bool,
     pub sort_order: i32,
+    /// The admin event (chat:message) that created it; unique, so a replay is a no-op.
+    #[sea_orm(unique)]
+    pub source_key: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set, TransactionTrait, TryInsertResult,
 };
 
 use crate::domain::plan_draft::PlanDraft;
@@ -28,14 +28,23 @@ impl PlanListing {
     }
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedPlan {
+    pub plan: plan::Model,
+    /// False when `source_key` had created it before (a replayed admin message).
+    pub created: bool,
+}
+
+/// Creates a plan once per `source_key` (the admin's message), audit-logged.
 pub async fn create_plan(
     db: &DatabaseConnection,
     actor_telegram_id: i64,
     draft: &PlanDraft,
+    source_key: &str,
     now: DateTime<Utc>,
-) -> Result<plan::Model, DbErr> {
+) -> Result<CreatedPlan, DbErr> {
     let txn = db.begin().await?;
-    let plan = plan::ActiveModel {
+    let inserted = plan::Entity::insert(plan::ActiveModel {
         name: Set(draft.name.clone()),
         description: Set(String::new()),
         price: Set(draft.price.paise()),
@@ -43,11 +52,22 @@ pub async fn create_plan(
         duration_days: Set(draft.duration_days),
         is_active: Set(true),
         sort_order: Set(0),
+        source_key: Set(Some(source_key.to_owned())),
         created_at: Set(now),
         ..Default::default()
-    }
-    .insert(&txn)
+    })
+    .on_conflict_do_nothing_on([plan::Column::SourceKey])
+    .exec_without_returning(&txn)
     .await?;
+    let created = matches!(inserted, TryInsertResult::Inserted(n) if n > 0);
+    let plan = plan::Entity::find()
+        .filter(plan::Column::SourceKey.eq(source_key))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("plan from {source_key}")))?;
+    if !created {
+        return Ok(CreatedPlan { plan, created });
+    }
     audit::record(
         &txn,
         actor_telegram_id,
@@ -60,7 +80,7 @@ pub async fn create_plan(
     )
     .await?;
     txn.commit().await?;
-    Ok(plan)
+    Ok(CreatedPlan { plan, created })
 }
 
 /// Sets what the plan includes (platforms, screens, quality). None when there is no such plan.

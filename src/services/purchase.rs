@@ -26,13 +26,12 @@ pub struct Checkout {
     pub plan: plan::Model,
     pub price: Money,
     pub balance: Money,
-    /// What the wallet lacks to pay `price`; zero when it can.
-    pub shortfall: Money,
 }
 
 impl Checkout {
-    pub fn balance_after(&self) -> Option<Money> {
-        self.balance.checked_sub(self.price).filter(|b| b.paise() >= 0)
+    /// Never negative: a checkout is only opened when the wallet covers the price.
+    pub fn balance_after(&self) -> Money {
+        Money::from_paise(self.balance.paise() - self.price.paise())
     }
 }
 
@@ -68,7 +67,8 @@ pub enum PurchaseError {
     Db(#[from] DbErr),
 }
 
-/// Opens (or reopens) the checkout for `plan_id`: the data of the confirm screen.
+/// Opens (or reopens) the checkout for `plan_id`: the data of the confirm screen. When the
+/// wallet does not cover the price, no order is opened and the answer says what is missing.
 pub async fn open_checkout(
     db: &DatabaseConnection,
     telegram_id: i64,
@@ -80,6 +80,11 @@ pub async fn open_checkout(
         catalog::find_plan(db, plan_id).await?.filter(|l| l.plan.is_active).ok_or(PurchaseError::PlanUnavailable)?;
     if !listing.in_stock() {
         return Err(PurchaseError::SoldOut { plan_id, plan_name: listing.plan.name });
+    }
+    let (balance, price) = (Money::from_paise(user.balance), listing.price());
+    if balance < price {
+        let missing = balance.shortfall_for(price);
+        return Err(PurchaseError::InsufficientBalance { plan_name: listing.plan.name, balance, price, missing });
     }
     let key = checkout_key(user.id, plan_id);
     let result = order::Entity::insert(order::ActiveModel {
@@ -104,9 +109,7 @@ pub async fn open_checkout(
         .one(db)
         .await?
         .ok_or(PurchaseError::OrderClosed)?;
-    let price = Money::from_paise(order.price);
-    let balance = Money::from_paise(user.balance);
-    Ok(Checkout { order_id: order.id, plan: listing.plan, price, balance, shortfall: balance.shortfall_for(price) })
+    Ok(Checkout { order_id: order.id, plan: listing.plan, price: Money::from_paise(order.price), balance })
 }
 
 fn checkout_key(user_id: i32, plan_id: i32) -> String {
@@ -166,12 +169,15 @@ pub async fn confirm(
     let balance = match wallet::post(&txn, &posting, now).await {
         Ok(balance) => balance,
         Err(PostingError::Insufficient { balance }) => {
+            // The balance went down since the confirm screen: close this checkout, charge nothing.
+            drop(txn);
+            cancel_pending(db, order.id, now).await?;
             return Err(PurchaseError::InsufficientBalance {
                 plan_name: plan.name,
                 balance,
                 price,
                 missing: balance.shortfall_for(price),
-            })
+            });
         }
         Err(PostingError::Duplicate) => return Err(PurchaseError::OrderClosed),
         Err(PostingError::Db(err)) => return Err(err.into()),
@@ -243,15 +249,24 @@ async fn cancel_pending(conn: &impl ConnectionTrait, order_id: i32, now: DateTim
     Ok(())
 }
 
-/// The customer pressed Cancel on the confirm screen. Returns whether anything was open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelOutcome {
+    Cancelled,
+    /// Too late: this order was paid (e.g. from a second confirm screen).
+    AlreadyPaid,
+    /// Not this customer's open order (cancelled before, sold out, unknown).
+    NotOpen,
+}
+
+/// The customer pressed Cancel on the confirm screen.
 pub async fn cancel_checkout(
     db: &DatabaseConnection,
     telegram_id: i64,
     order_id: i32,
     now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
+) -> Result<CancelOutcome, DbErr> {
     let Some(user) = users::find_by_telegram_id(db, telegram_id).await? else {
-        return Ok(false);
+        return Ok(CancelOutcome::NotOpen);
     };
     let result = order::Entity::update_many()
         .col_expr(order::Column::Status, Expr::value(OrderStatus::Cancelled))
@@ -262,7 +277,14 @@ pub async fn cancel_checkout(
         .filter(order::Column::Status.eq(OrderStatus::Pending))
         .exec(db)
         .await?;
-    Ok(result.rows_affected == 1)
+    if result.rows_affected == 1 {
+        return Ok(CancelOutcome::Cancelled);
+    }
+    let paid = order::Entity::find_by_id(order_id)
+        .one(db)
+        .await?
+        .is_some_and(|o| o.user_id == user.id && o.status == OrderStatus::Paid);
+    Ok(if paid { CancelOutcome::AlreadyPaid } else { CancelOutcome::NotOpen })
 }
 
 async fn closed_order_error(conn: &impl ConnectionTrait, order: &order::Model, user: &user::Model) -> PurchaseError {

@@ -34,6 +34,10 @@ async fn admin_runs_the_shop_from_chat() {
         let id = plans[0].plan.id;
         assert_eq!((plans[0].plan.price, plans[0].plan.cost), (13_550, 4_200));
 
+        fake.replay_last_update();
+        admin.reply_containing("already created from this message").await;
+        assert_eq!(catalog::list_plans(conn, false).await.unwrap().len(), 1);
+
         admin.say("/addplan 135 42");
         admin.reply_containing("Usage: /addplan").await;
         admin.say("/addplan abc 42 30 X");
@@ -128,7 +132,12 @@ async fn admin_runs_the_shop_from_chat() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn addplan_step_by_step_with_mistakes() {
-    let db = db::TestDb::sqlite().await;
+    for db in db::all().await {
+        addplan_dialogue(&db).await;
+    }
+}
+
+async fn addplan_dialogue(db: &db::TestDb) {
     let fake = FakeTelegram::start().await;
     let bot = RunningBot::start(&fake, db.conn.clone()).await;
     let mut admin = Chat::new(&fake, ADMIN_ID, "Boss");

@@ -152,7 +152,12 @@ async fn short_balance_sold_out_and_stale_buttons_are_explained() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anything_unexpected_gets_a_helpful_reply() {
-    let db = db::TestDb::sqlite().await;
+    for db in db::all().await {
+        unexpected_input(&db).await;
+    }
+}
+
+async fn unexpected_input(db: &db::TestDb) {
     let fake = FakeTelegram::start().await;
     let bot = RunningBot::start(&fake, db.conn.clone()).await;
     let mut chat = Chat::new(&fake, 5100, "<b>Bold</b> & \"quoted\"");
@@ -205,5 +210,111 @@ async fn a_referral_link_records_the_referrer_once() {
         assert_eq!(friend_row.referred_by, Some(referrer_row.id));
         bot.stop().await;
         fake.assert_nothing_refused();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_and_replayed_buttons() {
+    for db in db::all().await {
+        let conn = &db.conn;
+        let fake = FakeTelegram::start().await;
+        plan_with_stock(conn, "Sony", 99, 20, 3).await;
+        let bot = RunningBot::start(&fake, conn.clone()).await;
+        let mut chat = Chat::new(&fake, 5300, "Neha");
+        chat.say("/start");
+        chat.reply().await;
+        credit(conn, 5300, 500).await;
+
+        // Two confirm screens for the same plan; cancel one, the other is the same order.
+        chat.say("/plans");
+        let plans = chat.reply().await;
+        chat.press(&plans, "Sony").await;
+        let detail = chat.reply().await;
+        chat.press(&detail, "Buy").await;
+        let first = chat.reply().await;
+        chat.say("/plans");
+        let plans = chat.reply().await;
+        chat.press(&plans, "Sony").await;
+        let detail = chat.reply().await;
+        chat.press(&detail, "Buy").await;
+        let second = chat.reply().await;
+        assert_eq!(first.button("Confirm"), second.button("Confirm"), "one order behind both screens");
+        chat.press(&first, "Cancel").await;
+        chat.reply_containing("Purchase cancelled. No money was taken.").await;
+        chat.press(&second, "Confirm").await;
+        chat.reply_containing("no longer open").await;
+        assert_eq!(balance(conn, 5300).await, Money::from_rupees(500));
+
+        // Buy again, pay, and the same Confirm update delivered twice by Telegram.
+        chat.press(&detail, "Buy").await;
+        let confirm = chat.reply_containing("Confirm your purchase").await;
+        chat.press(&confirm, "Confirm").await;
+        chat.reply_containing("is yours").await;
+        fake.replay_last_update();
+        chat.reply_containing("already paid").await;
+        assert_eq!(balance(conn, 5300).await, Money::from_rupees(401));
+        // Cancel pressed after paying does not claim nothing was taken.
+        chat.press(&confirm, "Cancel").await;
+        chat.reply_containing("already paid, so it cannot be cancelled").await;
+
+        bot.stop().await;
+        fake.assert_nothing_refused();
+        assert_ledger_consistent(conn).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_customers_confirm_at_once_for_three_logins() {
+    for db in db::all().await {
+        let conn = &db.conn;
+        let fake = FakeTelegram::start().await;
+        let plan = plan_with_stock(conn, "Rush", 100, 30, 3).await;
+        let bot = RunningBot::start(&fake, conn.clone()).await;
+        let mut admin = Chat::new(&fake, ADMIN_ID, "Admin");
+        let mut chats = Vec::new();
+        let mut confirms = Vec::new();
+        for n in 0..10 {
+            let mut chat = Chat::new(&fake, 5400 + n, "Buyer");
+            chat.say("/start");
+            chat.reply().await;
+            credit(conn, 5400 + n, 100).await;
+            chat.say("/plans");
+            let plans = chat.reply().await;
+            chat.press(&plans, "Rush").await;
+            let detail = chat.reply().await;
+            chat.press(&detail, "Buy").await;
+            confirms.push(chat.reply_containing("Confirm your purchase").await);
+            chats.push(chat);
+        }
+        // All ten taps are queued before the bot sees any of them.
+        let queries: Vec<_> = chats
+            .iter()
+            .zip(&confirms)
+            .map(|(chat, confirm)| fake.press(&chat.user, confirm, &confirm.button("Confirm").unwrap()))
+            .collect();
+        for query in &queries {
+            fake.wait_callback_answered(query).await;
+        }
+        let (mut delivered, mut sold_out) = (0, 0);
+        for chat in &mut chats {
+            let answer = chat.reply_containing("<b>").await;
+            let outcome = if answer.text.contains("Paid ₹100") { chat.reply().await } else { answer };
+            if outcome.text.contains("is yours") {
+                delivered += 1;
+                assert_eq!(balance(conn, chat.user.id).await, Money::ZERO);
+            } else {
+                assert!(outcome.text.contains("just sold out"), "{}", outcome.text);
+                sold_out += 1;
+                assert_eq!(balance(conn, chat.user.id).await, Money::from_rupees(100));
+            }
+        }
+        assert_eq!((delivered, sold_out), (3, 7), "{}", db.backend);
+        // Seven customers hit the empty plan; admins get one alert, not seven.
+        admin.reply_containing(&format!("/addstock {}", plan.id)).await;
+        bot.stop().await;
+        let alerts = fake.sent_to(ADMIN_ID).iter().filter(|m| m.text.contains("Sold out")).count();
+        assert_eq!(alerts, 1);
+        fake.assert_nothing_refused();
+        assert_ledger_consistent(conn).await;
     }
 }

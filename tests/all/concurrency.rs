@@ -129,6 +129,7 @@ async fn concurrent_buy_taps_open_one_checkout() {
         let conn = &db.conn;
         let tg = 32_000;
         customer(conn, tg).await;
+        credit(conn, tg, 100).await;
         let plan = plan_with_stock(conn, "Dup", 100, 30, 5).await;
         let tasks: Vec<_> = (0..10)
             .map(|_| {

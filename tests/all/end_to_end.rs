@@ -77,8 +77,16 @@ async fn the_binary_sells_a_plan_end_to_end() {
         let commands = fake.calls("setMyCommands");
         assert!(!commands.is_empty(), "command list registered at startup");
         fake.assert_nothing_refused();
-        child.kill().await.ok();
-        let _ = child.wait().await;
+
+        // SIGTERM (docker stop) ends the process cleanly.
+        let pid = child.id().expect("running").to_string();
+        let killed = std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+        assert!(killed.success());
+        let status = tokio::time::timeout(std::time::Duration::from_secs(20), child.wait())
+            .await
+            .expect("exits after SIGTERM")
+            .expect("wait");
+        assert!(status.success(), "{status:?}");
     }
 }
 

@@ -6,7 +6,7 @@ use ottsonly::domain::Money;
 use ottsonly::entities::order::{self, OrderStatus};
 use ottsonly::entities::stock_item::{self, StockStatus};
 use ottsonly::entities::{ledger_entry, subscription};
-use ottsonly::services::purchase::{self, PurchaseError};
+use ottsonly::services::purchase::{self, CancelOutcome, PurchaseError};
 use ottsonly::services::subscriptions;
 
 use crate::support::db;
@@ -23,7 +23,7 @@ async fn a_paid_order_takes_one_credential_and_starts_a_subscription() {
 
         let checkout = purchase::open_checkout(db, 1001, plan.id, now).await.unwrap();
         assert_eq!(checkout.price, Money::from_rupees(135));
-        assert_eq!(checkout.balance_after(), Some(Money::from_rupees(65)));
+        assert_eq!(checkout.balance_after(), Money::from_rupees(65));
 
         let delivery = purchase::confirm(db, 1001, checkout.order_id, now).await.unwrap();
         assert_eq!(delivery.credential, "Netflix-0@mail.test:pw0");
@@ -83,19 +83,39 @@ async fn too_low_a_balance_moves_nothing_and_says_what_is_missing() {
         customer(db, 1003).await;
         credit(db, 1003, 100).await;
         let plan = plan_with_stock(db, "Hotstar", 135, 42, 1).await;
-        let checkout = purchase::open_checkout(db, 1003, plan.id, Utc::now()).await.unwrap();
-        assert_eq!(checkout.shortfall, Money::from_rupees(35));
-        assert_eq!(checkout.balance_after(), None);
-        match purchase::confirm(db, 1003, checkout.order_id, Utc::now()).await {
+        match purchase::open_checkout(db, 1003, plan.id, Utc::now()).await {
             Err(PurchaseError::InsufficientBalance { missing, balance, .. }) => {
                 assert_eq!((missing, balance), (Money::from_rupees(35), Money::from_rupees(100)))
             }
             other => panic!("{other:?}"),
         }
+        assert_eq!(order::Entity::find().count(db).await.unwrap(), 0, "no order at all");
+
+        // The balance drops between the confirm screen and Confirm: the checkout closes.
+        credit(db, 1003, 100).await;
+        let checkout = purchase::open_checkout(db, 1003, plan.id, Utc::now()).await.unwrap();
+        ottsonly::services::wallet::admin_adjust(
+            db,
+            1,
+            1003,
+            Money::from_rupees(100),
+            ottsonly::services::wallet::Direction::Debit,
+            "",
+            "drop",
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+        match purchase::confirm(db, 1003, checkout.order_id, Utc::now()).await {
+            Err(PurchaseError::InsufficientBalance { missing, .. }) => assert_eq!(missing, Money::from_rupees(35)),
+            other => panic!("{other:?}"),
+        }
+        let closed = order::Entity::find_by_id(checkout.order_id).one(db).await.unwrap().unwrap();
+        assert_eq!(closed.status, OrderStatus::Cancelled);
         assert_eq!(balance(db, 1003).await, Money::from_rupees(100));
         let paid = order::Entity::find().filter(order::Column::Status.eq(OrderStatus::Paid)).count(db).await.unwrap();
         assert_eq!(paid, 0);
-        assert_eq!(ledger_entry::Entity::find().count(db).await.unwrap(), 1, "only the credit");
+        assert_eq!(ledger_entry::Entity::find().count(db).await.unwrap(), 3, "credit, credit, debit");
         assert_eq!(
             stock_item::Entity::find()
                 .filter(stock_item::Column::Status.eq(StockStatus::Available))
@@ -156,8 +176,24 @@ async fn orders_belong_to_their_customer_and_cancel_closes_them() {
             purchase::confirm(db, 1007, mine.order_id, Utc::now()).await,
             Err(PurchaseError::OrderNotFound)
         ));
-        assert!(!purchase::cancel_checkout(db, 1007, mine.order_id, Utc::now()).await.unwrap());
-        assert!(purchase::cancel_checkout(db, 1006, mine.order_id, Utc::now()).await.unwrap());
+        assert_eq!(
+            purchase::cancel_checkout(db, 1007, mine.order_id, Utc::now()).await.unwrap(),
+            CancelOutcome::NotOpen
+        );
+        assert_eq!(
+            purchase::cancel_checkout(db, 1006, mine.order_id, Utc::now()).await.unwrap(),
+            CancelOutcome::Cancelled
+        );
+        assert_eq!(
+            purchase::cancel_checkout(db, 1006, mine.order_id, Utc::now()).await.unwrap(),
+            CancelOutcome::NotOpen
+        );
+        let paid = purchase::open_checkout(db, 1006, plan.id, Utc::now()).await.unwrap();
+        purchase::confirm(db, 1006, paid.order_id, Utc::now()).await.unwrap();
+        assert_eq!(
+            purchase::cancel_checkout(db, 1006, paid.order_id, Utc::now()).await.unwrap(),
+            CancelOutcome::AlreadyPaid
+        );
         assert!(matches!(
             purchase::confirm(db, 1006, mine.order_id, Utc::now()).await,
             Err(PurchaseError::OrderClosed)
@@ -167,6 +203,6 @@ async fn orders_belong_to_their_customer_and_cancel_closes_them() {
             purchase::open_checkout(db, 1006, 999_999, Utc::now()).await,
             Err(PurchaseError::PlanUnavailable)
         ));
-        assert_eq!(balance(db, 1006).await, Money::from_rupees(500));
+        assert_eq!(balance(db, 1006).await, Money::from_rupees(401));
     }
 }

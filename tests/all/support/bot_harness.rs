@@ -20,7 +20,7 @@ pub fn test_config(api_url: &str, database_url: &str) -> Config {
         http_addr: "127.0.0.1:0".parse().expect("addr"),
         admin_ids: BTreeSet::from([ADMIN_ID]),
         admin_chat_id: None,
-        support_contact: "@shop_support".into(),
+        support_contact: Some("@shop_support".into()),
         shop_name: "Test <Shop> & Co".into(),
     }
 }
@@ -36,7 +36,7 @@ impl RunningBot {
         let config = Arc::new(test_config(&fake.url(), "unused://"));
         let bot = Bot::new(config.telegram_token.clone()).set_api_url(config.telegram_api_url.clone());
         bot::register_commands(&bot, &config).await.expect("register commands");
-        let ctx = Arc::new(Ctx { db, config, bot_username: BOT_USERNAME.into() });
+        let ctx = Arc::new(Ctx::new(db, config, BOT_USERNAME.into()));
         let mut dispatcher = Dispatcher::builder(bot, bot::schema()).dependencies(bot::dependencies(ctx)).build();
         let shutdown = dispatcher.shutdown_token();
         let polls_before = fake.polls();

@@ -547,6 +547,10 @@ fn validate_markup(markup: Option<&Value>) -> Result<(), (u16, String)> {
     let Some(markup) = markup else { return Ok(()) };
     let Some(rows) = markup.get("inline_keyboard") else { return Ok(()) };
     let rows = rows.as_array().ok_or_else(|| bad("inline keyboard must be an array"))?;
+    let buttons: usize = rows.iter().map(|r| r.as_array().map_or(0, Vec::len)).sum();
+    if buttons > 100 {
+        return Err(bad("BUTTONS_TOO_MUCH"));
+    }
     for row in rows {
         for button in row.as_array().ok_or_else(|| bad("inline keyboard row must be an array"))? {
             if button["text"].as_str().unwrap_or_default().trim().is_empty() {

@@ -54,7 +54,8 @@ pub async fn plan_with_stock(db: &DatabaseConnection, name: &str, price: i64, co
         duration_days: 30,
         name: name.into(),
     };
-    let plan = catalog::create_plan(db, ADMIN, &draft, Utc::now()).await.expect("plan");
+    let key = format!("fixture:{name}:{}", rand::random::<u64>());
+    let plan = catalog::create_plan(db, ADMIN, &draft, &key, Utc::now()).await.expect("plan").plan;
     if stock > 0 {
         let lines: Vec<String> = (0..stock).map(|n| format!("{name}-{n}@mail.test:pw{n}")).collect();
         let outcome = stock::add_stock(db, ADMIN, plan.id, &credentials::from_lines(&lines.join("\n")), Utc::now())
