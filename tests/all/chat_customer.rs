@@ -93,21 +93,11 @@ async fn short_balance_sold_out_and_stale_buttons_are_explained() {
         credit(conn, 5002, 100).await;
         credit(conn, 5003, 500).await;
 
-        poor.say("/plans");
-        let plans = poor.reply().await;
-        poor.press(&plans, "Hotstar").await;
-        let detail = poor.reply().await;
-        poor.press(&detail, "Buy").await;
-        let short = poor.reply().await;
+        let short = poor.open_buy_screen("Hotstar").await;
         assert!(short.text.contains("You need <b>₹35</b> more"), "{}", short.text);
 
         // Meera opens the confirm screen; the last credential goes to someone else first.
-        rich.say("/plans");
-        let plans = rich.reply().await;
-        rich.press(&plans, "Hotstar").await;
-        let detail = rich.reply().await;
-        rich.press(&detail, "Buy").await;
-        let confirm = rich.reply().await;
+        let confirm = rich.open_buy_screen("Hotstar").await;
         customer(conn, 5004).await;
         credit(conn, 5004, 500).await;
         let other = ottsonly::services::purchase::open_checkout(conn, 5004, plan.id, chrono::Utc::now()).await.unwrap();
@@ -226,18 +216,8 @@ async fn cancel_and_replayed_buttons() {
         credit(conn, 5300, 500).await;
 
         // Two confirm screens for the same plan; cancel one, the other is the same order.
-        chat.say("/plans");
-        let plans = chat.reply().await;
-        chat.press(&plans, "Sony").await;
-        let detail = chat.reply().await;
-        chat.press(&detail, "Buy").await;
-        let first = chat.reply().await;
-        chat.say("/plans");
-        let plans = chat.reply().await;
-        chat.press(&plans, "Sony").await;
-        let detail = chat.reply().await;
-        chat.press(&detail, "Buy").await;
-        let second = chat.reply().await;
+        let first = chat.open_buy_screen("Sony").await;
+        let second = chat.open_buy_screen("Sony").await;
         assert_eq!(first.button("Confirm"), second.button("Confirm"), "one order behind both screens");
         chat.press(&first, "Cancel").await;
         chat.reply_containing("Purchase cancelled. No money was taken.").await;
@@ -246,8 +226,7 @@ async fn cancel_and_replayed_buttons() {
         assert_eq!(balance(conn, 5300).await, Money::from_rupees(500));
 
         // Buy again, pay, and the same Confirm update delivered twice by Telegram.
-        chat.press(&detail, "Buy").await;
-        let confirm = chat.reply_containing("Confirm your purchase").await;
+        let confirm = chat.open_buy_screen("Sony").await;
         chat.press(&confirm, "Confirm").await;
         chat.reply_containing("is yours").await;
         fake.replay_last_update();
@@ -278,12 +257,7 @@ async fn ten_customers_confirm_at_once_for_three_logins() {
             chat.say("/start");
             chat.reply().await;
             credit(conn, 5400 + n, 100).await;
-            chat.say("/plans");
-            let plans = chat.reply().await;
-            chat.press(&plans, "Rush").await;
-            let detail = chat.reply().await;
-            chat.press(&detail, "Buy").await;
-            confirms.push(chat.reply_containing("Confirm your purchase").await);
+            confirms.push(chat.open_buy_screen("Rush").await);
             chats.push(chat);
         }
         // All ten taps are queued before the bot sees any of them.

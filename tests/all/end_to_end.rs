@@ -60,12 +60,7 @@ async fn the_binary_sells_a_plan_end_to_end() {
         admin.reply_containing("New balance: ₹200").await;
         customer.reply_containing("credited").await;
 
-        customer.say("/plans");
-        let plans = customer.reply().await;
-        customer.press(&plans, "Netflix Premium").await;
-        let detail = customer.reply().await;
-        customer.press(&detail, "Buy").await;
-        let confirm = customer.reply_containing("Confirm your purchase").await;
+        let confirm = customer.open_buy_screen("Netflix Premium").await;
         customer.press(&confirm, "Confirm").await;
         let delivered = customer.reply_containing("is yours").await;
         assert!(delivered.text.contains("<code>primo@ott.test:Secret1</code>"), "{}", delivered.text);

@@ -18,12 +18,7 @@ async fn a_restart_loses_nothing() {
         customer.say("/start");
         customer.reply().await;
         credit(&db.conn, 7001, 300).await;
-        customer.say("/plans");
-        let plans = customer.reply().await;
-        customer.press(&plans, "Prime").await;
-        let detail = customer.reply().await;
-        customer.press(&detail, "Buy").await;
-        let confirm = customer.reply().await;
+        let confirm = customer.open_buy_screen("Prime").await;
         customer.press(&confirm, "Confirm").await;
         customer.reply_containing("is yours").await;
 

@@ -34,6 +34,16 @@ impl Chat {
         self.press_data(message, &data).await
     }
 
+    /// /plans, the plan, Buy: returns what Buy answered (confirm screen or what is missing).
+    pub async fn open_buy_screen(&mut self, plan_label: &str) -> SentMessage {
+        self.say("/plans");
+        let plans = self.reply().await;
+        self.press(&plans, plan_label).await;
+        let detail = self.reply().await;
+        self.press(&detail, "Buy").await;
+        self.reply().await
+    }
+
     pub async fn press_data(&mut self, message: &SentMessage, data: &str) -> serde_json::Value {
         let query = self.fake.press(&self.user, message, data);
         self.fake.wait_callback_answered(&query).await

@@ -74,6 +74,25 @@ struct Inner {
     polls: u64,
 }
 
+impl Inner {
+    /// Stores a sent or edited message as the chat now shows it; returns the API's Message.
+    fn record(
+        &mut self,
+        chat_id: i64,
+        message_id: i64,
+        text: String,
+        parse_mode: Option<String>,
+        reply_markup: Option<Value>,
+        edit: bool,
+    ) -> Value {
+        self.messages.insert((chat_id, message_id), (text.clone(), reply_markup.clone()));
+        self.seq += 1;
+        let reply = message_json(chat_id, message_id, &text, reply_markup.clone());
+        self.sent.push(SentMessage { seq: self.seq, chat_id, message_id, text, parse_mode, reply_markup, edit });
+        reply
+    }
+}
+
 #[derive(Clone)]
 pub struct FakeTelegram {
     inner: Arc<Mutex<Inner>>,
@@ -359,20 +378,7 @@ impl FakeTelegram {
         let markup = params.get("reply_markup").cloned().filter(|m| !m.is_null());
         validate_markup(markup.as_ref())?;
         let message_id = self.next_message_id();
-        let mut inner = self.lock();
-        inner.messages.insert((chat_id, message_id), (text.clone(), markup.clone()));
-        inner.seq += 1;
-        let seq = inner.seq;
-        inner.sent.push(SentMessage {
-            seq,
-            chat_id,
-            message_id,
-            text: text.clone(),
-            parse_mode,
-            reply_markup: markup.clone(),
-            edit: false,
-        });
-        Ok(message_json(chat_id, message_id, &text, markup))
+        Ok(self.lock().record(chat_id, message_id, text, parse_mode, markup, false))
     }
 
     fn edit_message_text(&self, params: &Value) -> Reply {
@@ -394,19 +400,7 @@ impl FakeTelegram {
                  current content and reply markup of the message",
             ));
         }
-        inner.messages.insert((chat_id, message_id), (text.clone(), markup.clone()));
-        inner.seq += 1;
-        let seq = inner.seq;
-        inner.sent.push(SentMessage {
-            seq,
-            chat_id,
-            message_id,
-            text: text.clone(),
-            parse_mode,
-            reply_markup: markup.clone(),
-            edit: true,
-        });
-        Ok(message_json(chat_id, message_id, &text, markup))
+        Ok(inner.record(chat_id, message_id, text, parse_mode, markup, true))
     }
 
     async fn get_updates(&self, params: Value) -> Reply {
