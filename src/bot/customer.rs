@@ -317,7 +317,9 @@ async fn purchase_failed(
             name = reply::escape(&plan_name),
             price = price,
             balance = balance,
-            missing = missing
+            missing = missing,
+            support = support_contact(ctx),
+            id = chat.0
         ),
         PurchaseError::PlanUnavailable => {
             reply::send(bot, chat, t!("plans.unavailable"), None).await?;
@@ -346,7 +348,7 @@ async fn show_wallet(
     let Some(overview) = wallet::overview(&ctx.db, telegram_id, 10).await? else {
         return Ok(());
     };
-    let mut text = t!("wallet.title", balance = overview.balance).into_owned();
+    let mut text = t!("wallet.title", balance = overview.balance, id = telegram_id).into_owned();
     if overview.recent.is_empty() {
         text.push_str(&t!("wallet.history_empty"));
     } else {
@@ -410,16 +412,19 @@ async fn show_referral(
 }
 
 async fn show_help(bot: &Bot, ctx: &Ctx, chat: ChatId, message: Option<MessageId>, admin_view: bool) -> HandlerResult {
-    let support = match &ctx.config.support_contact {
-        Some(contact) => reply::escape(contact),
-        None => t!("help.default_support").into_owned(),
-    };
-    let mut text = t!("help.text", support = support).into_owned();
+    let mut text = t!("help.text", support = support_contact(ctx)).into_owned();
     if admin_view {
         text.push_str(&t!("help.admin"));
     }
     reply::edit_or_send(bot, chat, message, text, Some(keyboards::back_to_menu())).await?;
     Ok(())
+}
+
+fn support_contact(ctx: &Ctx) -> String {
+    match &ctx.config.support_contact {
+        Some(contact) => reply::escape(contact),
+        None => t!("help.default_support").into_owned(),
+    }
 }
 
 /// Dates as customers read them, in India Standard Time: `22 Dec 2026`.

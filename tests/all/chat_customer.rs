@@ -63,6 +63,7 @@ async fn browse_buy_and_receive_credentials() {
         chat.say("/wallet");
         let wallet = chat.reply().await;
         assert!(wallet.text.contains("Balance: <b>₹65</b>"), "{}", wallet.text);
+        assert!(wallet.text.contains("Customer ID: <code>5001</code>"), "{}", wallet.text);
         assert!(wallet.text.contains("-₹135  purchase"), "{}", wallet.text);
         assert!(wallet.text.contains("+₹200  credit by shop"), "{}", wallet.text);
 
@@ -95,6 +96,7 @@ async fn short_balance_sold_out_and_stale_buttons_are_explained() {
 
         let short = poor.open_buy_screen("Hotstar").await;
         assert!(short.text.contains("You need <b>₹35</b> more"), "{}", short.text);
+        assert!(short.text.contains("@shop_support") && short.text.contains("<code>5002</code>"), "{}", short.text);
 
         // Meera opens the confirm screen; the last credential goes to someone else first.
         let confirm = rich.open_buy_screen("Hotstar").await;
