@@ -5,6 +5,7 @@ use rust_i18n::t;
 use teloxide::prelude::*;
 
 use super::{reply, Ctx};
+use crate::services::purchase::Delivery;
 
 /// One sold-out alert per plan in this window, however many customers hit it.
 const SOLD_OUT_REPEAT: Duration = Duration::from_secs(15 * 60);
@@ -17,6 +18,20 @@ pub async fn notify_admins(bot: &Bot, ctx: &Ctx, text: String) {
             log::warn!("admin alert to {chat} failed: {err}");
         }
     }
+}
+
+/// A sale, so the shop sees business as it happens and restocks in time.
+pub async fn new_order(bot: &Bot, ctx: &Ctx, customer: &str, delivery: &Delivery) {
+    let text = t!(
+        "admin.new_order_alert",
+        order = delivery.order_id,
+        plan = reply::escape(&delivery.plan_name),
+        plan_id = delivery.plan_id,
+        price = delivery.price,
+        customer = customer,
+        left = delivery.stock_left
+    );
+    notify_admins(bot, ctx, text.into_owned()).await;
 }
 
 pub async fn plan_sold_out(bot: &Bot, ctx: &Ctx, plan_id: i32, plan_name: &str) {

@@ -108,7 +108,7 @@ async fn handle_callback(bot: &Bot, query: CallbackQuery, ctx: Arc<Ctx>) -> Hand
         Action::Help => show_help(bot, &ctx, chat, message, ctx.is_admin(&from)).await?,
         Action::Plan(plan_id) => show_plan(bot, &ctx, chat, message, plan_id).await?,
         Action::Buy(plan_id) => open_checkout(bot, &ctx, chat, message, telegram_id, plan_id).await?,
-        Action::Confirm(order_id) => confirm(bot, &ctx, chat, message, telegram_id, order_id).await?,
+        Action::Confirm(order_id) => confirm(bot, &ctx, chat, message, &from, order_id).await?,
         Action::Cancel(order_id) => {
             let key = match purchase::cancel_checkout(&ctx.db, telegram_id, order_id, Utc::now()).await? {
                 CancelOutcome::Cancelled => "checkout.cancelled",
@@ -270,14 +270,15 @@ async fn confirm(
     ctx: &Ctx,
     chat: ChatId,
     message: Option<MessageId>,
-    telegram_id: i64,
+    customer: &User,
     order_id: i32,
 ) -> HandlerResult {
-    match purchase::confirm(&ctx.db, telegram_id, order_id, Utc::now()).await {
+    match purchase::confirm(&ctx.db, from_id(customer), order_id, Utc::now()).await {
         Ok(delivery) => {
             let paid = t!("checkout.paid_edit", price = delivery.price, name = reply::escape(&delivery.plan_name));
             reply::edit_or_send(bot, chat, message, paid, None).await?;
             send_delivery(bot, chat, &delivery).await?;
+            alerts::new_order(bot, ctx, &customer_label(customer), &delivery).await;
         }
         Err(PurchaseError::AlreadyPaid(delivery)) => {
             reply::send(bot, chat, t!("checkout.already_paid"), None).await?;
@@ -418,6 +419,15 @@ async fn show_help(bot: &Bot, ctx: &Ctx, chat: ChatId, message: Option<MessageId
     }
     reply::edit_or_send(bot, chat, message, text, Some(keyboards::back_to_menu())).await?;
     Ok(())
+}
+
+/// `@username (id)` or `First (id)`, HTML-escaped, for admin messages.
+pub fn customer_label(user: &User) -> String {
+    let id = from_id(user);
+    match &user.username {
+        Some(username) => t!("admin.user_with_username", username = reply::escape(username), id = id).into_owned(),
+        None => t!("admin.user_without_username", name = reply::escape(&user.first_name), id = id).into_owned(),
+    }
 }
 
 fn support_contact(ctx: &Ctx) -> String {

@@ -38,11 +38,14 @@ impl Checkout {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
     pub order_id: i32,
+    pub plan_id: i32,
     pub plan_name: String,
     pub price: Money,
     pub credential: String,
     pub ends_at: DateTime<Utc>,
     pub balance: Money,
+    /// Credentials of this plan still available right after the sale.
+    pub stock_left: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -196,9 +199,19 @@ pub async fn confirm(
     }
     .insert(&txn)
     .await?;
+    let stock_left = catalog::available_stock(&txn, plan.id).await?;
     txn.commit().await?;
 
-    Ok(Delivery { order_id: order.id, plan_name: plan.name, price, credential: stock.credential, ends_at, balance })
+    Ok(Delivery {
+        order_id: order.id,
+        plan_id: plan.id,
+        plan_name: plan.name,
+        price,
+        credential: stock.credential,
+        ends_at,
+        balance,
+        stock_left,
+    })
 }
 
 /// Takes one available credential of the plan for the order, or None when there is none left.
@@ -314,6 +327,15 @@ async fn delivery_of(
         .await?
         .map(|u| Money::from_paise(u.balance))
         .unwrap_or_default();
-    let price = Money::from_paise(order.price);
-    Ok(Some(Delivery { order_id: order.id, plan_name, price, credential, ends_at: sub.ends_at, balance }))
+    let stock_left = catalog::available_stock(conn, sub.plan_id).await?;
+    Ok(Some(Delivery {
+        order_id: order.id,
+        plan_id: sub.plan_id,
+        plan_name,
+        price: Money::from_paise(order.price),
+        credential,
+        ends_at: sub.ends_at,
+        balance,
+        stock_left,
+    }))
 }

@@ -288,6 +288,8 @@ async fn ten_customers_confirm_at_once_for_three_logins() {
         // Seven customers hit the empty plan; admins get one alert, not seven.
         admin.reply_containing(&format!("/addstock {}", plan.id)).await;
         bot.stop().await;
+        let orders = fake.sent_to(ADMIN_ID).iter().filter(|m| m.text.contains("New order")).count();
+        assert_eq!(orders, 3, "one alert per sale");
         let alerts = fake.sent_to(ADMIN_ID).iter().filter(|m| m.text.contains("Sold out")).count();
         assert_eq!(alerts, 1);
         fake.assert_nothing_refused();
