@@ -362,6 +362,7 @@ async fn show_wallet(
                 LedgerKind::Purchase => t!("wallet.kind_purchase"),
                 LedgerKind::AdminCredit => t!("wallet.kind_admin_credit"),
                 LedgerKind::AdminDebit => t!("wallet.kind_admin_debit"),
+                LedgerKind::Payment => t!("wallet.kind_payment"),
             };
             text.push_str(&t!("wallet.entry", date = date(entry.created_at), amount = amount, kind = kind));
         }

@@ -1,8 +1,10 @@
 //! Pure business rules: no I/O, no async, no Telegram, no HTTP.
 pub mod credentials;
 pub mod money;
+pub mod payment_reference;
 pub mod plan_draft;
 pub mod referral_code;
 pub mod subscription_period;
+pub mod upi;
 
 pub use money::{Money, MoneyError};

@@ -28,6 +28,9 @@ pub enum LedgerKind {
     AdminCredit,
     #[sea_orm(string_value = "admin_debit")]
     AdminDebit,
+    /// Money that arrived through a payment (UPI, Razorpay, Stars).
+    #[sea_orm(string_value = "payment")]
+    Payment,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

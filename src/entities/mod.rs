@@ -2,8 +2,10 @@
 //! queried explicitly in `services/`, which keeps every query visible where it is used.
 pub mod audit_log;
 pub mod dialogue_state;
+pub mod gateway_event;
 pub mod ledger_entry;
 pub mod order;
+pub mod payment;
 pub mod plan;
 pub mod setting;
 pub mod stock_item;

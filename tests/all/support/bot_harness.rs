@@ -22,6 +22,7 @@ pub fn test_config(api_url: &str, database_url: &str) -> Config {
         admin_chat_id: None,
         support_contact: Some("@shop_support".into()),
         shop_name: "Test <Shop> & Co".into(),
+        payments: ottsonly::config::PaymentsConfig::without_gateways(),
     }
 }
 

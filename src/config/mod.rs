@@ -4,8 +4,15 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::Path;
 
+#[cfg(test)]
+use crate::domain::Money;
+
 use serde::Deserialize;
 use url::Url;
+
+mod payments;
+
+pub use payments::{PaymentsConfig, RazorpayConfig, UpiConfig, DEFAULT_RAZORPAY_API_URL};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://ottsonly.db?mode=rwc";
 pub const DEFAULT_TELEGRAM_API_URL: &str = "https://api.telegram.org";
@@ -23,6 +30,7 @@ pub struct Config {
     /// Who customers contact, shown in /help; None shows a generic phrase from locales/.
     pub support_contact: Option<String>,
     pub shop_name: String,
+    pub payments: PaymentsConfig,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -55,6 +63,8 @@ struct FileConfig {
     admin: AdminSection,
     #[serde(default)]
     shop: ShopSection,
+    #[serde(default)]
+    payments: payments::PaymentsSection,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -151,6 +161,7 @@ impl Config {
             admin_chat_id,
             support_contact,
             shop_name,
+            payments: PaymentsConfig::load(file.payments, &env)?,
         })
     }
 
@@ -256,5 +267,79 @@ mod tests {
             load(&[("TELOXIDE_TOKEN", "1:x")], Some("[shop]\ntypo = 1\n")),
             Err(ConfigError::File { .. })
         ));
+    }
+}
+
+#[cfg(test)]
+mod payment_tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(vars: &[(&str, &str)], file: &str) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, file).unwrap();
+        let mut vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        vars.insert("TELOXIDE_TOKEN".into(), "1:x".into());
+        Config::load(&path, |k| vars.get(k).cloned())
+    }
+
+    fn invalid_key(result: Result<Config, ConfigError>) -> &'static str {
+        match result {
+            Err(ConfigError::Invalid { key, .. }) => key,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_and_file_values() {
+        let config = load(&[], "").unwrap();
+        assert_eq!(config.payments.min_topup, Money::from_rupees(50));
+        assert_eq!(config.payments.link_expiry, std::time::Duration::from_secs(1800));
+        assert!(config.payments.upi.is_none() && config.payments.razorpay.is_none());
+        let config = load(&[], "[payments]\nmin_topup = \"99.50\"\nmax_topup = 5000\nupi_claim_hours = 2\n").unwrap();
+        assert_eq!(config.payments.min_topup, Money::from_paise(9_950));
+        assert_eq!(config.payments.max_topup, Money::from_rupees(5_000));
+        assert_eq!(config.payments.upi_claim_window, std::time::Duration::from_secs(7200));
+    }
+
+    #[test]
+    fn upi_needs_a_valid_vpa_a_name_and_a_public_url() {
+        let ok = load(
+            &[("UPI_VPA", "Shop@OKICICI"), ("UPI_PAYEE_NAME", "OTT Shop"), ("PUBLIC_URL", "https://shop.example/")],
+            "",
+        )
+        .unwrap();
+        let upi = ok.payments.upi.unwrap();
+        assert_eq!(upi.vpa, "shop@okicici");
+        assert_eq!(ok.payments.public_url.unwrap().as_str(), "https://shop.example/");
+        assert_eq!(
+            invalid_key(load(&[("UPI_VPA", "not-a-vpa"), ("UPI_PAYEE_NAME", "x"), ("PUBLIC_URL", "https://a.b")], "")),
+            "UPI_VPA"
+        );
+        assert_eq!(invalid_key(load(&[("UPI_VPA", "shop@ybl"), ("PUBLIC_URL", "https://a.b")], "")), "UPI_PAYEE_NAME");
+        assert_eq!(invalid_key(load(&[("UPI_VPA", "shop@ybl"), ("UPI_PAYEE_NAME", "x")], "")), "PUBLIC_URL");
+        assert_eq!(invalid_key(load(&[("PUBLIC_URL", "ftp://x")], "")), "PUBLIC_URL");
+    }
+
+    #[test]
+    fn razorpay_needs_all_three_secrets() {
+        let all = [("RAZORPAY_KEY_ID", "rzp_test_1"), ("RAZORPAY_KEY_SECRET", "s"), ("RAZORPAY_WEBHOOK_SECRET", "w")];
+        let config = load(&all, "").unwrap();
+        let razorpay = config.payments.razorpay.unwrap();
+        assert_eq!(razorpay.api_url.as_str(), "https://api.razorpay.com/");
+        assert!(!format!("{razorpay:?}").contains("\"s\""), "secrets are not printed");
+        assert_eq!(invalid_key(load(&all[..2], "")), "RAZORPAY_WEBHOOK_SECRET");
+        assert_eq!(invalid_key(load(&all[1..], "")), "RAZORPAY_KEY_ID");
+        let mut bad_url = all.to_vec();
+        bad_url.push(("RAZORPAY_API_URL", "nope"));
+        assert_eq!(invalid_key(load(&bad_url, "")), "RAZORPAY_API_URL");
+    }
+
+    #[test]
+    fn bad_payment_settings_name_their_key() {
+        assert_eq!(invalid_key(load(&[], "[payments]\nmin_topup = \"abc\"\n")), "payments.min_topup");
+        assert_eq!(invalid_key(load(&[], "[payments]\nmin_topup = 500\nmax_topup = 100\n")), "payments.min_topup");
+        assert_eq!(invalid_key(load(&[], "[payments]\nstars_per_rupee = \"-1\"\n")), "payments.stars_per_rupee");
     }
 }
