@@ -9,6 +9,7 @@ use ottsonly::domain::credentials;
 use ottsonly::domain::plan_draft::PlanDraft;
 use ottsonly::domain::Money;
 use ottsonly::services::db::connect_and_migrate;
+use ottsonly::services::purchase::WhenShort;
 use ottsonly::services::users::{self, Profile};
 use ottsonly::services::wallet::{self, Direction};
 use ottsonly::services::{catalog, purchase, stock};
@@ -59,7 +60,8 @@ async fn run(label: &str, db: DatabaseConnection) {
             let db = db.clone();
             tokio::spawn(async move {
                 let tg = 10_000 + id;
-                let checkout = purchase::open_checkout(&db, tg, plan_id, Utc::now()).await.expect("checkout");
+                let checkout =
+                    purchase::open_checkout(&db, tg, plan_id, WhenShort::Refuse, Utc::now()).await.expect("checkout");
                 purchase::confirm(&db, tg, checkout.order_id, Utc::now()).await.expect("confirm");
             })
         })

@@ -13,7 +13,7 @@ use super::{admin, alerts, keyboards, reply, Ctx, HandlerResult};
 use crate::domain::subscription_period::SubscriptionState;
 use crate::domain::Money;
 use crate::entities::ledger_entry::LedgerKind;
-use crate::services::purchase::{self, CancelOutcome, PurchaseError};
+use crate::services::purchase::{self, CancelOutcome, PurchaseError, WhenShort};
 use crate::services::users::{self, Profile, Signup};
 use crate::services::{catalog, subscriptions, wallet};
 
@@ -247,15 +247,26 @@ async fn open_checkout(
     telegram_id: i64,
     plan_id: i32,
 ) -> HandlerResult {
-    match purchase::open_checkout(&ctx.db, telegram_id, plan_id, Utc::now()).await {
+    let checkout = purchase::open_checkout(&ctx.db, telegram_id, plan_id, WhenShort::Refuse, Utc::now()).await;
+    match checkout {
         Ok(checkout) => {
+            let Some(after) = checkout.balance_after() else {
+                let missing = checkout.shortfall();
+                let short = PurchaseError::InsufficientBalance {
+                    plan_name: checkout.plan.name,
+                    balance: checkout.balance,
+                    price: checkout.price,
+                    missing,
+                };
+                return purchase_failed(bot, ctx, chat, message, short).await;
+            };
             let text = t!(
                 "checkout.confirm",
                 name = reply::escape(&checkout.plan.name),
                 days = checkout.plan.duration_days,
                 price = checkout.price,
                 balance = checkout.balance,
-                after = checkout.balance_after()
+                after = after
             );
             let keyboard = keyboards::confirm(checkout.order_id, &checkout.price.to_string());
             reply::edit_or_send(bot, chat, message, text, Some(keyboard)).await?;

@@ -29,10 +29,24 @@ pub struct Checkout {
 }
 
 impl Checkout {
-    /// Never negative: a checkout is only opened when the wallet covers the price.
-    pub fn balance_after(&self) -> Money {
-        Money::from_paise(self.balance.paise() - self.price.paise())
+    /// What the wallet lacks to pay `price`; zero when it covers it.
+    pub fn shortfall(&self) -> Money {
+        self.balance.shortfall_for(self.price)
     }
+
+    /// The balance after paying from the wallet, when it covers the price.
+    pub fn balance_after(&self) -> Option<Money> {
+        self.balance.checked_sub(self.price).filter(|b| b.paise() >= 0)
+    }
+}
+
+/// What to do when the wallet does not cover the price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhenShort {
+    /// No order: tell the customer what is missing (no payment method to offer).
+    Refuse,
+    /// Open the order anyway, so a payment can carry it and complete it.
+    OpenForPayment,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,11 +85,13 @@ pub enum PurchaseError {
 }
 
 /// Opens (or reopens) the checkout for `plan_id`: the data of the confirm screen. When the
-/// wallet does not cover the price, no order is opened and the answer says what is missing.
+/// wallet does not cover the price, `when_short` decides between no order (the answer says
+/// what is missing) and an order waiting for a payment.
 pub async fn open_checkout(
     db: &DatabaseConnection,
     telegram_id: i64,
     plan_id: i32,
+    when_short: WhenShort,
     now: DateTime<Utc>,
 ) -> Result<Checkout, PurchaseError> {
     let user = users::find_by_telegram_id(db, telegram_id).await?.ok_or(PurchaseError::UnknownUser)?;
@@ -85,7 +101,7 @@ pub async fn open_checkout(
         return Err(PurchaseError::SoldOut { plan_id, plan_name: listing.plan.name });
     }
     let (balance, price) = (Money::from_paise(user.balance), listing.price());
-    if balance < price {
+    if balance < price && when_short == WhenShort::Refuse {
         let missing = balance.shortfall_for(price);
         return Err(PurchaseError::InsufficientBalance { plan_name: listing.plan.name, balance, price, missing });
     }
@@ -137,7 +153,36 @@ pub async fn confirm(
     if order.status != OrderStatus::Pending {
         return Err(closed_order_error(&txn, &order, &user).await);
     }
+    match pay_order(&txn, &user, &order, now).await {
+        Ok(delivery) => {
+            txn.commit().await?;
+            Ok(delivery)
+        }
+        Err(err @ (PurchaseError::SoldOut { .. } | PurchaseError::InsufficientBalance { .. })) => {
+            // Nothing was charged; close this checkout so a replay cannot charge later.
+            drop(txn);
+            cancel_pending(db, order.id, now).await?;
+            Err(err)
+        }
+        Err(PurchaseError::OrderClosed) => {
+            // Another confirmation won the race; tell this one what happened.
+            drop(txn);
+            let order = order::Entity::find_by_id(order_id).one(db).await?.ok_or(PurchaseError::OrderNotFound)?;
+            Err(closed_order_error(db, &order, &user).await)
+        }
+        Err(err) => Err(err),
+    }
+}
 
+/// Pays a pending order from the wallet inside the caller's transaction: claims the order,
+/// takes one credential, debits the price with a ledger row and starts the subscription.
+/// On any error the caller must roll back (or roll back to a savepoint).
+pub(crate) async fn pay_order(
+    conn: &impl ConnectionTrait,
+    user: &user::Model,
+    order: &order::Model,
+    now: DateTime<Utc>,
+) -> Result<Delivery, PurchaseError> {
     // The conditional update is the one place where concurrent confirmations are decided.
     let claimed = order::Entity::update_many()
         .col_expr(order::Column::Status, Expr::value(OrderStatus::Paid))
@@ -146,18 +191,14 @@ pub async fn confirm(
         .col_expr(order::Column::UpdatedAt, Expr::value(now))
         .filter(order::Column::Id.eq(order.id))
         .filter(order::Column::Status.eq(OrderStatus::Pending))
-        .exec(&txn)
+        .exec(conn)
         .await?;
     if claimed.rows_affected == 0 {
-        drop(txn);
-        let order = order::Entity::find_by_id(order_id).one(db).await?.ok_or(PurchaseError::OrderNotFound)?;
-        return Err(closed_order_error(db, &order, &user).await);
+        return Err(PurchaseError::OrderClosed);
     }
 
-    let plan = plan::Entity::find_by_id(order.plan_id).one(&txn).await?.ok_or(PurchaseError::PlanUnavailable)?;
-    let Some(stock) = assign_stock(&txn, order.plan_id, order.id, now).await? else {
-        drop(txn);
-        cancel_pending(db, order.id, now).await?;
+    let plan = plan::Entity::find_by_id(order.plan_id).one(conn).await?.ok_or(PurchaseError::PlanUnavailable)?;
+    let Some(stock) = assign_stock(conn, order.plan_id, order.id, now).await? else {
         return Err(PurchaseError::SoldOut { plan_id: plan.id, plan_name: plan.name });
     };
 
@@ -169,12 +210,9 @@ pub async fn confirm(
         reference: format!("order:{}", order.id),
         idempotency_key: format!("order:{}:payment", order.id),
     };
-    let balance = match wallet::post(&txn, &posting, now).await {
+    let balance = match wallet::post(conn, &posting, now).await {
         Ok(balance) => balance,
         Err(PostingError::Insufficient { balance }) => {
-            // The balance went down since the confirm screen: close this checkout, charge nothing.
-            drop(txn);
-            cancel_pending(db, order.id, now).await?;
             return Err(PurchaseError::InsufficientBalance {
                 plan_name: plan.name,
                 balance,
@@ -197,10 +235,9 @@ pub async fn confirm(
         status: Set(SubscriptionStatus::Active),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(conn)
     .await?;
-    let stock_left = catalog::available_stock(&txn, plan.id).await?;
-    txn.commit().await?;
+    let stock_left = catalog::available_stock(conn, plan.id).await?;
 
     Ok(Delivery {
         order_id: order.id,
@@ -250,7 +287,11 @@ async fn assign_stock(
     }
 }
 
-async fn cancel_pending(conn: &impl ConnectionTrait, order_id: i32, now: DateTime<Utc>) -> Result<(), DbErr> {
+pub(crate) async fn cancel_pending(
+    conn: &impl ConnectionTrait,
+    order_id: i32,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     order::Entity::update_many()
         .col_expr(order::Column::Status, Expr::value(OrderStatus::Cancelled))
         .col_expr(order::Column::CheckoutKey, Expr::value(Option::<String>::None))

@@ -102,7 +102,15 @@ async fn short_balance_sold_out_and_stale_buttons_are_explained() {
         let confirm = rich.open_buy_screen("Hotstar").await;
         customer(conn, 5004).await;
         credit(conn, 5004, 500).await;
-        let other = ottsonly::services::purchase::open_checkout(conn, 5004, plan.id, chrono::Utc::now()).await.unwrap();
+        let other = ottsonly::services::purchase::open_checkout(
+            conn,
+            5004,
+            plan.id,
+            ottsonly::services::purchase::WhenShort::Refuse,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
         ottsonly::services::purchase::confirm(conn, 5004, other.order_id, chrono::Utc::now()).await.unwrap();
         rich.press(&confirm, "Confirm").await;
         let sold_out = rich.reply().await;

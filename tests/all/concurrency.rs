@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use ottsonly::domain::Money;
 use ottsonly::entities::order::{self, OrderStatus};
 use ottsonly::entities::stock_item::{self, StockStatus};
-use ottsonly::services::purchase::{self, PurchaseError};
+use ottsonly::services::purchase::{self, PurchaseError, WhenShort};
 
 use crate::support::db;
 use crate::support::fixtures::{assert_ledger_consistent, balance, credit, customer, plan_with_stock};
@@ -22,7 +22,10 @@ async fn fifty_buyers_ten_credentials() {
             let tg = 20_000 + id;
             customer(conn, tg).await;
             credit(conn, tg, 200).await;
-            orders.push((tg, purchase::open_checkout(conn, tg, plan.id, Utc::now()).await.unwrap().order_id));
+            orders.push((
+                tg,
+                purchase::open_checkout(conn, tg, plan.id, WhenShort::Refuse, Utc::now()).await.unwrap().order_id,
+            ));
         }
         let tasks: Vec<_> = orders
             .into_iter()
@@ -71,7 +74,9 @@ async fn one_buyer_with_money_for_three_fires_twenty() {
         let mut orders = Vec::new();
         for n in 0..20 {
             let plan = plan_with_stock(conn, &format!("Plan{n}"), 100, 30, 1).await;
-            orders.push(purchase::open_checkout(conn, tg, plan.id, Utc::now()).await.unwrap().order_id);
+            orders.push(
+                purchase::open_checkout(conn, tg, plan.id, WhenShort::Refuse, Utc::now()).await.unwrap().order_id,
+            );
         }
         let tasks: Vec<_> = orders
             .into_iter()
@@ -102,7 +107,8 @@ async fn twenty_taps_on_one_confirm_make_one_order() {
         customer(conn, tg).await;
         credit(conn, tg, 1000).await;
         let plan = plan_with_stock(conn, "Tap", 100, 30, 5).await;
-        let order_id = purchase::open_checkout(conn, tg, plan.id, Utc::now()).await.unwrap().order_id;
+        let order_id =
+            purchase::open_checkout(conn, tg, plan.id, WhenShort::Refuse, Utc::now()).await.unwrap().order_id;
         let tasks: Vec<_> = (0..20)
             .map(|_| {
                 let conn = conn.clone();
@@ -135,7 +141,7 @@ async fn concurrent_buy_taps_open_one_checkout() {
             .map(|_| {
                 let conn = conn.clone();
                 tokio::spawn(async move {
-                    purchase::open_checkout(&conn, tg, plan.id, Utc::now()).await.map(|c| c.order_id)
+                    purchase::open_checkout(&conn, tg, plan.id, WhenShort::Refuse, Utc::now()).await.map(|c| c.order_id)
                 })
             })
             .collect();

@@ -6,7 +6,7 @@ use ottsonly::domain::Money;
 use ottsonly::entities::order::{self, OrderStatus};
 use ottsonly::entities::stock_item::{self, StockStatus};
 use ottsonly::entities::{ledger_entry, subscription};
-use ottsonly::services::purchase::{self, CancelOutcome, PurchaseError};
+use ottsonly::services::purchase::{self, CancelOutcome, PurchaseError, WhenShort};
 use ottsonly::services::subscriptions;
 
 use crate::support::db;
@@ -21,9 +21,9 @@ async fn a_paid_order_takes_one_credential_and_starts_a_subscription() {
         let plan = plan_with_stock(db, "Netflix", 135, 42, 2).await;
         let now = Utc::now();
 
-        let checkout = purchase::open_checkout(db, 1001, plan.id, now).await.unwrap();
+        let checkout = purchase::open_checkout(db, 1001, plan.id, WhenShort::Refuse, now).await.unwrap();
         assert_eq!(checkout.price, Money::from_rupees(135));
-        assert_eq!(checkout.balance_after(), Money::from_rupees(65));
+        assert_eq!(checkout.balance_after(), Some(Money::from_rupees(65)));
 
         let delivery = purchase::confirm(db, 1001, checkout.order_id, now).await.unwrap();
         assert_eq!(delivery.credential, "Netflix-0@mail.test:pw0");
@@ -61,8 +61,8 @@ async fn two_confirm_screens_for_one_plan_are_one_order() {
         customer(db, 1002).await;
         credit(db, 1002, 1000).await;
         let plan = plan_with_stock(db, "Prime", 100, 30, 5).await;
-        let first = purchase::open_checkout(db, 1002, plan.id, Utc::now()).await.unwrap();
-        let second = purchase::open_checkout(db, 1002, plan.id, Utc::now()).await.unwrap();
+        let first = purchase::open_checkout(db, 1002, plan.id, WhenShort::Refuse, Utc::now()).await.unwrap();
+        let second = purchase::open_checkout(db, 1002, plan.id, WhenShort::Refuse, Utc::now()).await.unwrap();
         assert_eq!(first.order_id, second.order_id);
         purchase::confirm(db, 1002, first.order_id, Utc::now()).await.unwrap();
         assert!(matches!(
@@ -70,7 +70,7 @@ async fn two_confirm_screens_for_one_plan_are_one_order() {
             Err(PurchaseError::AlreadyPaid(_))
         ));
         // After paying, buying the same plan again is a new order.
-        let third = purchase::open_checkout(db, 1002, plan.id, Utc::now()).await.unwrap();
+        let third = purchase::open_checkout(db, 1002, plan.id, WhenShort::Refuse, Utc::now()).await.unwrap();
         assert_ne!(third.order_id, first.order_id);
         assert_eq!(balance(db, 1002).await, Money::from_rupees(900));
     }
@@ -83,7 +83,7 @@ async fn too_low_a_balance_moves_nothing_and_says_what_is_missing() {
         customer(db, 1003).await;
         credit(db, 1003, 100).await;
         let plan = plan_with_stock(db, "Hotstar", 135, 42, 1).await;
-        match purchase::open_checkout(db, 1003, plan.id, Utc::now()).await {
+        match purchase::open_checkout(db, 1003, plan.id, WhenShort::Refuse, Utc::now()).await {
             Err(PurchaseError::InsufficientBalance { missing, balance, .. }) => {
                 assert_eq!((missing, balance), (Money::from_rupees(35), Money::from_rupees(100)))
             }
@@ -93,7 +93,7 @@ async fn too_low_a_balance_moves_nothing_and_says_what_is_missing() {
 
         // The balance drops between the confirm screen and Confirm: the checkout closes.
         credit(db, 1003, 100).await;
-        let checkout = purchase::open_checkout(db, 1003, plan.id, Utc::now()).await.unwrap();
+        let checkout = purchase::open_checkout(db, 1003, plan.id, WhenShort::Refuse, Utc::now()).await.unwrap();
         ottsonly::services::wallet::admin_adjust(
             db,
             1,
@@ -139,14 +139,14 @@ async fn sold_out_is_told_and_moves_no_money() {
         }
         let empty = plan_with_stock(db, "Empty", 50, 10, 0).await;
         assert!(matches!(
-            purchase::open_checkout(db, 1004, empty.id, Utc::now()).await,
+            purchase::open_checkout(db, 1004, empty.id, WhenShort::Refuse, Utc::now()).await,
             Err(PurchaseError::SoldOut { plan_id, .. }) if plan_id == empty.id
         ));
 
         // Both open a confirm screen for the last credential; the second confirmation finds none.
         let plan = plan_with_stock(db, "Last", 50, 10, 1).await;
-        let a = purchase::open_checkout(db, 1004, plan.id, Utc::now()).await.unwrap();
-        let b = purchase::open_checkout(db, 1005, plan.id, Utc::now()).await.unwrap();
+        let a = purchase::open_checkout(db, 1004, plan.id, WhenShort::Refuse, Utc::now()).await.unwrap();
+        let b = purchase::open_checkout(db, 1005, plan.id, WhenShort::Refuse, Utc::now()).await.unwrap();
         purchase::confirm(db, 1004, a.order_id, Utc::now()).await.unwrap();
         assert!(matches!(
             purchase::confirm(db, 1005, b.order_id, Utc::now()).await,
@@ -171,7 +171,7 @@ async fn orders_belong_to_their_customer_and_cancel_closes_them() {
             credit(db, id, 500).await;
         }
         let plan = plan_with_stock(db, "Zee", 99, 20, 3).await;
-        let mine = purchase::open_checkout(db, 1006, plan.id, Utc::now()).await.unwrap();
+        let mine = purchase::open_checkout(db, 1006, plan.id, WhenShort::Refuse, Utc::now()).await.unwrap();
         assert!(matches!(
             purchase::confirm(db, 1007, mine.order_id, Utc::now()).await,
             Err(PurchaseError::OrderNotFound)
@@ -188,7 +188,7 @@ async fn orders_belong_to_their_customer_and_cancel_closes_them() {
             purchase::cancel_checkout(db, 1006, mine.order_id, Utc::now()).await.unwrap(),
             CancelOutcome::NotOpen
         );
-        let paid = purchase::open_checkout(db, 1006, plan.id, Utc::now()).await.unwrap();
+        let paid = purchase::open_checkout(db, 1006, plan.id, WhenShort::Refuse, Utc::now()).await.unwrap();
         purchase::confirm(db, 1006, paid.order_id, Utc::now()).await.unwrap();
         assert_eq!(
             purchase::cancel_checkout(db, 1006, paid.order_id, Utc::now()).await.unwrap(),
@@ -200,7 +200,7 @@ async fn orders_belong_to_their_customer_and_cancel_closes_them() {
         ));
         assert!(matches!(purchase::confirm(db, 1006, 999_999, Utc::now()).await, Err(PurchaseError::OrderNotFound)));
         assert!(matches!(
-            purchase::open_checkout(db, 1006, 999_999, Utc::now()).await,
+            purchase::open_checkout(db, 1006, 999_999, WhenShort::Refuse, Utc::now()).await,
             Err(PurchaseError::PlanUnavailable)
         ));
         assert_eq!(balance(db, 1006).await, Money::from_rupees(401));
