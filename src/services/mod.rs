@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod db;
 pub mod dialogue_store;
 pub mod health;
+pub mod payments;
 pub mod purchase;
 pub mod settings;
 pub mod stock;

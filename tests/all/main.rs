@@ -9,6 +9,7 @@ mod end_to_end;
 mod http_health;
 mod locales;
 mod restart;
+mod services_payments;
 mod services_purchase;
 mod services_users;
 mod services_wallet;

@@ -1,0 +1,275 @@
+//! Payments: money arriving from outside (UPI, Razorpay, Telegram Stars).
+//!
+//! `settle` is the one way money lands: in one transaction it marks the payment paid, credits
+//! the wallet with a ledger row keyed by the payment, and, for a purchase that is still
+//! open and was paid before the payment expired, pays the order from the wallet. If the
+//! plan sold out meanwhile only the purchase is rolled back (savepoint): the money stays.
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Set, TransactionTrait,
+};
+
+use crate::domain::{payment_reference, Money};
+use crate::entities::ledger_entry::LedgerKind;
+use crate::entities::order::{self, OrderStatus};
+use crate::entities::payment::{self, PaymentChannel, PaymentPurpose, PaymentStatus};
+use crate::entities::user;
+use crate::services::purchase::{self, Delivery, PurchaseError};
+use crate::services::wallet::{self, Posting, PostingError};
+use crate::services::{is_unique_violation, users};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PaymentError {
+    #[error("unknown user")]
+    UnknownUser,
+    #[error("order not open")]
+    OrderNotOpen,
+    #[error("amount out of bounds")]
+    AmountOutOfBounds,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// What the customer wants to pay for.
+#[derive(Debug, Clone, Copy)]
+pub enum Purpose {
+    TopUp {
+        amount: Money,
+    },
+    /// Pay `amount` (the difference, or the full price) towards a pending order.
+    Purchase {
+        order_id: i32,
+        amount: Money,
+    },
+}
+
+/// Opens a pending payment with a fresh reference, valid for `valid_for`.
+pub async fn create(
+    db: &DatabaseConnection,
+    telegram_id: i64,
+    purpose: Purpose,
+    channel: PaymentChannel,
+    valid_for: Duration,
+    now: DateTime<Utc>,
+) -> Result<payment::Model, PaymentError> {
+    let user = users::find_by_telegram_id(db, telegram_id).await?.ok_or(PaymentError::UnknownUser)?;
+    let (kind, order_id, amount) = match purpose {
+        Purpose::TopUp { amount } => (PaymentPurpose::TopUp, None, amount),
+        Purpose::Purchase { order_id, amount } => {
+            let open = order::Entity::find_by_id(order_id)
+                .one(db)
+                .await?
+                .is_some_and(|o| o.user_id == user.id && o.status == OrderStatus::Pending);
+            if !open {
+                return Err(PaymentError::OrderNotOpen);
+            }
+            (PaymentPurpose::Purchase, Some(order_id), amount)
+        }
+    };
+    if !amount.is_positive() {
+        return Err(PaymentError::AmountOutOfBounds);
+    }
+    for _ in 0..8 {
+        let inserted = payment::ActiveModel {
+            reference: Set(payment_reference::generate(&mut rand::rng())),
+            user_id: Set(user.id),
+            order_id: Set(order_id),
+            purpose: Set(kind),
+            method: Set(channel),
+            amount: Set(amount.paise()),
+            paid_amount: Set(None),
+            status: Set(PaymentStatus::Pending),
+            gateway_link_id: Set(None),
+            gateway_payment_id: Set(None),
+            link_url: Set(None),
+            payer_vpa: Set(None),
+            expires_at: Set(now + valid_for),
+            created_at: Set(now),
+            paid_at: Set(None),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(db)
+        .await;
+        match inserted {
+            Ok(payment) => return Ok(payment),
+            Err(err) if is_unique_violation(&err) => continue,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(DbErr::Custom("could not allocate a unique payment reference".into()).into())
+}
+
+/// Remembers the gateway's link for a payment (Razorpay payment link id and URL).
+pub async fn attach_link(db: &DatabaseConnection, payment_id: i32, link_id: &str, url: &str) -> Result<(), DbErr> {
+    payment::Entity::update_many()
+        .col_expr(payment::Column::GatewayLinkId, Expr::value(link_id))
+        .col_expr(payment::Column::LinkUrl, Expr::value(url))
+        .filter(payment::Column::Id.eq(payment_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn find_by_reference(conn: &impl ConnectionTrait, reference: &str) -> Result<Option<payment::Model>, DbErr> {
+    payment::Entity::find().filter(payment::Column::Reference.eq(reference)).one(conn).await
+}
+
+pub async fn find_by_link_id(conn: &impl ConnectionTrait, link_id: &str) -> Result<Option<payment::Model>, DbErr> {
+    payment::Entity::find().filter(payment::Column::GatewayLinkId.eq(link_id)).one(conn).await
+}
+
+pub async fn find_by_gateway_payment_id(
+    conn: &impl ConnectionTrait,
+    gateway_payment_id: &str,
+) -> Result<Option<payment::Model>, DbErr> {
+    payment::Entity::find().filter(payment::Column::GatewayPaymentId.eq(gateway_payment_id)).one(conn).await
+}
+
+/// Pending Razorpay payments with a link, created before `older_than`: for reconciliation.
+pub async fn pending_links(db: &DatabaseConnection, older_than: DateTime<Utc>) -> Result<Vec<payment::Model>, DbErr> {
+    payment::Entity::find()
+        .filter(payment::Column::Method.eq(PaymentChannel::Razorpay))
+        .filter(payment::Column::Status.is_in([PaymentStatus::Pending, PaymentStatus::Failed]))
+        .filter(payment::Column::GatewayLinkId.is_not_null())
+        .filter(payment::Column::CreatedAt.lt(older_than))
+        .order_by_asc(payment::Column::Id)
+        .all(db)
+        .await
+}
+
+/// What a gateway says about money that arrived.
+#[derive(Debug, Clone, Default)]
+pub struct Arrival {
+    /// The gateway's id for this payment (Razorpay `pay_…`, Telegram charge id, UTR).
+    pub gateway_payment_id: Option<String>,
+    /// Paise the gateway says were paid: this is what is credited.
+    pub amount: Money,
+    pub payer_vpa: Option<String>,
+    /// When the payer paid, if the gateway says; decides whether the purchase still completes.
+    pub paid_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Settlement {
+    Credited {
+        payment: payment::Model,
+        user: user::Model,
+        credited: Money,
+        balance: Money,
+        /// For purchases: the delivered order, or why it was not completed.
+        purchase: Option<PurchaseResult>,
+    },
+    /// Settled before (a replayed webhook, a second approval): nothing changed.
+    AlreadySettled,
+}
+
+#[derive(Debug, Clone)]
+pub enum PurchaseResult {
+    Delivered(Delivery),
+    SoldOut {
+        plan_name: String,
+    },
+    /// The payment arrived after it expired, or the order was closed: money stays in the wallet.
+    NotCompleted,
+}
+
+/// Lands the money of `payment_id` exactly once; see the module comment.
+pub async fn settle(
+    db: &DatabaseConnection,
+    payment_id: i32,
+    arrival: &Arrival,
+    now: DateTime<Utc>,
+) -> Result<Settlement, DbErr> {
+    let txn = db.begin().await?;
+    let mut claim = payment::Entity::update_many()
+        .col_expr(payment::Column::Status, Expr::value(PaymentStatus::Paid))
+        .col_expr(payment::Column::PaidAmount, Expr::value(arrival.amount.paise()))
+        .col_expr(payment::Column::PaidAt, Expr::value(now))
+        .col_expr(payment::Column::UpdatedAt, Expr::value(now))
+        .filter(payment::Column::Id.eq(payment_id))
+        .filter(payment::Column::Status.is_in([PaymentStatus::Pending, PaymentStatus::Failed]));
+    if let Some(id) = &arrival.gateway_payment_id {
+        claim = claim.col_expr(payment::Column::GatewayPaymentId, Expr::value(id.as_str()));
+    }
+    if let Some(vpa) = &arrival.payer_vpa {
+        claim = claim.col_expr(payment::Column::PayerVpa, Expr::value(vpa.as_str()));
+    }
+    match claim.exec(&txn).await {
+        Ok(result) if result.rows_affected == 1 => {}
+        Ok(_) => return Ok(Settlement::AlreadySettled),
+        // This gateway payment id already settled another of our payments.
+        Err(err) if is_unique_violation(&err) => return Ok(Settlement::AlreadySettled),
+        Err(err) => return Err(err),
+    }
+    let payment = payment::Entity::find_by_id(payment_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("payment {payment_id}")))?;
+    let user = user::Entity::find_by_id(payment.user_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("user {}", payment.user_id)))?;
+
+    let posting = Posting {
+        user_id: user.id,
+        amount: arrival.amount,
+        kind: LedgerKind::Payment,
+        reference: payment.reference.clone(),
+        idempotency_key: format!("payment:{}", payment.id),
+    };
+    let mut balance = match wallet::post(&txn, &posting, now).await {
+        Ok(balance) => balance,
+        Err(PostingError::Duplicate) => return Ok(Settlement::AlreadySettled),
+        Err(PostingError::Insufficient { .. }) => return Err(DbErr::Custom("a credit cannot be insufficient".into())),
+        Err(PostingError::Db(err)) => return Err(err),
+    };
+
+    let purchase = match payment.order_id {
+        None => None,
+        Some(order_id) => {
+            let in_time = arrival.paid_at.unwrap_or(now) <= payment.expires_at;
+            let order = order::Entity::find_by_id(order_id).one(&txn).await?;
+            match order.filter(|o| in_time && o.status == OrderStatus::Pending) {
+                None => Some(PurchaseResult::NotCompleted),
+                Some(order) => {
+                    let savepoint = txn.begin().await?;
+                    match purchase::pay_order(&savepoint, &user, &order, now).await {
+                        Ok(delivery) => {
+                            savepoint.commit().await?;
+                            balance = delivery.balance;
+                            Some(PurchaseResult::Delivered(delivery))
+                        }
+                        Err(err) => {
+                            savepoint.rollback().await?;
+                            match err {
+                                PurchaseError::SoldOut { plan_name, .. } => {
+                                    purchase::cancel_pending(&txn, order.id, now).await?;
+                                    Some(PurchaseResult::SoldOut { plan_name })
+                                }
+                                PurchaseError::Db(err) => return Err(err),
+                                _ => Some(PurchaseResult::NotCompleted),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    txn.commit().await?;
+    Ok(Settlement::Credited { payment, user, credited: arrival.amount, balance, purchase })
+}
+
+/// A gateway reported a failed attempt. Not final: a later capture still settles.
+pub async fn mark_failed(db: &DatabaseConnection, payment_id: i32, now: DateTime<Utc>) -> Result<(), DbErr> {
+    payment::Entity::update_many()
+        .col_expr(payment::Column::Status, Expr::value(PaymentStatus::Failed))
+        .col_expr(payment::Column::UpdatedAt, Expr::value(now))
+        .filter(payment::Column::Id.eq(payment_id))
+        .filter(payment::Column::Status.eq(PaymentStatus::Pending))
+        .exec(db)
+        .await?;
+    Ok(())
+}
