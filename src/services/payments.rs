@@ -155,8 +155,8 @@ pub struct Arrival {
 #[derive(Debug, Clone)]
 pub enum Settlement {
     Credited {
-        payment: payment::Model,
-        user: user::Model,
+        payment: Box<payment::Model>,
+        user: Box<user::Model>,
         credited: Money,
         balance: Money,
         /// For purchases: the delivered order, or why it was not completed.
@@ -259,7 +259,13 @@ pub async fn settle(
         }
     };
     txn.commit().await?;
-    Ok(Settlement::Credited { payment, user, credited: arrival.amount, balance, purchase })
+    Ok(Settlement::Credited {
+        payment: Box::new(payment),
+        user: Box::new(user),
+        credited: arrival.amount,
+        balance,
+        purchase,
+    })
 }
 
 /// A gateway reported a failed attempt. Not final: a later capture still settles.
