@@ -6,8 +6,8 @@ use teloxide::update_listeners::Polling;
 
 use crate::bot::{self, Ctx};
 use crate::config::Config;
-use crate::http;
-use crate::services::db;
+use crate::services::{db, notices};
+use crate::{http, jobs};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -28,7 +28,12 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         .await
         .map_err(|source| StartupError::Http { addr: config.http_addr, source })?;
     log::info!("HTTP listening on {}", config.http_addr);
-    let router = http::router(http::HttpState { db: db.clone() });
+    let (notices, notice_receiver) = notices::channel();
+    let router = http::router(http::HttpState {
+        db: db.clone(),
+        razorpay_webhook_secret: config.payments.razorpay.as_ref().map(|r| r.webhook_secret.clone()),
+        notices: notices.clone(),
+    });
     let http_server = tokio::spawn(async move {
         if let Err(err) = axum::serve(listener, router).await {
             log::error!("HTTP server stopped: {err}");
@@ -46,7 +51,11 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         log::warn!("could not register the command list: {err}");
     }
 
-    let ctx = Arc::new(Ctx::new(db, config, bot_username));
+    let ctx = Arc::new(Ctx::new(db.clone(), config.clone(), bot_username));
+    tokio::spawn(bot::notifier::run(bot.clone(), ctx.clone(), notice_receiver));
+    if let Some(client) = ctx.razorpay.clone() {
+        jobs::spawn_razorpay_reconciliation(db, client, config.payments.reconcile_after, notices);
+    }
     // Pending updates are kept: a button pressed while we were down is still answered.
     let listener = Polling::builder(bot.clone()).build();
     let mut dispatcher =

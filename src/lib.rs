@@ -10,3 +10,4 @@ pub mod services;
 pub mod app;
 pub mod bot;
 pub mod http;
+pub mod jobs;

@@ -300,7 +300,11 @@ async fn confirm(
     Ok(())
 }
 
-async fn send_delivery(bot: &Bot, chat: ChatId, delivery: &purchase::Delivery) -> HandlerResult {
+pub(super) async fn send_delivery(
+    bot: &Bot,
+    chat: ChatId,
+    delivery: &purchase::Delivery,
+) -> Result<(), teloxide::RequestError> {
     let text = t!(
         "checkout.delivered",
         name = reply::escape(&delivery.plan_name),

@@ -7,6 +7,7 @@ pub mod command;
 mod customer;
 pub mod dialogue;
 mod keyboards;
+pub mod notifier;
 mod reply;
 mod setup;
 
@@ -20,6 +21,7 @@ use teloxide::prelude::*;
 
 use crate::config::Config;
 use crate::services::dialogue_store::DbDialogueStore;
+use crate::services::razorpay::RazorpayClient;
 
 pub use setup::register_commands;
 
@@ -32,13 +34,16 @@ pub struct Ctx {
     pub config: Arc<Config>,
     /// Without the `@`, for deep links.
     pub bot_username: String,
+    /// Present when Razorpay is configured.
+    pub razorpay: Option<RazorpayClient>,
     /// When admins were last told that a plan sold out, so a rush of buyers is one alert.
     sold_out_alerts: Mutex<HashMap<i32, Instant>>,
 }
 
 impl Ctx {
     pub fn new(db: DatabaseConnection, config: Arc<Config>, bot_username: String) -> Ctx {
-        Ctx { db, config, bot_username, sold_out_alerts: Mutex::default() }
+        let razorpay = config.payments.razorpay.clone().map(RazorpayClient::new);
+        Ctx { db, config, bot_username, razorpay, sold_out_alerts: Mutex::default() }
     }
 
     pub fn is_admin(&self, user: &teloxide::types::User) -> bool {

@@ -1,15 +1,29 @@
-//! The embedded HTTP server: health now; payment webhooks and the admin API later.
+//! The embedded HTTP server: health and payment webhooks now; the admin API later.
 mod health;
+mod webhooks;
 
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
 use axum::Router;
 use sea_orm::DatabaseConnection;
+
+use crate::services::notices::NoticeSender;
+
+/// Webhook bodies are a few KB; anything far larger is refused before it is read.
+const MAX_WEBHOOK_BODY: usize = 64 * 1024;
 
 #[derive(Clone)]
 pub struct HttpState {
     pub db: DatabaseConnection,
+    /// None when Razorpay is not configured: its webhook answers 404.
+    pub razorpay_webhook_secret: Option<String>,
+    /// Customer notices produced by webhooks, delivered by the bot after we answered.
+    pub notices: NoticeSender,
 }
 
 pub fn router(state: HttpState) -> Router {
-    Router::new().route("/health", get(health::health)).with_state(state)
+    Router::new()
+        .route("/health", get(health::health))
+        .route("/webhooks/razorpay", post(webhooks::razorpay::receive).layer(DefaultBodyLimit::max(MAX_WEBHOOK_BODY)))
+        .with_state(state)
 }
