@@ -8,6 +8,7 @@ mod concurrency;
 mod end_to_end;
 mod http_health;
 mod locales;
+mod razorpay_api;
 mod razorpay_webhook;
 mod restart;
 mod services_payments;

@@ -4,6 +4,7 @@
 pub mod bot_harness;
 pub mod chat;
 pub mod db;
+pub mod fake_razorpay;
 pub mod fake_telegram;
 pub mod fixtures;
 pub mod telegram_markup;
