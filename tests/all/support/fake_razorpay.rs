@@ -22,8 +22,8 @@ pub struct FakeRazorpay {
 impl FakeRazorpay {
     pub async fn start() -> FakeRazorpay {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fake razorpay");
-        let mut fake = FakeRazorpay::default();
-        fake.url = format!("http://{}", listener.local_addr().expect("addr"));
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let fake = FakeRazorpay { url, ..Default::default() };
         let app = Router::new()
             .route("/v1/payment_links", post(create))
             .route("/v1/payment_links/{id}", get(fetch))
