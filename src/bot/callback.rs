@@ -1,4 +1,4 @@
-//! Inline-button payloads. Telegram allows at most 64 bytes; ours are a letter and an id.
+//! Inline-button payloads. Telegram allows at most 64 bytes; ours are a tag and ids.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -12,10 +12,48 @@ pub enum Action {
     Plan(i32),
     /// Open the confirm screen for a plan.
     Buy(i32),
-    /// Confirm a pending order.
+    /// Confirm a pending order (pay from the wallet).
     Confirm(i32),
     /// Cancel a pending order.
     Cancel(i32),
+    /// The top-up menu: preset amounts.
+    TopUp,
+    /// Ask for a custom top-up amount.
+    TopUpCustom,
+    /// A top-up amount (paise) was chosen: pick the method.
+    TopUpAmount(i64),
+    /// Pay a top-up of `amount` paise with `method`.
+    PayTopUp {
+        amount: i64,
+        method: Method,
+    },
+    /// Pay towards pending order `order` with `method`: the difference or the full price.
+    PayOrder {
+        order: i32,
+        method: Method,
+        full: bool,
+    },
+}
+
+/// A way to pay that needs a gateway or an admin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Razorpay,
+}
+
+impl Method {
+    fn tag(self) -> &'static str {
+        match self {
+            Method::Razorpay => "r",
+        }
+    }
+
+    fn from_tag(tag: &str) -> Option<Method> {
+        match tag {
+            "r" => Some(Method::Razorpay),
+            _ => None,
+        }
+    }
 }
 
 impl Action {
@@ -27,36 +65,52 @@ impl Action {
             Action::Subscriptions => "s".into(),
             Action::Refer => "r".into(),
             Action::Help => "h".into(),
+            Action::TopUp => "tu".into(),
+            Action::TopUpCustom => "tc".into(),
             Action::Plan(id) => format!("p:{id}"),
             Action::Buy(id) => format!("b:{id}"),
             Action::Confirm(id) => format!("c:{id}"),
             Action::Cancel(id) => format!("x:{id}"),
+            Action::TopUpAmount(paise) => format!("ta:{paise}"),
+            Action::PayTopUp { amount, method } => format!("tp:{amount}:{}", method.tag()),
+            Action::PayOrder { order, method, full } => {
+                format!("po:{order}:{}:{}", method.tag(), if full { "f" } else { "d" })
+            }
         }
     }
 
     /// None for anything we did not make (or made in an older version): a stale button.
     pub fn decode(data: &str) -> Option<Action> {
-        let simple = match data {
-            "m" => Some(Action::Menu),
-            "pl" => Some(Action::Plans),
-            "w" => Some(Action::Wallet),
-            "s" => Some(Action::Subscriptions),
-            "r" => Some(Action::Refer),
-            "h" => Some(Action::Help),
-            _ => None,
+        let parts: Vec<&str> = data.split(':').collect();
+        let id = |i: usize| parts.get(i).and_then(|p| p.parse::<i32>().ok()).filter(|id| *id > 0);
+        let paise = |i: usize| parts.get(i).and_then(|p| p.parse::<i64>().ok()).filter(|p| *p > 0);
+        let method = |i: usize| parts.get(i).and_then(|p| Method::from_tag(p));
+        let action = match (parts[0], parts.len()) {
+            ("m", 1) => Action::Menu,
+            ("pl", 1) => Action::Plans,
+            ("w", 1) => Action::Wallet,
+            ("s", 1) => Action::Subscriptions,
+            ("r", 1) => Action::Refer,
+            ("h", 1) => Action::Help,
+            ("tu", 1) => Action::TopUp,
+            ("tc", 1) => Action::TopUpCustom,
+            ("p", 2) => Action::Plan(id(1)?),
+            ("b", 2) => Action::Buy(id(1)?),
+            ("c", 2) => Action::Confirm(id(1)?),
+            ("x", 2) => Action::Cancel(id(1)?),
+            ("ta", 2) => Action::TopUpAmount(paise(1)?),
+            ("tp", 3) => Action::PayTopUp { amount: paise(1)?, method: method(2)? },
+            ("po", 4) => {
+                let full = match parts[3] {
+                    "f" => true,
+                    "d" => false,
+                    _ => return None,
+                };
+                Action::PayOrder { order: id(1)?, method: method(2)?, full }
+            }
+            _ => return None,
         };
-        if simple.is_some() {
-            return simple;
-        }
-        let (tag, id) = data.split_once(':')?;
-        let id: i32 = id.parse().ok().filter(|id| *id > 0)?;
-        match tag {
-            "p" => Some(Action::Plan(id)),
-            "b" => Some(Action::Buy(id)),
-            "c" => Some(Action::Confirm(id)),
-            "x" => Some(Action::Cancel(id)),
-            _ => None,
-        }
+        Some(action)
     }
 }
 
@@ -73,10 +127,16 @@ mod tests {
             Action::Subscriptions,
             Action::Refer,
             Action::Help,
+            Action::TopUp,
+            Action::TopUpCustom,
             Action::Plan(i32::MAX),
             Action::Buy(1),
             Action::Confirm(i32::MAX),
             Action::Cancel(7),
+            Action::TopUpAmount(i64::MAX),
+            Action::PayTopUp { amount: i64::MAX, method: Method::Razorpay },
+            Action::PayOrder { order: i32::MAX, method: Method::Razorpay, full: true },
+            Action::PayOrder { order: 3, method: Method::Razorpay, full: false },
         ];
         for action in all {
             let data = action.encode();
@@ -87,7 +147,23 @@ mod tests {
 
     #[test]
     fn foreign_data_is_stale() {
-        for data in ["", "zz", "c:", "c:abc", "c:-1", "c:0", "q:5", "c:99999999999"] {
+        for data in [
+            "",
+            "zz",
+            "c:",
+            "c:abc",
+            "c:-1",
+            "c:0",
+            "q:5",
+            "c:99999999999",
+            "m:1",
+            "ta:0",
+            "tp:100",
+            "tp:100:z",
+            "po:1:r:x",
+            "po:1:r",
+            "p:1:2",
+        ] {
             assert_eq!(Action::decode(data), None, "{data}");
         }
     }

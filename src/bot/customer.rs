@@ -9,10 +9,11 @@ use teloxide::types::{MessageId, User};
 use super::callback::Action;
 use super::command::{self, Command};
 use super::dialogue::{ChatDialogue, State};
-use super::{admin, alerts, keyboards, reply, Ctx, HandlerResult};
+use super::{admin, alerts, keyboards, payments, reply, Ctx, HandlerResult};
 use crate::domain::subscription_period::SubscriptionState;
 use crate::domain::Money;
 use crate::entities::ledger_entry::LedgerKind;
+use crate::services::dialogue_store::DbDialogueStore;
 use crate::services::purchase::{self, CancelOutcome, PurchaseError, WhenShort};
 use crate::services::users::{self, Profile, Signup};
 use crate::services::{catalog, subscriptions, wallet};
@@ -24,9 +25,9 @@ pub async fn on_message(bot: Bot, msg: Message, ctx: Arc<Ctx>, dialogue: ChatDia
     apologise_on_error(&bot, chat, result).await
 }
 
-pub async fn on_callback(bot: Bot, query: CallbackQuery, ctx: Arc<Ctx>) -> HandlerResult {
+pub async fn on_callback(bot: Bot, query: CallbackQuery, ctx: Arc<Ctx>, store: Arc<DbDialogueStore>) -> HandlerResult {
     let chat = query.message.as_ref().map(|m| m.chat().id).unwrap_or(ChatId(from_id(&query.from)));
-    let result = handle_callback(&bot, query, ctx).await;
+    let result = handle_callback(&bot, query, ctx, store).await;
     apologise_on_error(&bot, chat, result).await
 }
 
@@ -54,8 +55,13 @@ async fn handle_message(bot: &Bot, msg: &Message, ctx: &Ctx, dialogue: &ChatDial
     let chat = msg.chat.id;
 
     let Some(command) = command else {
-        if state != State::Idle && ctx.is_admin(&from) {
-            return admin::dialogue_step(bot, ctx, msg, dialogue, state).await;
+        match state {
+            State::Idle => {}
+            State::TopUpAmount => return payments::custom_amount_step(bot, ctx, msg, dialogue).await,
+            admin_step if ctx.is_admin(&from) => {
+                return admin::dialogue_step(bot, ctx, msg, dialogue, admin_step).await
+            }
+            _ => {}
         }
         reply::send(bot, chat, t!("fallback"), Some(keyboards::main_menu())).await?;
         return Ok(());
@@ -85,7 +91,7 @@ async fn handle_message(bot: &Bot, msg: &Message, ctx: &Ctx, dialogue: &ChatDial
     Ok(())
 }
 
-async fn handle_callback(bot: &Bot, query: CallbackQuery, ctx: Arc<Ctx>) -> HandlerResult {
+async fn handle_callback(bot: &Bot, query: CallbackQuery, ctx: Arc<Ctx>, store: Arc<DbDialogueStore>) -> HandlerResult {
     let from = query.from.clone();
     let signup = sign_up(&ctx, &from, None).await?;
     // Buttons live on our messages in private chats; without one we answer in the user's chat.
@@ -116,6 +122,17 @@ async fn handle_callback(bot: &Bot, query: CallbackQuery, ctx: Arc<Ctx>) -> Hand
                 CancelOutcome::NotOpen => "checkout.already_closed",
             };
             reply::edit_or_send(bot, chat, message, t!(key), Some(keyboards::back_to_menu())).await?;
+        }
+        Action::TopUp => payments::show_topup(bot, &ctx, chat, message).await?,
+        Action::TopUpCustom => payments::ask_custom_amount(bot, &ctx, chat, store).await?,
+        Action::TopUpAmount(paise) => {
+            payments::choose_method(bot, &ctx, chat, message, Money::from_paise(paise)).await?
+        }
+        Action::PayTopUp { amount, method } => {
+            payments::pay_topup(bot, &ctx, chat, Money::from_paise(amount), method).await?
+        }
+        Action::PayOrder { order, method, full } => {
+            payments::pay_order(bot, &ctx, chat, message, order, method, full).await?
         }
     }
     Ok(())
@@ -247,10 +264,26 @@ async fn open_checkout(
     telegram_id: i64,
     plan_id: i32,
 ) -> HandlerResult {
-    let checkout = purchase::open_checkout(&ctx.db, telegram_id, plan_id, WhenShort::Refuse, Utc::now()).await;
+    let when_short = if payments::methods(ctx).is_empty() { WhenShort::Refuse } else { WhenShort::OpenForPayment };
+    let checkout = purchase::open_checkout(&ctx.db, telegram_id, plan_id, when_short, Utc::now()).await;
     match checkout {
         Ok(checkout) => {
             let Some(after) = checkout.balance_after() else {
+                if when_short == WhenShort::OpenForPayment {
+                    let text = t!(
+                        "checkout.short",
+                        name = reply::escape(&checkout.plan.name),
+                        days = checkout.plan.duration_days,
+                        price = checkout.price,
+                        balance = checkout.balance,
+                        missing = checkout.shortfall()
+                    );
+                    let mut rows = payments::order_buttons(ctx, &checkout);
+                    rows.push(keyboards::cancel_row(checkout.order_id));
+                    let keyboard = teloxide::types::InlineKeyboardMarkup::new(rows);
+                    reply::edit_or_send(bot, chat, message, text, Some(keyboard)).await?;
+                    return Ok(());
+                }
                 let missing = checkout.shortfall();
                 let short = PurchaseError::InsufficientBalance {
                     plan_name: checkout.plan.name,
@@ -382,7 +415,7 @@ async fn show_wallet(
             text.push_str(&t!("wallet.entry", date = date(entry.created_at), amount = amount, kind = kind));
         }
     }
-    reply::edit_or_send(bot, chat, message, text, Some(keyboards::back_to_menu())).await?;
+    reply::edit_or_send(bot, chat, message, text, Some(keyboards::wallet())).await?;
     Ok(())
 }
 
@@ -446,7 +479,7 @@ pub fn customer_label(user: &User) -> String {
     }
 }
 
-fn support_contact(ctx: &Ctx) -> String {
+pub(super) fn support_contact(ctx: &Ctx) -> String {
     match &ctx.config.support_contact {
         Some(contact) => reply::escape(contact),
         None => t!("help.default_support").into_owned(),
@@ -455,9 +488,18 @@ fn support_contact(ctx: &Ctx) -> String {
 
 /// Dates as customers read them, in India Standard Time: `22 Dec 2026`.
 pub fn date(at: DateTime<Utc>) -> String {
+    in_ist(at, "%d %b %Y")
+}
+
+/// `22 Dec 2026, 14:05 IST`.
+pub fn date_time(at: DateTime<Utc>) -> String {
+    in_ist(at, "%d %b %Y, %H:%M IST")
+}
+
+fn in_ist(at: DateTime<Utc>, format: &str) -> String {
     const IST_SECONDS: i32 = 5 * 3600 + 1800;
     match FixedOffset::east_opt(IST_SECONDS) {
-        Some(ist) => at.with_timezone(&ist).format("%d %b %Y").to_string(),
-        None => at.format("%d %b %Y").to_string(),
+        Some(ist) => at.with_timezone(&ist).format(format).to_string(),
+        None => at.format(format).to_string(),
     }
 }

@@ -22,6 +22,8 @@ pub enum State {
         cost: i64,
         days: i32,
     },
+    /// A customer is typing a custom top-up amount.
+    TopUpAmount,
 }
 
 pub type ChatDialogue = Dialogue<State, DbDialogueStore>;

@@ -55,7 +55,18 @@ pub fn plan_detail(listing: &PlanListing) -> InlineKeyboardMarkup {
 pub fn confirm(order_id: i32, price: &str) -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new(vec![
         vec![button(t!("checkout.confirm_button", price = price), Action::Confirm(order_id))],
-        vec![button(t!("checkout.cancel_button"), Action::Cancel(order_id))],
+        cancel_row(order_id),
+    ])
+}
+
+pub fn cancel_row(order_id: i32) -> Vec<InlineKeyboardButton> {
+    vec![button(t!("checkout.cancel_button"), Action::Cancel(order_id))]
+}
+
+pub fn wallet() -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new(vec![
+        vec![button(t!("wallet.topup_button"), Action::TopUp)],
+        vec![button(t!("menu.back"), Action::Menu)],
     ])
 }
 

@@ -8,6 +8,7 @@ mod customer;
 pub mod dialogue;
 mod keyboards;
 pub mod notifier;
+mod payments;
 mod reply;
 mod setup;
 

@@ -72,8 +72,10 @@ pub async fn create(
         return Err(PaymentError::AmountOutOfBounds);
     }
     for _ in 0..8 {
+        // Generated in its own statement: the thread-local RNG must not live across an await.
+        let reference = payment_reference::generate(&mut rand::rng());
         let inserted = payment::ActiveModel {
-            reference: Set(payment_reference::generate(&mut rand::rng())),
+            reference: Set(reference),
             user_id: Set(user.id),
             order_id: Set(order_id),
             purpose: Set(kind),

@@ -131,6 +131,25 @@ pub async fn open_checkout(
     Ok(Checkout { order_id: order.id, plan: listing.plan, price: Money::from_paise(order.price), balance })
 }
 
+/// The customer's pending order `order_id` as a checkout (to pay it by another method).
+pub async fn pending_checkout(
+    db: &DatabaseConnection,
+    telegram_id: i64,
+    order_id: i32,
+) -> Result<Checkout, PurchaseError> {
+    let user = users::find_by_telegram_id(db, telegram_id).await?.ok_or(PurchaseError::UnknownUser)?;
+    let order = order::Entity::find_by_id(order_id)
+        .one(db)
+        .await?
+        .filter(|o| o.user_id == user.id)
+        .ok_or(PurchaseError::OrderNotFound)?;
+    if order.status != OrderStatus::Pending {
+        return Err(closed_order_error(db, &order, &user).await);
+    }
+    let plan = plan::Entity::find_by_id(order.plan_id).one(db).await?.ok_or(PurchaseError::PlanUnavailable)?;
+    Ok(Checkout { order_id, plan, price: Money::from_paise(order.price), balance: Money::from_paise(user.balance) })
+}
+
 fn checkout_key(user_id: i32, plan_id: i32) -> String {
     format!("{user_id}:{plan_id}")
 }

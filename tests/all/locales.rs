@@ -7,7 +7,19 @@ fn is_plain(key: &str) -> bool {
     key.starts_with("menu.")
         || key.starts_with("commands.")
         || key.starts_with("plans.button")
-        || matches!(key, "plans.buy" | "checkout.confirm_button" | "checkout.cancel_button" | "stale_button")
+        || key.starts_with("pay.")
+            && (key.ends_with("_name") || key.ends_with("_button") || key.ends_with("_description"))
+        || key.starts_with("topup.") && key.ends_with("_button")
+        || key.starts_with("wallet.") && key.ends_with("_button")
+        || matches!(
+            key,
+            "plans.buy"
+                | "checkout.confirm_button"
+                | "checkout.cancel_button"
+                | "checkout.pay_difference"
+                | "checkout.pay_full"
+                | "stale_button"
+        )
 }
 
 fn flatten(prefix: &str, value: &serde_yaml::Value, out: &mut Vec<(String, String)>) {

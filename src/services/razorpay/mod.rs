@@ -221,3 +221,38 @@ pub async fn reconcile(
     }
     Ok(settled)
 }
+
+/// A payment the customer can now pay through its link.
+#[derive(Debug, Clone)]
+pub struct StartedPayment {
+    pub payment: payment::Model,
+    pub url: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Payment(#[from] payments::PaymentError),
+    #[error(transparent)]
+    Gateway(#[from] RazorpayError),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// Creates our payment and its Razorpay link.
+pub async fn start_payment(
+    db: &DatabaseConnection,
+    client: &RazorpayClient,
+    telegram_id: i64,
+    purpose: payments::Purpose,
+    valid_for: Duration,
+    description: &str,
+    now: DateTime<Utc>,
+) -> Result<StartedPayment, StartError> {
+    let payment =
+        payments::create(db, telegram_id, purpose, crate::entities::payment::PaymentChannel::Razorpay, valid_for, now)
+            .await?;
+    let link = client.create_link(&payment, description).await?;
+    payments::attach_link(db, payment.id, &link.id, &link.short_url).await?;
+    Ok(StartedPayment { payment, url: link.short_url })
+}

@@ -1,4 +1,5 @@
-//! The real handler tree, running in-process against the fake Bot API.
+//! The real handler tree, notifier and HTTP server, running in-process against the fake
+//! Bot API (and, when configured, the fake Razorpay).
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -7,6 +8,8 @@ use teloxide::prelude::*;
 
 use ottsonly::bot::{self, Ctx};
 use ottsonly::config::Config;
+use ottsonly::http::{router, HttpState};
+use ottsonly::services::notices;
 
 use super::fake_telegram::{FakeTelegram, BOT_USERNAME};
 
@@ -29,21 +32,49 @@ pub fn test_config(api_url: &str, database_url: &str) -> Config {
 pub struct RunningBot {
     shutdown: ShutdownToken,
     task: tokio::task::JoinHandle<()>,
+    http_task: tokio::task::JoinHandle<()>,
+    /// Base URL of our HTTP server (webhooks, health).
+    pub http: String,
 }
 
 impl RunningBot {
-    /// Starts polling the fake with `db`; returns once the bot has asked for updates.
     pub async fn start(fake: &FakeTelegram, db: sea_orm::DatabaseConnection) -> RunningBot {
-        let config = Arc::new(test_config(&fake.url(), "unused://"));
+        Self::start_with(fake, db, |_| {}).await
+    }
+
+    /// Starts polling the fake with `db` and a config adjusted by `configure`; returns once
+    /// the bot has asked for updates.
+    pub async fn start_with(
+        fake: &FakeTelegram,
+        db: sea_orm::DatabaseConnection,
+        configure: impl FnOnce(&mut Config),
+    ) -> RunningBot {
+        let mut config = test_config(&fake.url(), "unused://");
+        configure(&mut config);
+        let config = Arc::new(config);
         let bot = Bot::new(config.telegram_token.clone()).set_api_url(config.telegram_api_url.clone());
         bot::register_commands(&bot, &config).await.expect("register commands");
-        let ctx = Arc::new(Ctx::new(db, config, BOT_USERNAME.into()));
+        let ctx = Arc::new(Ctx::new(db.clone(), config.clone(), BOT_USERNAME.into()));
+
+        let (sender, receiver) = notices::channel();
+        tokio::spawn(bot::notifier::run(bot.clone(), ctx.clone(), receiver));
+        let state = HttpState {
+            db,
+            razorpay_webhook_secret: config.payments.razorpay.as_ref().map(|r| r.webhook_secret.clone()),
+            notices: sender,
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind http");
+        let http = format!("http://{}", listener.local_addr().expect("addr"));
+        let http_task = tokio::spawn(async move {
+            let _ = axum::serve(listener, router(state)).await;
+        });
+
         let mut dispatcher = Dispatcher::builder(bot, bot::schema()).dependencies(bot::dependencies(ctx)).build();
         let shutdown = dispatcher.shutdown_token();
         let polls_before = fake.polls();
         let task = tokio::spawn(async move { dispatcher.dispatch().await });
         fake.wait_for_polling_after(polls_before).await;
-        RunningBot { shutdown, task }
+        RunningBot { shutdown, task, http_task, http }
     }
 
     pub async fn stop(self) {
@@ -51,5 +82,6 @@ impl RunningBot {
             done.await;
         }
         let _ = self.task.await;
+        self.http_task.abort();
     }
 }
