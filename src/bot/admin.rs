@@ -14,6 +14,7 @@ use super::{keyboards, reply, Ctx, HandlerResult};
 use crate::domain::credentials::{self, CredentialBatch};
 use crate::domain::plan_draft::{self, PlanDraft, PlanDraftError};
 use crate::domain::{Money, MoneyError};
+use crate::services::refunds::{self, RefundOutcome};
 use crate::services::stock::AddStockOutcome;
 use crate::services::wallet::{AdjustOutcome, Direction};
 use crate::services::{catalog, stock, wallet};
@@ -60,6 +61,7 @@ pub async fn on_command(
         Command::Describe(args) => describe(bot, ctx, chat, actor, &args).await?,
         Command::Credit(args) => adjust(bot, ctx, msg, actor, &args, Direction::Credit).await?,
         Command::Debit(args) => adjust(bot, ctx, msg, actor, &args, Direction::Debit).await?,
+        Command::Refund(args) => refund(bot, ctx, chat, actor, &args).await?,
         _ => {}
     }
     Ok(())
@@ -149,6 +151,46 @@ async fn describe(bot: &Bot, ctx: &Ctx, chat: ChatId, actor: i64, args: &str) ->
     let text = match catalog::describe_plan(&ctx.db, actor, plan_id, &description, Utc::now()).await? {
         Some(plan) => t!("admin.described", id = plan.id, name = reply::escape(&plan.name)),
         None => t!("admin.addstock_unknown_plan", id = plan_id),
+    };
+    reply::send(bot, chat, text, None).await?;
+    Ok(())
+}
+
+async fn refund(bot: &Bot, ctx: &Ctx, chat: ChatId, actor: i64, args: &str) -> HandlerResult {
+    let (id, reason) = args.split_once(char::is_whitespace).unwrap_or((args, ""));
+    let reason = reason.trim();
+    let Some(order_id) = id.trim_start_matches('#').parse::<i32>().ok().filter(|id| *id > 0) else {
+        reply::send(bot, chat, t!("admin.refund_usage"), None).await?;
+        return Ok(());
+    };
+    if reason.chars().count() > MAX_REASON_CHARS {
+        reply::send(bot, chat, t!("admin.adjust_long_reason", max = MAX_REASON_CHARS), None).await?;
+        return Ok(());
+    }
+    let text = match refunds::refund(&ctx.db, actor, order_id, reason, Utc::now()).await? {
+        RefundOutcome::Refunded { customer, order_id, plan_name, amount, balance } => {
+            let reason_line = if reason.is_empty() {
+                String::new()
+            } else {
+                t!("wallet.reason", reason = reply::escape(reason)).into_owned()
+            };
+            let told = t!(
+                "wallet.refunded",
+                order = order_id,
+                name = reply::escape(&plan_name),
+                amount = amount,
+                reason = reason_line,
+                balance = balance
+            );
+            if let Err(err) = reply::send(bot, ChatId(customer.telegram_id), told, None).await {
+                log::warn!("could not tell {} about the refund: {err}", customer.telegram_id);
+            }
+            let who = t!("admin.customer_id", id = customer.telegram_id);
+            t!("admin.refunded", order = order_id, amount = amount, user = who, balance = balance)
+        }
+        RefundOutcome::AlreadyRefunded => t!("admin.refund_repeat", order = order_id),
+        RefundOutcome::NotPaid => t!("admin.refund_not_paid", order = order_id),
+        RefundOutcome::UnknownOrder => t!("admin.refund_unknown", order = order_id),
     };
     reply::send(bot, chat, text, None).await?;
     Ok(())

@@ -16,6 +16,8 @@ pub enum Command {
     /// `/describe <plan_id> <text…>`: what the plan includes.
     Describe(String),
     Credit(String),
+    /// `/refund <order_id> [reason]`.
+    Refund(String),
     Debit(String),
     Unknown,
 }
@@ -47,6 +49,7 @@ pub fn parse(text: &str, bot_username: &str) -> Option<Command> {
         "addstock" => Command::AddStock(args),
         "describe" => Command::Describe(args),
         "credit" => Command::Credit(args),
+        "refund" => Command::Refund(args),
         "debit" => Command::Debit(args),
         _ => Command::Unknown,
     })

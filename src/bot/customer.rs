@@ -411,6 +411,7 @@ async fn show_wallet(
                 LedgerKind::AdminCredit => t!("wallet.kind_admin_credit"),
                 LedgerKind::AdminDebit => t!("wallet.kind_admin_debit"),
                 LedgerKind::Payment => t!("wallet.kind_payment"),
+                LedgerKind::Refund => t!("wallet.kind_refund"),
             };
             text.push_str(&t!("wallet.entry", date = date(entry.created_at), amount = amount, kind = kind));
         }

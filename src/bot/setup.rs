@@ -16,7 +16,7 @@ fn customer_commands() -> Vec<BotCommand> {
 fn admin_commands() -> Vec<BotCommand> {
     let mut commands = customer_commands();
     commands.extend(
-        ["addplan", "addstock", "describe", "credit", "debit", "cancel"]
+        ["addplan", "addstock", "describe", "credit", "debit", "refund", "cancel"]
             .into_iter()
             .map(|c| BotCommand::new(c, t!(format!("commands.{c}")))),
     );

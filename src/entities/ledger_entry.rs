@@ -31,6 +31,9 @@ pub enum LedgerKind {
     /// Money that arrived through a payment (UPI, Razorpay, Stars).
     #[sea_orm(string_value = "payment")]
     Payment,
+    /// A refunded order's price, back in the wallet.
+    #[sea_orm(string_value = "refund")]
+    Refund,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

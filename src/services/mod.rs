@@ -9,6 +9,7 @@ pub mod notices;
 pub mod payments;
 pub mod purchase;
 pub mod razorpay;
+pub mod refunds;
 pub mod settings;
 pub mod stock;
 pub mod subscriptions;

@@ -120,6 +120,26 @@ async fn admin_runs_the_shop_from_chat() {
         admin.reply_containing("already applied").await;
         assert_eq!(balance(conn, 6001).await, Money::from_paise(20_975));
 
+        // Sell one login to the customer, then refund it.
+        customer.reply_containing("credited with <b>₹10</b>").await;
+        let confirm = customer.open_buy_screen("Netflix").await;
+        customer.press(&confirm, "Confirm").await;
+        customer.reply_containing("is yours").await;
+        let order: String = confirm.button("Confirm").unwrap().trim_start_matches("c:").to_owned();
+        admin.say(&format!("/refund {order} login stopped working"));
+        admin.reply_containing(&format!("Order #{order} refunded: ₹135.50 back")).await;
+        let told = customer.reply_containing("was refunded").await;
+        assert!(told.text.contains("login stopped working") && told.text.contains("₹209.75"), "{}", told.text);
+        admin.say(&format!("/refund {order}"));
+        admin.reply_containing("already refunded").await;
+        admin.say("/refund 999999");
+        admin.reply_containing("no order #999999").await;
+        admin.say("/refund");
+        admin.reply_containing("Usage: /refund").await;
+        customer.say("/mysubs");
+        let subs = customer.reply().await;
+        assert!(subs.text.contains("Cancelled") && !subs.text.contains("a@x.com"), "{}", subs.text);
+
         admin.say("/help");
         admin.reply_containing("/addstock").await;
 

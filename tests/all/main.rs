@@ -14,5 +14,6 @@ mod razorpay_webhook;
 mod restart;
 mod services_payments;
 mod services_purchase;
+mod services_refunds;
 mod services_users;
 mod services_wallet;

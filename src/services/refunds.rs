@@ -1,0 +1,98 @@
+//! Refunding a paid order: the price back to the wallet, the subscription cancelled, the
+//! credential retired (it was shown to the customer, so it is never sold again). Once.
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, TransactionTrait};
+
+use crate::domain::Money;
+use crate::entities::ledger_entry::LedgerKind;
+use crate::entities::order::{self, OrderStatus};
+use crate::entities::stock_item::{self, StockStatus};
+use crate::entities::subscription::{self, SubscriptionStatus};
+use crate::entities::{plan, user};
+use crate::services::audit;
+use crate::services::wallet::{self, Posting, PostingError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundOutcome {
+    Refunded {
+        customer: Box<user::Model>,
+        order_id: i32,
+        plan_name: String,
+        amount: Money,
+        balance: Money,
+    },
+    AlreadyRefunded,
+    /// Pending or cancelled: no money was taken, nothing to give back.
+    NotPaid,
+    UnknownOrder,
+}
+
+pub async fn refund(
+    db: &DatabaseConnection,
+    actor_telegram_id: i64,
+    order_id: i32,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<RefundOutcome, DbErr> {
+    let txn = db.begin().await?;
+    let Some(order) = order::Entity::find_by_id(order_id).one(&txn).await? else {
+        return Ok(RefundOutcome::UnknownOrder);
+    };
+    // Decides between two admins pressing at once: only one moves paid -> refunded.
+    let claimed = order::Entity::update_many()
+        .col_expr(order::Column::Status, Expr::value(OrderStatus::Refunded))
+        .col_expr(order::Column::UpdatedAt, Expr::value(now))
+        .filter(order::Column::Id.eq(order_id))
+        .filter(order::Column::Status.eq(OrderStatus::Paid))
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected == 0 {
+        let current = order::Entity::find_by_id(order_id).one(&txn).await?.map(|o| o.status);
+        return Ok(match current {
+            Some(OrderStatus::Refunded) => RefundOutcome::AlreadyRefunded,
+            Some(_) => RefundOutcome::NotPaid,
+            None => RefundOutcome::UnknownOrder,
+        });
+    }
+    let amount = Money::from_paise(order.price);
+    let posting = Posting {
+        user_id: order.user_id,
+        amount,
+        kind: LedgerKind::Refund,
+        reference: format!("order:{order_id}"),
+        idempotency_key: format!("order:{order_id}:refund"),
+    };
+    let balance = match wallet::post(&txn, &posting, now).await {
+        Ok(balance) => balance,
+        Err(PostingError::Duplicate) => return Ok(RefundOutcome::AlreadyRefunded),
+        Err(PostingError::Insufficient { .. }) => return Err(DbErr::Custom("a refund credit cannot be short".into())),
+        Err(PostingError::Db(err)) => return Err(err),
+    };
+    subscription::Entity::update_many()
+        .col_expr(subscription::Column::Status, Expr::value(SubscriptionStatus::Cancelled))
+        .filter(subscription::Column::OrderId.eq(order_id))
+        .exec(&txn)
+        .await?;
+    stock_item::Entity::update_many()
+        .col_expr(stock_item::Column::Status, Expr::value(StockStatus::Retired))
+        .filter(stock_item::Column::OrderId.eq(order_id))
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        actor_telegram_id,
+        "order.refund",
+        &format!("order:{order_id}"),
+        serde_json::json!({ "amount_paise": amount.paise(), "reason": reason }),
+        now,
+    )
+    .await?;
+    let customer = user::Entity::find_by_id(order.user_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("user {}", order.user_id)))?;
+    let plan_name = plan::Entity::find_by_id(order.plan_id).one(&txn).await?.map(|p| p.name).unwrap_or_default();
+    txn.commit().await?;
+    Ok(RefundOutcome::Refunded { customer: Box::new(customer), order_id, plan_name, amount, balance })
+}
