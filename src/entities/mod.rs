@@ -10,4 +10,5 @@ pub mod plan;
 pub mod setting;
 pub mod stock_item;
 pub mod subscription;
+pub mod upi_claim;
 pub mod user;

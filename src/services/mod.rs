@@ -13,6 +13,7 @@ pub mod refunds;
 pub mod settings;
 pub mod stock;
 pub mod subscriptions;
+pub mod upi;
 pub mod users;
 pub mod wallet;
 

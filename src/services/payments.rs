@@ -7,8 +7,8 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 
 use crate::domain::{payment_reference, Money};
@@ -186,6 +186,21 @@ pub async fn settle(
     now: DateTime<Utc>,
 ) -> Result<Settlement, DbErr> {
     let txn = db.begin().await?;
+    let settlement = settle_in(&txn, payment_id, arrival, now).await?;
+    if let Settlement::Credited { .. } = settlement {
+        txn.commit().await?;
+    }
+    Ok(settlement)
+}
+
+/// `settle` inside the caller's transaction (e.g. together with an admin's approval).
+/// When it returns `AlreadySettled` the caller should roll back.
+pub(crate) async fn settle_in(
+    txn: &DatabaseTransaction,
+    payment_id: i32,
+    arrival: &Arrival,
+    now: DateTime<Utc>,
+) -> Result<Settlement, DbErr> {
     let mut claim = payment::Entity::update_many()
         .col_expr(payment::Column::Status, Expr::value(PaymentStatus::Paid))
         .col_expr(payment::Column::PaidAmount, Expr::value(arrival.amount.paise()))
@@ -199,7 +214,7 @@ pub async fn settle(
     if let Some(vpa) = &arrival.payer_vpa {
         claim = claim.col_expr(payment::Column::PayerVpa, Expr::value(vpa.as_str()));
     }
-    match claim.exec(&txn).await {
+    match claim.exec(txn).await {
         Ok(result) if result.rows_affected == 1 => {}
         Ok(_) => return Ok(Settlement::AlreadySettled),
         // This gateway payment id already settled another of our payments.
@@ -207,11 +222,11 @@ pub async fn settle(
         Err(err) => return Err(err),
     }
     let payment = payment::Entity::find_by_id(payment_id)
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound(format!("payment {payment_id}")))?;
     let user = user::Entity::find_by_id(payment.user_id)
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound(format!("user {}", payment.user_id)))?;
 
@@ -222,7 +237,7 @@ pub async fn settle(
         reference: payment.reference.clone(),
         idempotency_key: format!("payment:{}", payment.id),
     };
-    let mut balance = match wallet::post(&txn, &posting, now).await {
+    let mut balance = match wallet::post(txn, &posting, now).await {
         Ok(balance) => balance,
         Err(PostingError::Duplicate) => return Ok(Settlement::AlreadySettled),
         Err(PostingError::Insufficient { .. }) => return Err(DbErr::Custom("a credit cannot be insufficient".into())),
@@ -233,7 +248,7 @@ pub async fn settle(
         None => None,
         Some(order_id) => {
             let in_time = arrival.paid_at.unwrap_or(now) <= payment.expires_at;
-            let order = order::Entity::find_by_id(order_id).one(&txn).await?;
+            let order = order::Entity::find_by_id(order_id).one(txn).await?;
             match order.filter(|o| in_time && o.status == OrderStatus::Pending) {
                 None => Some(PurchaseResult::NotCompleted),
                 Some(order) => {
@@ -248,7 +263,7 @@ pub async fn settle(
                             savepoint.rollback().await?;
                             match err {
                                 PurchaseError::SoldOut { plan_name, .. } => {
-                                    purchase::cancel_pending(&txn, order.id, now).await?;
+                                    purchase::cancel_pending(txn, order.id, now).await?;
                                     Some(PurchaseResult::SoldOut { plan_name })
                                 }
                                 PurchaseError::Db(err) => return Err(err),
@@ -260,7 +275,6 @@ pub async fn settle(
             }
         }
     };
-    txn.commit().await?;
     Ok(Settlement::Credited {
         payment: Box::new(payment),
         user: Box::new(user),

@@ -15,5 +15,6 @@ mod restart;
 mod services_payments;
 mod services_purchase;
 mod services_refunds;
+mod services_upi;
 mod services_users;
 mod services_wallet;
