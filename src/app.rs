@@ -33,6 +33,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         db: db.clone(),
         razorpay_webhook_secret: config.payments.razorpay.as_ref().map(|r| r.webhook_secret.clone()),
         notices: notices.clone(),
+        upi: config.payments.upi.clone(),
     });
     let http_server = tokio::spawn(async move {
         if let Err(err) = axum::serve(listener, router).await {

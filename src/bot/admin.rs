@@ -82,7 +82,7 @@ pub async fn dialogue_step(
     };
     let invalid = |err: PlanDraftError| t!("admin.addplan_invalid", error = draft_error(&err));
     let (next, prompt) = match state {
-        State::Idle | State::TopUpAmount => return Ok(()),
+        State::Idle | State::TopUpAmount | State::UpiUtr { .. } | State::UpiRejectReason { .. } => return Ok(()),
         State::AddPlanPrice => match plan_draft::parse_price(text) {
             Ok(price) => (State::AddPlanCost { price: price.paise() }, t!("admin.addplan_ask_cost")),
             Err(err) => (State::AddPlanPrice, invalid(err)),

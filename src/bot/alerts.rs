@@ -34,6 +34,33 @@ pub async fn new_order(bot: &Bot, ctx: &Ctx, customer: &str, delivery: &Delivery
     notify_admins(bot, ctx, text.into_owned()).await;
 }
 
+/// An alert with buttons, and the customer's screenshot when there is one.
+pub async fn notify_admins_with(
+    bot: &Bot,
+    ctx: &Ctx,
+    text: String,
+    keyboard: teloxide::types::InlineKeyboardMarkup,
+    photo_file_id: Option<String>,
+) {
+    use teloxide::payloads::SendPhotoSetters;
+    use teloxide::types::{FileId, InputFile, ParseMode};
+    for chat in ctx.config.alert_chats() {
+        let sent = match &photo_file_id {
+            Some(file_id) => bot
+                .send_photo(ChatId(chat), InputFile::file_id(FileId(file_id.clone())))
+                .caption(text.clone())
+                .parse_mode(ParseMode::Html)
+                .reply_markup(keyboard.clone())
+                .await
+                .map(|_| ()),
+            None => reply::send(bot, ChatId(chat), text.clone(), Some(keyboard.clone())).await.map(|_| ()),
+        };
+        if let Err(err) = sent {
+            log::warn!("admin alert to {chat} failed: {err}");
+        }
+    }
+}
+
 pub async fn plan_sold_out(bot: &Bot, ctx: &Ctx, plan_id: i32, plan_name: &str) {
     let now = Instant::now();
     let due = {

@@ -33,11 +33,17 @@ pub enum Action {
         method: Method,
         full: bool,
     },
+    /// "I've paid" under a UPI payment: ask for the UTR.
+    UpiPaid(i32),
+    /// Admin: approve / reject a UPI claim.
+    UpiApprove(i32),
+    UpiReject(i32),
 }
 
 /// A way to pay that needs a gateway or an admin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
+    Upi,
     Razorpay,
 }
 
@@ -45,12 +51,14 @@ impl Method {
     fn tag(self) -> &'static str {
         match self {
             Method::Razorpay => "r",
+            Method::Upi => "u",
         }
     }
 
     fn from_tag(tag: &str) -> Option<Method> {
         match tag {
             "r" => Some(Method::Razorpay),
+            "u" => Some(Method::Upi),
             _ => None,
         }
     }
@@ -76,6 +84,9 @@ impl Action {
             Action::PayOrder { order, method, full } => {
                 format!("po:{order}:{}:{}", method.tag(), if full { "f" } else { "d" })
             }
+            Action::UpiPaid(id) => format!("uc:{id}"),
+            Action::UpiApprove(id) => format!("ua:{id}"),
+            Action::UpiReject(id) => format!("ur:{id}"),
         }
     }
 
@@ -99,6 +110,9 @@ impl Action {
             ("c", 2) => Action::Confirm(id(1)?),
             ("x", 2) => Action::Cancel(id(1)?),
             ("ta", 2) => Action::TopUpAmount(paise(1)?),
+            ("uc", 2) => Action::UpiPaid(id(1)?),
+            ("ua", 2) => Action::UpiApprove(id(1)?),
+            ("ur", 2) => Action::UpiReject(id(1)?),
             ("tp", 3) => Action::PayTopUp { amount: paise(1)?, method: method(2)? },
             ("po", 4) => {
                 let full = match parts[3] {
@@ -136,7 +150,10 @@ mod tests {
             Action::TopUpAmount(i64::MAX),
             Action::PayTopUp { amount: i64::MAX, method: Method::Razorpay },
             Action::PayOrder { order: i32::MAX, method: Method::Razorpay, full: true },
-            Action::PayOrder { order: 3, method: Method::Razorpay, full: false },
+            Action::PayOrder { order: 3, method: Method::Upi, full: false },
+            Action::UpiPaid(i32::MAX),
+            Action::UpiApprove(1),
+            Action::UpiReject(2),
         ];
         for action in all {
             let data = action.encode();

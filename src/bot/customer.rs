@@ -9,7 +9,7 @@ use teloxide::types::{MessageId, User};
 use super::callback::Action;
 use super::command::{self, Command};
 use super::dialogue::{ChatDialogue, State};
-use super::{admin, alerts, keyboards, payments, reply, Ctx, HandlerResult};
+use super::{admin, alerts, keyboards, payments, reply, upi, Ctx, HandlerResult};
 use crate::domain::subscription_period::SubscriptionState;
 use crate::domain::Money;
 use crate::entities::ledger_entry::LedgerKind;
@@ -58,6 +58,10 @@ async fn handle_message(bot: &Bot, msg: &Message, ctx: &Ctx, dialogue: &ChatDial
         match state {
             State::Idle => {}
             State::TopUpAmount => return payments::custom_amount_step(bot, ctx, msg, dialogue).await,
+            State::UpiUtr { payment_id } => return upi::utr_step(bot, ctx, msg, dialogue, payment_id, &from).await,
+            State::UpiRejectReason { claim_id } if ctx.is_admin(&from) => {
+                return upi::reject_reason_step(bot, ctx, msg, dialogue, claim_id).await
+            }
             admin_step if ctx.is_admin(&from) => {
                 return admin::dialogue_step(bot, ctx, msg, dialogue, admin_step).await
             }
@@ -134,6 +138,13 @@ async fn handle_callback(bot: &Bot, query: CallbackQuery, ctx: Arc<Ctx>, store: 
         Action::PayOrder { order, method, full } => {
             payments::pay_order(bot, &ctx, chat, message, order, method, full).await?
         }
+        Action::UpiPaid(payment_id) => upi::ask_utr(bot, chat, payment_id, store).await?,
+        Action::UpiApprove(_) | Action::UpiReject(_) if !ctx.is_admin(&from) => {
+            reply::send(bot, chat, t!("admin.not_allowed"), None).await?;
+        }
+        Action::UpiApprove(claim_id) => upi::approve(bot, &ctx, chat, &from, claim_id).await?,
+        // The reason is asked in the admin's private chat, where dialogues live.
+        Action::UpiReject(claim_id) => upi::ask_reject_reason(bot, ChatId(telegram_id), claim_id, store).await?,
     }
     Ok(())
 }

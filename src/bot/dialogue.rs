@@ -24,6 +24,14 @@ pub enum State {
     },
     /// A customer is typing a custom top-up amount.
     TopUpAmount,
+    /// A customer is sending the UTR of UPI payment `payment_id`.
+    UpiUtr {
+        payment_id: i32,
+    },
+    /// An admin is typing why UPI claim `claim_id` is rejected.
+    UpiRejectReason {
+        claim_id: i32,
+    },
 }
 
 pub type ChatDialogue = Dialogue<State, DbDialogueStore>;

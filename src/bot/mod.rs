@@ -11,6 +11,8 @@ pub mod notifier;
 mod payments;
 mod reply;
 mod setup;
+mod upi;
+pub mod upi_qr;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -17,7 +17,7 @@ pub async fn run(bot: Bot, ctx: Arc<Ctx>, mut notices: NoticeReceiver) {
     }
 }
 
-async fn deliver(bot: &Bot, ctx: &Ctx, notice: Notice) -> Result<(), teloxide::RequestError> {
+pub(super) async fn deliver(bot: &Bot, ctx: &Ctx, notice: Notice) -> Result<(), teloxide::RequestError> {
     match notice {
         Notice::PaymentCredited { telegram_id, reference, credited, balance, purchase } => {
             let chat = ChatId(telegram_id);

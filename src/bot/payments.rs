@@ -26,6 +26,9 @@ fn button(label: impl Into<String>, action: Action) -> InlineKeyboardButton {
 /// The configured ways to pay, in display order.
 pub fn methods(ctx: &Ctx) -> Vec<Method> {
     let mut methods = Vec::new();
+    if ctx.config.payments.upi.is_some() {
+        methods.push(Method::Upi);
+    }
     if ctx.razorpay.is_some() {
         methods.push(Method::Razorpay);
     }
@@ -35,6 +38,7 @@ pub fn methods(ctx: &Ctx) -> Vec<Method> {
 fn method_name(method: Method) -> std::borrow::Cow<'static, str> {
     match method {
         Method::Razorpay => t!("pay.razorpay_name"),
+        Method::Upi => t!("pay.upi_name"),
     }
 }
 
@@ -183,6 +187,7 @@ async fn start(
     let valid_for =
         chrono::Duration::from_std(ctx.config.payments.link_expiry).unwrap_or(chrono::Duration::minutes(30));
     match method {
+        Method::Upi => super::upi::start(bot, ctx, chat, purpose, after).await?,
         Method::Razorpay => {
             let Some(client) = ctx.razorpay.as_ref() else {
                 reply::send(bot, chat, t!("pay.unavailable"), Some(keyboards::main_menu())).await?;

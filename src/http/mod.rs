@@ -1,5 +1,6 @@
 //! The embedded HTTP server: health and payment webhooks now; the admin API later.
 mod health;
+mod pay;
 mod webhooks;
 
 use axum::extract::DefaultBodyLimit;
@@ -7,6 +8,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use sea_orm::DatabaseConnection;
 
+use crate::config::UpiConfig;
 use crate::services::notices::NoticeSender;
 
 /// Webhook bodies are a few KB; anything far larger is refused before it is read.
@@ -19,11 +21,14 @@ pub struct HttpState {
     pub razorpay_webhook_secret: Option<String>,
     /// Customer notices produced by webhooks, delivered by the bot after we answered.
     pub notices: NoticeSender,
+    /// None when direct UPI is not configured: `/pay/upi/…` answers 404.
+    pub upi: Option<UpiConfig>,
 }
 
 pub fn router(state: HttpState) -> Router {
     Router::new()
         .route("/health", get(health::health))
+        .route("/pay/upi/{reference}", get(pay::upi_redirect))
         .route("/webhooks/razorpay", post(webhooks::razorpay::receive).layer(DefaultBodyLimit::max(MAX_WEBHOOK_BODY)))
         .with_state(state)
 }

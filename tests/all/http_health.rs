@@ -13,7 +13,7 @@ async fn serve(state: HttpState) -> String {
 async fn health_follows_the_database() {
     for db in db::all().await {
         let (notices, _receiver) = ottsonly::services::notices::channel();
-        let base = serve(HttpState { db: db.conn.clone(), razorpay_webhook_secret: None, notices }).await;
+        let base = serve(HttpState { db: db.conn.clone(), razorpay_webhook_secret: None, notices, upi: None }).await;
         let ok = reqwest::get(format!("{base}/health")).await.unwrap();
         assert_eq!(ok.status(), 200);
         assert_eq!(ok.json::<serde_json::Value>().await.unwrap(), serde_json::json!({ "status": "ok" }));

@@ -25,7 +25,8 @@ struct Server {
 
 async fn serve(db: &sea_orm::DatabaseConnection, secret: Option<&str>) -> Server {
     let (sender, notices) = notices::channel();
-    let state = HttpState { db: db.clone(), razorpay_webhook_secret: secret.map(str::to_owned), notices: sender };
+    let state =
+        HttpState { db: db.clone(), razorpay_webhook_secret: secret.map(str::to_owned), notices: sender, upi: None };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });

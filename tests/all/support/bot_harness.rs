@@ -62,6 +62,7 @@ impl RunningBot {
             db,
             razorpay_webhook_secret: config.payments.razorpay.as_ref().map(|r| r.webhook_secret.clone()),
             notices: sender,
+            upi: config.payments.upi.clone(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind http");
         let http = format!("http://{}", listener.local_addr().expect("addr"));

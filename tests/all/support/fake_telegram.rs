@@ -7,9 +7,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -29,6 +28,8 @@ pub struct SentMessage {
     pub reply_markup: Option<Value>,
     /// True when this record is an edit of an earlier message.
     pub edit: bool,
+    /// The image of a photo message (its `text` is the caption).
+    pub photo: Option<Vec<u8>>,
 }
 
 impl SentMessage {
@@ -88,7 +89,16 @@ impl Inner {
         self.messages.insert((chat_id, message_id), (text.clone(), reply_markup.clone()));
         self.seq += 1;
         let reply = message_json(chat_id, message_id, &text, reply_markup.clone());
-        self.sent.push(SentMessage { seq: self.seq, chat_id, message_id, text, parse_mode, reply_markup, edit });
+        self.sent.push(SentMessage {
+            seq: self.seq,
+            chat_id,
+            message_id,
+            text,
+            parse_mode,
+            reply_markup,
+            edit,
+            photo: None,
+        });
         reply
     }
 }
@@ -345,6 +355,7 @@ impl FakeTelegram {
                 Ok(json!(true))
             }
             "sendmessage" => self.send_message(&params),
+            "sendphoto" => self.bot_sends_photo(&params),
             "editmessagetext" => self.edit_message_text(&params),
             "answercallbackquery" => {
                 let text = params["text"].as_str().unwrap_or_default();
@@ -379,6 +390,50 @@ impl FakeTelegram {
         validate_markup(markup.as_ref())?;
         let message_id = self.next_message_id();
         Ok(self.lock().record(chat_id, message_id, text, parse_mode, markup, false))
+    }
+
+    /// A photo: uploaded in the multipart body (`uploads`) or re-sent by file_id.
+    fn bot_sends_photo(&self, params: &Value) -> Reply {
+        let chat_id = chat_id(params)?;
+        let caption = params["caption"].as_str().unwrap_or_default().to_owned();
+        let parse_mode = params["parse_mode"].as_str().map(str::to_owned);
+        if !caption.is_empty() {
+            validate_text(&caption, parse_mode.as_deref(), "message caption is too long")?;
+            let visible = rendered(&caption);
+            if visible.encode_utf16().count() > 1024 {
+                return Err(bad("message caption is too long"));
+            }
+        }
+        let markup = params.get("reply_markup").cloned().filter(|m| !m.is_null());
+        validate_markup(markup.as_ref())?;
+        let photo = match &params["photo"] {
+            Value::String(id) if id.starts_with("attach://") => params["__uploads"][&id["attach://".len()..]].clone(),
+            Value::String(id) => {
+                let inner = self.lock();
+                match inner.files.get(id) {
+                    Some((_, bytes)) => json!(bytes),
+                    None if id.starts_with("photo") || id.starts_with("shot") => json!([]),
+                    None => return Err(bad("wrong file identifier/HTTP URL specified")),
+                }
+            }
+            _ => return Err(bad("there is no photo in the request")),
+        };
+        let bytes: Vec<u8> = serde_json::from_value(photo).unwrap_or_default();
+        let message_id = self.next_message_id();
+        let file_id = format!("sent_photo_{message_id}");
+        let mut inner = self.lock();
+        inner.files.insert(file_id.clone(), (format!("photos/{file_id}.png"), bytes.clone()));
+        let mut reply = inner.record(chat_id, message_id, caption.clone(), parse_mode, markup, false);
+        if let Some(last) = inner.sent.last_mut() {
+            last.photo = Some(bytes);
+        }
+        reply["photo"] =
+            json!([{ "file_id": file_id, "file_unique_id": format!("u{file_id}"), "width": 320, "height": 320 }]);
+        reply["caption"] = json!(rendered(&caption));
+        if let Some(obj) = reply.as_object_mut() {
+            obj.remove("text");
+        }
+        Ok(reply)
     }
 
     fn edit_message_text(&self, params: &Value) -> Reply {
@@ -571,23 +626,33 @@ fn validate_markup(markup: Option<&Value>) -> Result<(), (u16, String)> {
 async fn api(
     State(fake): State<FakeTelegram>,
     Path((token, method)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
+    request: axum::extract::Request,
 ) -> Response {
     if !token.starts_with("bot") {
         return error_response(404, "Not Found".into());
     }
-    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let params: Value = if body.is_empty() {
-        json!({})
-    } else if content_type.starts_with("application/json") {
-        match serde_json::from_slice(&body) {
-            Ok(v) => v,
-            Err(_) => return error_response(400, "Bad Request: invalid JSON".into()),
+    let content_type =
+        request.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let params: Value = if content_type.starts_with("multipart/form-data") {
+        match multipart_params(request, &fake).await {
+            Ok(params) => params,
+            Err(err) => return error_response(400, format!("Bad Request: {err}")),
         }
     } else {
-        // teloxide sends JSON for everything we use; multipart would be a new feature to fake.
-        return error_response(400, format!("Bad Request: unsupported content type {content_type}"));
+        let body = match axum::body::to_bytes(request.into_body(), 16 * 1024 * 1024).await {
+            Ok(body) => body,
+            Err(_) => return error_response(400, "Bad Request: unreadable body".into()),
+        };
+        if body.is_empty() {
+            json!({})
+        } else if content_type.starts_with("application/json") {
+            match serde_json::from_slice(&body) {
+                Ok(v) => v,
+                Err(_) => return error_response(400, "Bad Request: invalid JSON".into()),
+            }
+        } else {
+            return error_response(400, format!("Bad Request: unsupported content type {content_type}"));
+        }
     };
     // Telegram matches method names case-insensitively (teloxide sends `SendMessage`).
     let method = method.to_ascii_lowercase();
@@ -596,6 +661,33 @@ async fn api(
         Ok(value) => Json(json!({ "ok": true, "result": value })).into_response(),
         Err((code, description)) => error_response(code, description),
     }
+}
+
+/// Multipart fields as JSON params: text fields as strings (JSON ones parsed), files under
+/// `__uploads` by field name, and the field itself as `attach://<name>`.
+async fn multipart_params(request: axum::extract::Request, fake: &FakeTelegram) -> Result<Value, String> {
+    use axum::extract::FromRequest;
+    let mut multipart = axum::extract::Multipart::from_request(request, fake).await.map_err(|e| e.to_string())?;
+    let mut params = json!({ "__uploads": {} });
+    while let Some(field) = multipart.next_field().await.map_err(|e| e.to_string())? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if field.file_name().is_some() {
+            let bytes = field.bytes().await.map_err(|e| e.to_string())?;
+            params["__uploads"][&name] = json!(bytes.to_vec());
+            params[&name] = json!(format!("attach://{name}"));
+        } else {
+            let text = field.text().await.map_err(|e| e.to_string())?;
+            let value = match name.as_str() {
+                "reply_markup" => serde_json::from_str(&text).map_err(|e| format!("reply_markup: {e}"))?,
+                _ => serde_json::from_str::<Value>(&text)
+                    .ok()
+                    .filter(|v| v.is_string() || v.is_number())
+                    .unwrap_or(Value::String(text)),
+            };
+            params[&name] = value;
+        }
+    }
+    Ok(params)
 }
 
 fn error_response(code: u16, description: String) -> Response {
