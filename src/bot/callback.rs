@@ -45,6 +45,7 @@ pub enum Action {
 pub enum Method {
     Upi,
     Razorpay,
+    Stars,
 }
 
 impl Method {
@@ -52,6 +53,7 @@ impl Method {
         match self {
             Method::Razorpay => "r",
             Method::Upi => "u",
+            Method::Stars => "s",
         }
     }
 
@@ -59,6 +61,7 @@ impl Method {
         match tag {
             "r" => Some(Method::Razorpay),
             "u" => Some(Method::Upi),
+            "s" => Some(Method::Stars),
             _ => None,
         }
     }
@@ -151,6 +154,7 @@ mod tests {
             Action::PayTopUp { amount: i64::MAX, method: Method::Razorpay },
             Action::PayOrder { order: i32::MAX, method: Method::Razorpay, full: true },
             Action::PayOrder { order: 3, method: Method::Upi, full: false },
+            Action::PayOrder { order: 9, method: Method::Stars, full: true },
             Action::UpiPaid(i32::MAX),
             Action::UpiApprove(1),
             Action::UpiReject(2),

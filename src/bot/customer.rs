@@ -9,7 +9,7 @@ use teloxide::types::{MessageId, User};
 use super::callback::Action;
 use super::command::{self, Command};
 use super::dialogue::{ChatDialogue, State};
-use super::{admin, alerts, keyboards, payments, reply, upi, Ctx, HandlerResult};
+use super::{admin, alerts, keyboards, payments, reply, stars, upi, Ctx, HandlerResult};
 use crate::domain::subscription_period::SubscriptionState;
 use crate::domain::Money;
 use crate::entities::ledger_entry::LedgerKind;
@@ -44,6 +44,9 @@ async fn handle_message(bot: &Bot, msg: &Message, ctx: &Ctx, dialogue: &ChatDial
     let Some(from) = msg.from.clone() else { return Ok(()) };
     if !msg.chat.is_private() {
         return Ok(());
+    }
+    if msg.successful_payment().is_some() {
+        return stars::on_successful_payment(bot, ctx, msg).await;
     }
     let text = msg.text().or(msg.caption()).unwrap_or_default();
     let command = command::parse(text, &ctx.bot_username);
@@ -275,7 +278,8 @@ async fn open_checkout(
     telegram_id: i64,
     plan_id: i32,
 ) -> HandlerResult {
-    let when_short = if payments::methods(ctx).is_empty() { WhenShort::Refuse } else { WhenShort::OpenForPayment };
+    let when_short =
+        if payments::order_methods(ctx).is_empty() { WhenShort::Refuse } else { WhenShort::OpenForPayment };
     let checkout = purchase::open_checkout(&ctx.db, telegram_id, plan_id, when_short, Utc::now()).await;
     match checkout {
         Ok(checkout) => {

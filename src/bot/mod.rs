@@ -11,6 +11,7 @@ pub mod notifier;
 mod payments;
 mod reply;
 mod setup;
+mod stars;
 mod upi;
 pub mod upi_qr;
 
@@ -63,6 +64,7 @@ pub fn schema() -> UpdateHandler<HandlerError> {
                 .endpoint(customer::on_message),
         )
         .branch(Update::filter_callback_query().endpoint(customer::on_callback))
+        .branch(Update::filter_pre_checkout_query().endpoint(stars::on_pre_checkout))
 }
 
 /// Builds the dispatcher dependencies for `schema()`.

@@ -23,7 +23,16 @@ fn button(label: impl Into<String>, action: Action) -> InlineKeyboardButton {
     InlineKeyboardButton::callback(label.into(), action.encode())
 }
 
-/// The configured ways to pay, in display order.
+/// The configured ways to pay for a plan: the top-up ones, and Stars.
+pub fn order_methods(ctx: &Ctx) -> Vec<Method> {
+    let mut methods = methods(ctx);
+    if ctx.config.payments.stars_per_rupee.is_some() {
+        methods.push(Method::Stars);
+    }
+    methods
+}
+
+/// The configured ways to top up the wallet, in display order.
 pub fn methods(ctx: &Ctx) -> Vec<Method> {
     let mut methods = Vec::new();
     if ctx.config.payments.upi.is_some() {
@@ -39,6 +48,7 @@ fn method_name(method: Method) -> std::borrow::Cow<'static, str> {
     match method {
         Method::Razorpay => t!("pay.razorpay_name"),
         Method::Upi => t!("pay.upi_name"),
+        Method::Stars => t!("pay.stars_name"),
     }
 }
 
@@ -127,7 +137,7 @@ pub async fn pay_topup(bot: &Bot, ctx: &Ctx, chat: ChatId, amount: Money, method
 /// The buttons offered on a confirm screen the wallet does not cover.
 pub fn order_buttons(ctx: &Ctx, checkout: &Checkout) -> Vec<Vec<InlineKeyboardButton>> {
     let difference = topped_up(checkout.shortfall());
-    methods(ctx)
+    order_methods(ctx)
         .into_iter()
         .flat_map(|method| {
             let name = method_name(method);
@@ -171,8 +181,12 @@ pub async fn pay_order(
     let amount = if full { checkout.price } else { topped_up(checkout.shortfall()) };
     let name = reply::escape(&checkout.plan.name);
     let description = t!("pay.purchase_description", name = checkout.plan.name.clone());
+    let purpose = Purpose::Purchase { order_id, amount };
+    if method == Method::Stars {
+        return super::stars::send_invoice(bot, ctx, chat, purpose, &description).await;
+    }
     let after = t!("pay.after_purchase", name = name).into_owned();
-    start(bot, ctx, chat, Purpose::Purchase { order_id, amount }, method, &description, after).await
+    start(bot, ctx, chat, purpose, method, &description, after).await
 }
 
 async fn start(
@@ -188,6 +202,10 @@ async fn start(
         chrono::Duration::from_std(ctx.config.payments.link_expiry).unwrap_or(chrono::Duration::minutes(30));
     match method {
         Method::Upi => super::upi::start(bot, ctx, chat, purpose, after).await?,
+        // Stars pay for plans only, through an invoice (see `pay_order`).
+        Method::Stars => {
+            reply::send(bot, chat, t!("pay.unavailable"), Some(keyboards::main_menu())).await.map(|_| ())?
+        }
         Method::Razorpay => {
             let Some(client) = ctx.razorpay.as_ref() else {
                 reply::send(bot, chat, t!("pay.unavailable"), Some(keyboards::main_menu())).await?;

@@ -4,6 +4,7 @@ pub mod money;
 pub mod payment_reference;
 pub mod plan_draft;
 pub mod referral_code;
+pub mod stars;
 pub mod subscription_period;
 pub mod upi;
 

@@ -11,6 +11,7 @@ pub mod purchase;
 pub mod razorpay;
 pub mod refunds;
 pub mod settings;
+pub mod stars;
 pub mod stock;
 pub mod subscriptions;
 pub mod upi;

@@ -356,6 +356,15 @@ impl FakeTelegram {
             }
             "sendmessage" => self.send_message(&params),
             "sendphoto" => self.bot_sends_photo(&params),
+            "sendinvoice" => self.send_invoice(&params),
+            "answerprecheckoutquery" => {
+                let ok = params["ok"].as_bool().ok_or_else(|| bad("ok is required"))?;
+                let message = params["error_message"].as_str().unwrap_or_default();
+                if !ok && message.is_empty() {
+                    return Err(bad("error_message is required when ok is false"));
+                }
+                Ok(json!(true))
+            }
             "editmessagetext" => self.edit_message_text(&params),
             "answercallbackquery" => {
                 let text = params["text"].as_str().unwrap_or_default();
@@ -434,6 +443,75 @@ impl FakeTelegram {
             obj.remove("text");
         }
         Ok(reply)
+    }
+
+    /// Invoices in Telegram Stars: one price in XTR, no provider token, Telegram's lengths.
+    fn send_invoice(&self, params: &Value) -> Reply {
+        let chat_id = chat_id(params)?;
+        let title = params["title"].as_str().unwrap_or_default();
+        let description = params["description"].as_str().unwrap_or_default();
+        let payload = params["payload"].as_str().unwrap_or_default();
+        if !(1..=32).contains(&title.chars().count()) {
+            return Err(bad("INVOICE_TITLE_INVALID"));
+        }
+        if !(1..=255).contains(&description.chars().count()) {
+            return Err(bad("INVOICE_DESCRIPTION_INVALID"));
+        }
+        if !(1..=128).contains(&payload.len()) {
+            return Err(bad("INVOICE_PAYLOAD_INVALID"));
+        }
+        let prices = params["prices"].as_array().cloned().unwrap_or_default();
+        if params["currency"] != "XTR"
+            || prices.len() != 1
+            || params["provider_token"].as_str().is_some_and(|t| !t.is_empty())
+        {
+            return Err(bad("CURRENCY_INVALID"));
+        }
+        let total =
+            prices[0]["amount"].as_i64().filter(|a| *a > 0).ok_or_else(|| bad("CURRENCY_TOTAL_AMOUNT_INVALID"))?;
+        let message_id = self.next_message_id();
+        let mut inner = self.lock();
+        let mut reply = inner.record(chat_id, message_id, format!("[invoice] {title}: {total} XTR"), None, None, false);
+        if let Some(obj) = reply.as_object_mut() {
+            obj.remove("text");
+        }
+        reply["invoice"] = json!({ "title": title, "description": description, "start_parameter": "",
+                                   "currency": "XTR", "total_amount": total });
+        Ok(reply)
+    }
+
+    /// Telegram asks the bot before charging.
+    pub fn pre_checkout(&self, user: &TestUser, payload: &str, total: i64) -> String {
+        let id = format!("pcq{}", self.next_message_id());
+        self.push_update(
+            "pre_checkout_query",
+            json!({ "id": id, "from": user.json(), "currency": "XTR", "total_amount": total, "invoice_payload": payload }),
+        );
+        id
+    }
+
+    /// The answer to a pre-checkout query: (ok, error_message).
+    pub async fn pre_checkout_answer(&self, id: &str) -> (bool, String) {
+        let answer = self
+            .wait_until(&format!("answerPreCheckoutQuery {id}"), |i| {
+                i.calls
+                    .iter()
+                    .find(|(m, p)| m == "answerprecheckoutquery" && p["pre_checkout_query_id"] == id)
+                    .map(|(_, p)| p.clone())
+            })
+            .await;
+        (answer["ok"].as_bool().unwrap_or(false), answer["error_message"].as_str().unwrap_or_default().to_owned())
+    }
+
+    /// The service message Telegram sends after charging.
+    pub fn successful_payment(&self, user: &TestUser, payload: &str, total: i64, charge_id: &str) {
+        let id = self.next_message_id();
+        let mut message = user.message_base(id);
+        message["successful_payment"] = json!({
+            "currency": "XTR", "total_amount": total, "invoice_payload": payload,
+            "telegram_payment_charge_id": charge_id, "provider_payment_charge_id": ""
+        });
+        self.push_update("message", message);
     }
 
     fn edit_message_text(&self, params: &Value) -> Reply {

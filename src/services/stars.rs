@@ -1,0 +1,80 @@
+//! Telegram Stars: an invoice in XTR per purchase payment, checked before Telegram charges
+//! (pre-checkout) and credited once per `telegram_payment_charge_id`.
+use chrono::{DateTime, Duration, Utc};
+use rust_decimal::Decimal;
+use sea_orm::{DatabaseConnection, DbErr};
+
+use crate::domain::stars::stars_for;
+use crate::domain::Money;
+use crate::entities::payment::{self, PaymentChannel, PaymentStatus};
+use crate::services::payments::{self, Arrival, PaymentError, Purpose, Settlement};
+
+pub const CURRENCY: &str = "XTR";
+
+pub async fn start(
+    db: &DatabaseConnection,
+    telegram_id: i64,
+    purpose: Purpose,
+    valid_for: Duration,
+    now: DateTime<Utc>,
+) -> Result<payment::Model, PaymentError> {
+    payments::create(db, telegram_id, purpose, PaymentChannel::Stars, valid_for, now).await
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreCheckout {
+    Accept,
+    /// No live Stars payment with this payload.
+    Unknown,
+    Expired,
+    /// The currency or the number of stars is not what we asked for.
+    WrongAmount,
+}
+
+/// Telegram asks before charging: only a live pending payment at the exact price passes.
+pub async fn check_pre_checkout(
+    db: &DatabaseConnection,
+    payload: &str,
+    currency: &str,
+    total: u32,
+    stars_per_rupee: Decimal,
+    now: DateTime<Utc>,
+) -> Result<PreCheckout, DbErr> {
+    let Some(payment) = payments::find_by_reference(db, payload).await? else {
+        return Ok(PreCheckout::Unknown);
+    };
+    if payment.method != PaymentChannel::Stars || payment.status != PaymentStatus::Pending {
+        return Ok(PreCheckout::Unknown);
+    }
+    if now > payment.expires_at {
+        return Ok(PreCheckout::Expired);
+    }
+    let expected = stars_for(Money::from_paise(payment.amount), stars_per_rupee);
+    if currency != CURRENCY || expected != Some(total) {
+        return Ok(PreCheckout::WrongAmount);
+    }
+    Ok(PreCheckout::Accept)
+}
+
+/// `successful_payment`: credits the payment's rupee amount once per charge id.
+pub async fn complete(
+    db: &DatabaseConnection,
+    payload: &str,
+    charge_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Settlement>, DbErr> {
+    let Some(payment) = payments::find_by_reference(db, payload).await? else {
+        return Ok(None);
+    };
+    if payment.method != PaymentChannel::Stars {
+        return Ok(None);
+    }
+    let arrival = Arrival {
+        gateway_payment_id: Some(format!("tg:{charge_id}")),
+        amount: Money::from_paise(payment.amount),
+        payer_vpa: None,
+        // Telegram only charges after our pre-checkout approval, so the purchase completes.
+        paid_at: Some(now.min(payment.expires_at)),
+    };
+    payments::settle(db, payment.id, &arrival, now).await.map(Some)
+}
