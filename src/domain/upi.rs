@@ -12,9 +12,19 @@ pub fn is_valid_vpa(vpa: &str) -> bool {
         && handle.as_bytes()[0].is_ascii_alphabetic()
 }
 
-/// A bank UTR (RRN) as UPI apps show it: exactly 12 digits. Spaces people type are ignored.
+/// A bank UTR (RRN) as UPI apps show it: exactly 12 digits. Spaces people type, and a label
+/// in front ("UTR:", "UPI Ref No."), are ignored.
 pub fn parse_utr(input: &str) -> Option<String> {
-    let utr: String = input.chars().filter(|c| !c.is_whitespace()).collect();
+    let lower = input.trim().to_lowercase();
+    let mut rest = lower.as_str();
+    for label in ["upi ref no", "upi ref", "utr no", "utr", "ref no", "ref", "rrn"] {
+        if let Some(stripped) = rest.strip_prefix(label) {
+            rest = stripped;
+            break;
+        }
+    }
+    let rest = rest.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, ':' | '.' | '-' | '#'));
+    let utr: String = rest.chars().filter(|c| !c.is_whitespace()).collect();
     (utr.len() == 12 && utr.bytes().all(|b| b.is_ascii_digit())).then_some(utr)
 }
 
@@ -61,6 +71,9 @@ mod tests {
     fn utrs() {
         assert_eq!(parse_utr("123456789012"), Some("123456789012".into()));
         assert_eq!(parse_utr(" 1234 5678 9012 "), Some("123456789012".into()));
+        assert_eq!(parse_utr("UTR 4999 9999 9999"), Some("499999999999".into()));
+        assert_eq!(parse_utr("UPI Ref No: 412345678901"), Some("412345678901".into()));
+        assert_eq!(parse_utr("paid 100 utr 412345678901"), None);
         for bad in ["12345678901", "1234567890123", "12345678901a", "", "१२३४५६७८९०१२"] {
             assert_eq!(parse_utr(bad), None, "{bad}");
         }

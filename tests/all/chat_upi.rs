@@ -95,9 +95,16 @@ async fn pay_by_upi_claim_with_utr_and_get_approved() {
         other.reply_containing("12-digit UTR").await;
         other.say("412345678901");
         other.reply_containing("already been used").await;
-        other.say("499999999999");
+        fake.send_photo_with_caption(&other.user, "UTR 4999 9999 9999");
         other.reply_containing("is being checked").await;
         let alert = admin.reply_containing("499999999999").await;
+        let screenshot =
+            fake.calls("sendPhoto").into_iter().find(|p| p["chat_id"].to_string().contains(&ADMIN_ID.to_string()));
+        assert!(
+            screenshot
+                .is_some_and(|p| p["photo"].as_str().is_some_and(|id| id.starts_with("shot_") && id != "shot_small")),
+            "the largest screenshot goes to the admins"
+        );
         admin.press(&alert, "Reject").await;
         admin.reply_containing("Why is claim").await;
         admin.say("Not in our bank statement");

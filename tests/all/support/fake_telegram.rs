@@ -194,6 +194,19 @@ impl FakeTelegram {
         id
     }
 
+    /// A photo with a caption (e.g. a payment screenshot with the UTR).
+    pub fn send_photo_with_caption(&self, user: &TestUser, caption: &str) -> i64 {
+        let id = self.next_message_id();
+        let mut message = user.message_base(id);
+        message["photo"] = json!([
+            { "file_id": "shot_small", "file_unique_id": "s1", "width": 90, "height": 90 },
+            { "file_id": format!("shot_{id}"), "file_unique_id": format!("s{id}"), "width": 1080, "height": 1920 }
+        ]);
+        message["caption"] = json!(caption);
+        self.push_update("message", message);
+        id
+    }
+
     /// A document with a caption; its bytes are served through getFile and /file/.
     pub fn send_document(&self, user: &TestUser, caption: &str, file_name: &str, bytes: &[u8]) -> i64 {
         let id = self.next_message_id();
