@@ -292,6 +292,14 @@ mod payment_tests {
     }
 
     #[test]
+    fn the_shipped_config_file_loads() {
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config.toml"));
+        let config = Config::load(path, |k| (k == "TELOXIDE_TOKEN").then(|| "1:x".to_owned())).unwrap();
+        assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(config.payments.max_topup, Money::from_rupees(10_000));
+    }
+
+    #[test]
     fn defaults_and_file_values() {
         let config = load(&[], "").unwrap();
         assert_eq!(config.payments.min_topup, Money::from_rupees(50));
