@@ -11,49 +11,43 @@ use crate::services::payments::PurchaseResult;
 /// Runs until every sender is gone.
 pub async fn run(bot: Bot, ctx: Arc<Ctx>, mut notices: NoticeReceiver) {
     while let Some(notice) = notices.recv().await {
-        if let Err(err) = deliver(&bot, &ctx, notice).await {
-            log::warn!("notice not delivered: {err}");
-        }
+        deliver(&bot, &ctx, notice).await;
     }
 }
 
-pub(super) async fn deliver(bot: &Bot, ctx: &Ctx, notice: Notice) -> Result<(), teloxide::RequestError> {
+/// Tells the customer, then the admins. A customer we cannot reach (blocked the bot) is
+/// logged; the admins are still told, and the money is already in the wallet either way.
+pub(super) async fn deliver(bot: &Bot, ctx: &Ctx, notice: Notice) {
     match notice {
         Notice::PaymentCredited { telegram_id, reference, credited, balance, purchase } => {
             let chat = ChatId(telegram_id);
             let text =
                 t!("payments.received", amount = credited, reference = reply::escape(&reference), balance = balance);
             let keyboard = if purchase.is_none() { Some(keyboards::main_menu()) } else { None };
-            reply::send(bot, chat, text, keyboard).await?;
+            let mut told = reply::send(bot, chat, text, keyboard).await.map(|_| ());
             let payer = t!("admin.customer_id", id = telegram_id);
-            alerts::notify_admins(
-                bot,
-                ctx,
-                t!("admin.payment_alert", amount = credited, reference = reply::escape(&reference), customer = payer)
-                    .into_owned(),
-            )
-            .await;
-            match purchase {
-                None => {}
+            let alert =
+                t!("admin.payment_alert", amount = credited, reference = reply::escape(&reference), customer = payer);
+            alerts::notify_admins(bot, ctx, alert.into_owned()).await;
+            let outcome = match purchase {
+                None => None,
                 Some(PurchaseResult::Delivered(delivery)) => {
-                    customer::send_delivery(bot, chat, &delivery).await?;
                     alerts::new_order(bot, ctx, &payer, &delivery).await;
+                    told = told.and(customer::send_delivery(bot, chat, &delivery).await);
+                    None
                 }
                 Some(PurchaseResult::SoldOut { plan_name }) => {
-                    let text = t!("payments.sold_out", name = reply::escape(&plan_name), balance = balance);
-                    reply::send(bot, chat, text, Some(keyboards::main_menu())).await?;
+                    Some(t!("payments.sold_out", name = reply::escape(&plan_name), balance = balance))
                 }
-                Some(PurchaseResult::NotCompleted) => {
-                    reply::send(
-                        bot,
-                        chat,
-                        t!("payments.not_completed", balance = balance),
-                        Some(keyboards::main_menu()),
-                    )
-                    .await?;
-                }
+                Some(PurchaseResult::Late) => Some(t!("payments.late", balance = balance)),
+                Some(PurchaseResult::OrderClosed) => Some(t!("payments.order_closed", balance = balance)),
+            };
+            if let Some(text) = outcome {
+                told = told.and(reply::send(bot, chat, text, Some(keyboards::main_menu())).await.map(|_| ()));
+            }
+            if let Err(err) = told {
+                log::warn!("customer {telegram_id} not told about payment {reference}: {err}");
             }
         }
     }
-    Ok(())
 }

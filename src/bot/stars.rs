@@ -6,7 +6,7 @@ use rust_i18n::t;
 use teloxide::prelude::*;
 use teloxide::types::{LabeledPrice, PreCheckoutQuery};
 
-use super::{keyboards, notifier, reply, Ctx, HandlerResult};
+use super::{alerts, keyboards, notifier, reply, Ctx, HandlerResult};
 use crate::domain::stars::stars_for;
 use crate::domain::Money;
 use crate::services::notices::Notice;
@@ -63,13 +63,29 @@ pub async fn on_pre_checkout(bot: Bot, query: PreCheckoutQuery, ctx: Arc<Ctx>) -
 pub async fn on_successful_payment(bot: &Bot, ctx: &Ctx, msg: &Message) -> HandlerResult {
     let Some(paid) = msg.successful_payment() else { return Ok(()) };
     let charge = paid.telegram_payment_charge_id.0.as_str();
-    match stars::complete(&ctx.db, &paid.invoice_payload, charge, Utc::now()).await? {
-        Some(settlement) => {
+    match stars::complete(&ctx.db, &paid.invoice_payload, charge, Utc::now()).await {
+        Ok(Some(settlement)) => {
             if let Some(notice) = Notice::of(&settlement) {
-                notifier::deliver(bot, ctx, notice).await?;
+                notifier::deliver(bot, ctx, notice).await;
             }
+            Ok(())
         }
-        None => log::warn!("Stars payment {charge} for unknown payload {}", paid.invoice_payload),
+        Ok(None) => {
+            log::error!("Stars charge {charge} for unknown payload {}", paid.invoice_payload);
+            Ok(())
+        }
+        Err(err) => {
+            // Telegram does not send this update again: the admins must credit by hand.
+            log::error!("Stars charge {charge} ({}) not recorded: {err}", paid.invoice_payload);
+            let alert = t!(
+                "stars.unrecorded_alert",
+                charge = reply::escape(charge),
+                reference = reply::escape(&paid.invoice_payload),
+                stars = paid.total_amount,
+                customer = msg.chat.id.0
+            );
+            alerts::notify_admins(bot, ctx, alert.into_owned()).await;
+            Err(err.into())
+        }
     }
-    Ok(())
 }

@@ -131,7 +131,7 @@ pub async fn approve(bot: &Bot, ctx: &Ctx, chat: ChatId, admin: &User, claim_id:
             )
             .await?;
             if let Some(notice) = Notice::of(&settlement) {
-                notifier::deliver(bot, ctx, notice).await?;
+                notifier::deliver(bot, ctx, notice).await;
             }
         }
         Decision::AlreadyDecided { status } => {

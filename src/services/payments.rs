@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
 use crate::domain::{payment_reference, Money};
@@ -130,14 +130,22 @@ pub async fn find_by_gateway_payment_id(
     payment::Entity::find().filter(payment::Column::GatewayPaymentId.eq(gateway_payment_id)).one(conn).await
 }
 
-/// Pending Razorpay payments with a link, created before `older_than`: for reconciliation.
-pub async fn pending_links(db: &DatabaseConnection, older_than: DateTime<Utc>) -> Result<Vec<payment::Model>, DbErr> {
+/// Pending Razorpay payments with a link, created before `older_than` and not expired before
+/// `expired_after`, oldest first, at most `limit`: for reconciliation.
+pub async fn pending_links(
+    db: &DatabaseConnection,
+    older_than: DateTime<Utc>,
+    expired_after: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<payment::Model>, DbErr> {
     payment::Entity::find()
         .filter(payment::Column::Method.eq(PaymentChannel::Razorpay))
         .filter(payment::Column::Status.is_in([PaymentStatus::Pending, PaymentStatus::Failed]))
         .filter(payment::Column::GatewayLinkId.is_not_null())
         .filter(payment::Column::CreatedAt.lt(older_than))
+        .filter(payment::Column::ExpiresAt.gt(expired_after))
         .order_by_asc(payment::Column::Id)
+        .limit(limit)
         .all(db)
         .await
 }
@@ -174,8 +182,10 @@ pub enum PurchaseResult {
     SoldOut {
         plan_name: String,
     },
-    /// The payment arrived after it expired, or the order was closed: money stays in the wallet.
-    NotCompleted,
+    /// The money came after the payment expired: it stays in the wallet.
+    Late,
+    /// The order was paid or closed meanwhile (or the wallet could not cover it): money stays.
+    OrderClosed,
 }
 
 /// Lands the money of `payment_id` exactly once; see the module comment.
@@ -216,7 +226,7 @@ pub(crate) async fn settle_in(
     }
     match claim.exec(txn).await {
         Ok(result) if result.rows_affected == 1 => {}
-        Ok(_) => return Ok(Settlement::AlreadySettled),
+        Ok(_) => return settle_extra(txn, payment_id, arrival, now).await,
         // This gateway payment id already settled another of our payments.
         Err(err) if is_unique_violation(&err) => return Ok(Settlement::AlreadySettled),
         Err(err) => return Err(err),
@@ -249,8 +259,9 @@ pub(crate) async fn settle_in(
         Some(order_id) => {
             let in_time = arrival.paid_at.unwrap_or(now) <= payment.expires_at;
             let order = order::Entity::find_by_id(order_id).one(txn).await?;
-            match order.filter(|o| in_time && o.status == OrderStatus::Pending) {
-                None => Some(PurchaseResult::NotCompleted),
+            match order.filter(|o| o.status == OrderStatus::Pending) {
+                _ if !in_time => Some(PurchaseResult::Late),
+                None => Some(PurchaseResult::OrderClosed),
                 Some(order) => {
                     let savepoint = txn.begin().await?;
                     match purchase::pay_order(&savepoint, &user, &order, now).await {
@@ -267,7 +278,7 @@ pub(crate) async fn settle_in(
                                     Some(PurchaseResult::SoldOut { plan_name })
                                 }
                                 PurchaseError::Db(err) => return Err(err),
-                                _ => Some(PurchaseResult::NotCompleted),
+                                _ => Some(PurchaseResult::OrderClosed),
                             }
                         }
                     }
@@ -281,6 +292,51 @@ pub(crate) async fn settle_in(
         credited: arrival.amount,
         balance,
         purchase,
+    })
+}
+
+/// Money for a payment that was already paid, under a different gateway payment id (the
+/// customer paid twice, or Telegram charged two accepted invoices): credited once more, keyed
+/// by that gateway id, never used for a purchase. The same gateway id again is a no-op.
+async fn settle_extra(
+    txn: &DatabaseTransaction,
+    payment_id: i32,
+    arrival: &Arrival,
+    now: DateTime<Utc>,
+) -> Result<Settlement, DbErr> {
+    let Some(gateway_id) = arrival.gateway_payment_id.as_deref() else { return Ok(Settlement::AlreadySettled) };
+    let Some(payment) = payment::Entity::find_by_id(payment_id).one(txn).await? else {
+        return Ok(Settlement::AlreadySettled);
+    };
+    let is_new = payment.status == PaymentStatus::Paid
+        && payment.gateway_payment_id.as_deref() != Some(gateway_id)
+        && find_by_gateway_payment_id(txn, gateway_id).await?.is_none();
+    if !is_new || !arrival.amount.is_positive() {
+        return Ok(Settlement::AlreadySettled);
+    }
+    let Some(user) = user::Entity::find_by_id(payment.user_id).one(txn).await? else {
+        return Ok(Settlement::AlreadySettled);
+    };
+    let posting = Posting {
+        user_id: user.id,
+        amount: arrival.amount,
+        kind: LedgerKind::Payment,
+        reference: payment.reference.clone(),
+        idempotency_key: format!("payment-extra:{gateway_id}"),
+    };
+    let balance = match wallet::post(txn, &posting, now).await {
+        Ok(balance) => balance,
+        Err(PostingError::Duplicate) => return Ok(Settlement::AlreadySettled),
+        Err(PostingError::Insufficient { .. }) => return Err(DbErr::Custom("a credit cannot be insufficient".into())),
+        Err(PostingError::Db(err)) => return Err(err),
+    };
+    log::warn!("payment {} paid again ({gateway_id}): credited to the wallet", payment.reference);
+    Ok(Settlement::Credited {
+        payment: Box::new(payment),
+        user: Box::new(user),
+        credited: arrival.amount,
+        balance,
+        purchase: None,
     })
 }
 

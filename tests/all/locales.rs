@@ -11,7 +11,7 @@ fn is_plain(key: &str) -> bool {
             && (key.ends_with("_name") || key.ends_with("_button") || key.ends_with("_description"))
         || key.starts_with("topup.") && key.ends_with("_button")
         || key.starts_with("upi.") && (key.ends_with("_button") || key == "upi.open_app")
-        || key.starts_with("stars.")
+        || matches!(key, "stars.description" | "stars.label" | "stars.expired" | "stars.unknown")
         || key.starts_with("wallet.") && key.ends_with("_button")
         || matches!(
             key,

@@ -112,7 +112,7 @@ async fn late_money_and_sold_out_plans_leave_the_money_in_the_wallet() {
         let mut paid_late = arrival(100, "pay_late");
         paid_late.paid_at = Some(now + Duration::minutes(31));
         match payments::settle(conn, payment.id, &paid_late, now + Duration::minutes(32)).await.unwrap() {
-            Settlement::Credited { purchase: Some(PurchaseResult::NotCompleted), .. } => {}
+            Settlement::Credited { purchase: Some(PurchaseResult::Late), .. } => {}
             other => panic!("{other:?}"),
         }
         assert_eq!(balance(conn, 9003).await, Money::from_rupees(100));

@@ -22,6 +22,8 @@ pub struct PaymentEntity {
     #[serde(default)]
     pub status: String,
     #[serde(default)]
+    pub currency: Option<String>,
+    #[serde(default)]
     pub vpa: Option<String>,
     #[serde(default)]
     pub order_id: Option<String>,

@@ -133,6 +133,12 @@ pub async fn handle_event(
     }
     let ours = find_payment(db, event).await?;
     let outcome = match (event.kind.as_str(), &ours, &event.payment) {
+        ("payment_link.paid" | "payment.captured" | "order.paid", Some(_), Some(paid))
+            if paid.amount <= 0 || paid.currency.as_deref().is_some_and(|c| c != "INR") =>
+        {
+            log::warn!("Razorpay event {event_key}: refusing {} {:?}", paid.amount, paid.currency);
+            EventOutcome::Recorded
+        }
         ("payment_link.paid" | "payment.captured" | "order.paid", Some(ours), Some(paid)) => {
             let arrival = Arrival {
                 gateway_payment_id: Some(paid.id.clone()),
@@ -189,6 +195,11 @@ async fn find_payment(db: &DatabaseConnection, event: &Event) -> Result<Option<p
     }
 }
 
+/// Links that expired longer ago than this are no longer asked about.
+const LATE_CAPTURE_WINDOW: Duration = Duration::days(2);
+/// At most this many links per run, oldest first.
+const RECONCILE_BATCH: u64 = 50;
+
 /// Asks Razorpay about pending links created before `now - after` and settles the paid
 /// ones, so a lost webhook never loses money. Returns what was settled.
 pub async fn reconcile(
@@ -198,7 +209,7 @@ pub async fn reconcile(
     now: DateTime<Utc>,
 ) -> Result<Vec<Settlement>, DbErr> {
     let mut settled = Vec::new();
-    for pending in payments::pending_links(db, now - after).await? {
+    for pending in payments::pending_links(db, now - after, now - LATE_CAPTURE_WINDOW, RECONCILE_BATCH).await? {
         let Some(link_id) = pending.gateway_link_id.as_deref() else { continue };
         let link = match client.fetch_link(link_id).await {
             Ok(link) => link,
@@ -216,7 +227,10 @@ pub async fn reconcile(
                 payer_vpa: None,
                 paid_at: paid.created_at.and_then(|t| DateTime::from_timestamp(t, 0)),
             };
-            settled.push(payments::settle(db, pending.id, &arrival, now).await?);
+            match payments::settle(db, pending.id, &arrival, now).await {
+                Ok(settlement) => settled.push(settlement),
+                Err(err) => log::error!("reconcile {}: {err}", pending.reference),
+            }
         }
     }
     Ok(settled)
