@@ -76,9 +76,9 @@ fn stop_on_sigterm(token: teloxide::dispatching::ShutdownToken) {
         let Ok(mut terminate) = signal(SignalKind::terminate()) else { return };
         terminate.recv().await;
         log::info!("SIGTERM received, shutting down");
-        if let Ok(done) = token.shutdown() {
-            done.await;
-        }
+        // Only start the shutdown: `dispatch` returns when it is done, and awaiting the
+        // returned future can miss its wake-up.
+        let _ = token.shutdown().map(drop);
     });
     #[cfg(not(unix))]
     drop(token);

@@ -11,6 +11,7 @@ enum UpiClaims {
     PaymentId,
     UserId,
     Utr,
+    UtrKey,
     ScreenshotFileId,
     Status,
     Reason,
@@ -35,8 +36,10 @@ impl MigrationTrait for Migration {
                 .col(pk_auto(UpiClaims::Id))
                 .col(integer(UpiClaims::PaymentId))
                 .col(integer(UpiClaims::UserId))
-                // A UTR is accepted once, across all users and claims.
-                .col(string_uniq(UpiClaims::Utr))
+                .col(string(UpiClaims::Utr))
+                // The UTR while the claim is open or approved, NULL once rejected: a UTR is
+                // accepted once across all users, and a wrongly rejected one can be sent again.
+                .col(string_null(UpiClaims::UtrKey).unique_key())
                 .col(string_null(UpiClaims::ScreenshotFileId))
                 .col(string(UpiClaims::Status))
                 .col(text_null(UpiClaims::Reason))

@@ -112,6 +112,11 @@ async fn handle_callback(bot: &Bot, query: CallbackQuery, ctx: Arc<Ctx>, store: 
     };
     answer(bot, &query, None).await;
     let telegram_id = from_id(&from);
+    // Any other button abandons a question we were waiting on (an amount, a UTR, a reason),
+    // so later text is not mistaken for the answer.
+    if !matches!(action, Action::TopUpCustom | Action::UpiPaid(_) | Action::UpiReject(_)) {
+        let _ = ChatDialogue::new(store.clone(), chat).exit().await;
+    }
     match action {
         Action::Menu => reply::edit_or_send(bot, chat, message, t!("menu.title"), Some(keyboards::main_menu())).await?,
         Action::Plans => show_plans(bot, &ctx, chat, message, false).await?,

@@ -201,7 +201,7 @@ async fn start(
     let valid_for =
         chrono::Duration::from_std(ctx.config.payments.link_expiry).unwrap_or(chrono::Duration::minutes(30));
     match method {
-        Method::Upi => super::upi::start(bot, ctx, chat, purpose, after).await?,
+        Method::Upi => super::upi::start(bot, ctx, chat, purpose).await?,
         // Stars pay for plans only, through an invoice (see `pay_order`).
         Method::Stars => {
             reply::send(bot, chat, t!("pay.unavailable"), Some(keyboards::main_menu())).await.map(|_| ())?

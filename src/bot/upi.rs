@@ -23,7 +23,7 @@ fn button(label: impl Into<String>, action: Action) -> InlineKeyboardButton {
 }
 
 /// Sends the QR, the exact amount, our VPA and the buttons for a new UPI payment.
-pub async fn start(bot: &Bot, ctx: &Ctx, chat: ChatId, purpose: Purpose, after: String) -> HandlerResult {
+pub async fn start(bot: &Bot, ctx: &Ctx, chat: ChatId, purpose: Purpose) -> HandlerResult {
     let payments = &ctx.config.payments;
     let (Some(config), Some(public_url)) = (payments.upi.as_ref(), payments.public_url.as_ref()) else {
         reply::send(bot, chat, t!("pay.unavailable"), Some(keyboards::main_menu())).await?;
@@ -33,6 +33,10 @@ pub async fn start(bot: &Bot, ctx: &Ctx, chat: ChatId, purpose: Purpose, after: 
     let payment = upi::start(&ctx.db, chat.0, purpose, window, Utc::now()).await?;
     let link = upi::intent_link(config, &payment);
     let amount = Money::from_paise(payment.amount);
+    let after = match purpose {
+        Purpose::TopUp { .. } => t!("upi.after_topup"),
+        Purpose::Purchase { .. } => t!("upi.after_purchase"),
+    };
     let caption = t!(
         "upi.pay",
         amount = amount,

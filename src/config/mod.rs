@@ -328,6 +328,8 @@ mod payment_tests {
         assert_eq!(invalid_key(load(&[("UPI_VPA", "shop@ybl"), ("PUBLIC_URL", "https://a.b")], "")), "UPI_PAYEE_NAME");
         assert_eq!(invalid_key(load(&[("UPI_VPA", "shop@ybl"), ("UPI_PAYEE_NAME", "x")], "")), "PUBLIC_URL");
         assert_eq!(invalid_key(load(&[("PUBLIC_URL", "ftp://x")], "")), "PUBLIC_URL");
+        assert_eq!(invalid_key(load(&[("PUBLIC_URL", "http://shop.example")], "")), "PUBLIC_URL");
+        assert!(load(&[("PUBLIC_URL", "http://127.0.0.1:8080")], "").is_ok());
     }
 
     #[test]
@@ -349,5 +351,6 @@ mod payment_tests {
         assert_eq!(invalid_key(load(&[], "[payments]\nmin_topup = \"abc\"\n")), "payments.min_topup");
         assert_eq!(invalid_key(load(&[], "[payments]\nmin_topup = 500\nmax_topup = 100\n")), "payments.min_topup");
         assert_eq!(invalid_key(load(&[], "[payments]\nstars_per_rupee = \"-1\"\n")), "payments.stars_per_rupee");
+        assert_eq!(invalid_key(load(&[], "[payments]\nlink_expiry_minutes = 5\n")), "payments.link_expiry_minutes");
     }
 }

@@ -82,6 +82,15 @@ impl Amount {
     }
 }
 
+/// https, or plain http for a server on this machine (local testing).
+fn is_public_base(url: &Url) -> bool {
+    match url.scheme() {
+        "https" => url.has_host(),
+        "http" => matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]")),
+        _ => false,
+    }
+}
+
 impl PaymentsConfig {
     pub(super) fn load(file: PaymentsSection, env: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let money = |key: &'static str, value: Option<Amount>, default: i64| -> Result<Money, ConfigError> {
@@ -99,6 +108,11 @@ impl PaymentsConfig {
             return Err(ConfigError::invalid("payments.min_topup", "must not be above payments.max_topup"));
         }
         let minutes = |m: u64| Duration::from_secs(m * 60);
+        let link_expiry_minutes = file.link_expiry_minutes.unwrap_or(30);
+        // Razorpay refuses links that expire in less than 15 minutes.
+        if !(15..=43_200).contains(&link_expiry_minutes) {
+            return Err(ConfigError::invalid("payments.link_expiry_minutes", "must be from 15 to 43200"));
+        }
         let stars_per_rupee =
             match file.stars_per_rupee {
                 None => None,
@@ -114,8 +128,8 @@ impl PaymentsConfig {
             Some(raw) => Some(
                 Url::parse(raw.trim_end_matches('/'))
                     .ok()
-                    .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
-                    .ok_or_else(|| ConfigError::invalid("PUBLIC_URL", format!("{raw:?} is not an http(s) URL")))?,
+                    .filter(is_public_base)
+                    .ok_or_else(|| ConfigError::invalid("PUBLIC_URL", format!("{raw:?} is not an https URL")))?,
             ),
         };
 
@@ -168,7 +182,7 @@ impl PaymentsConfig {
         Ok(PaymentsConfig {
             min_topup,
             max_topup,
-            link_expiry: minutes(file.link_expiry_minutes.unwrap_or(30)),
+            link_expiry: minutes(link_expiry_minutes),
             upi_claim_window: Duration::from_secs(file.upi_claim_hours.unwrap_or(24) * 3600),
             reconcile_after: minutes(file.reconcile_after_minutes.unwrap_or(10)),
             stars_per_rupee,

@@ -8,8 +8,10 @@ pub struct Model {
     pub id: i32,
     pub payment_id: i32,
     pub user_id: i32,
-    #[sea_orm(unique)]
     pub utr: String,
+    /// `utr` while pending or approved, NULL when rejected (unique: one live use per UTR).
+    #[sea_orm(unique)]
+    pub utr_key: Option<String>,
     pub screenshot_file_id: Option<String>,
     pub status: ClaimStatus,
     pub reason: Option<String>,

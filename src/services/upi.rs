@@ -89,6 +89,7 @@ pub async fn claim(
         payment_id: Set(payment.id),
         user_id: Set(customer.id),
         utr: Set(utr.clone()),
+        utr_key: Set(Some(utr.clone())),
         screenshot_file_id: Set(screenshot_file_id),
         status: Set(ClaimStatus::Pending),
         reason: Set(None),
@@ -103,7 +104,7 @@ pub async fn claim(
     match inserted {
         Ok(claim) => Ok(ClaimOutcome::Created { claim, payment: Box::new(payment), customer: Box::new(customer) }),
         Err(err) if is_unique_violation(&err) => {
-            let used = upi_claim::Entity::find().filter(upi_claim::Column::Utr.eq(utr)).one(db).await?;
+            let used = upi_claim::Entity::find().filter(upi_claim::Column::UtrKey.eq(utr)).one(db).await?;
             Ok(if used.is_some() { ClaimOutcome::UtrUsed } else { ClaimOutcome::OpenClaimExists })
         }
         Err(err) => Err(err),
@@ -201,12 +202,16 @@ async fn close(
     reason: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Option<upi_claim::Model>, DbErr> {
-    let closed = upi_claim::Entity::update_many()
+    let mut update = upi_claim::Entity::update_many()
         .col_expr(upi_claim::Column::Status, Expr::value(status))
         .col_expr(upi_claim::Column::OpenKey, Expr::value(Option::<i32>::None))
         .col_expr(upi_claim::Column::DecidedBy, Expr::value(admin))
         .col_expr(upi_claim::Column::DecidedAt, Expr::value(now))
-        .col_expr(upi_claim::Column::Reason, Expr::value(reason.map(str::to_owned)))
+        .col_expr(upi_claim::Column::Reason, Expr::value(reason.map(str::to_owned)));
+    if status == ClaimStatus::Rejected {
+        update = update.col_expr(upi_claim::Column::UtrKey, Expr::value(Option::<String>::None));
+    }
+    let closed = update
         .filter(upi_claim::Column::Id.eq(claim_id))
         .filter(upi_claim::Column::Status.eq(ClaimStatus::Pending))
         .exec(txn)

@@ -125,6 +125,33 @@ async fn only_signed_webhooks_move_money_and_replays_credit_once() {
         for task in concurrent {
             assert_eq!(task.await.unwrap(), 200);
         }
+        // The very same delivery (same event id) ten times at once.
+        let same_id: Vec<_> = (0..10)
+            .map(|_| {
+                let (http, base, body) = (server.http.clone(), server.base.clone(), body.clone());
+                tokio::spawn(async move {
+                    http.post(format!("{base}/webhooks/razorpay"))
+                        .header("X-Razorpay-Signature", signature::sign(SECRET, body.as_bytes()))
+                        .header("x-razorpay-event-id", "evt_same")
+                        .body(body)
+                        .send()
+                        .await
+                        .unwrap()
+                        .status()
+                        .as_u16()
+                })
+            })
+            .collect();
+        for task in same_id {
+            assert_eq!(task.await.unwrap(), 200);
+        }
+        // An event that names only the Razorpay payment id still finds our payment.
+        let bare = json!({ "event": "payment.captured", "payload": { "payment": { "entity": {
+            "id": "pay_W1", "amount": 25_000, "currency": "INR", "status": "captured", "notes": [] } } } })
+        .to_string();
+        assert_eq!(server.deliver(&bare, "evt_bare").await, 200);
+        let recorded = gateway_event::Entity::find().all(conn).await.unwrap();
+        assert!(recorded.iter().any(|e| e.event_key == "evt_bare" && e.payment_id == Some(payment.id)));
         assert_eq!(balance(conn, 9101).await, Money::from_rupees(250), "{}", db.backend);
         assert_eq!(ledger_entry::Entity::find().count(conn).await.unwrap(), 1);
         match server.notices.try_recv() {
@@ -169,6 +196,25 @@ async fn captured_and_link_paid_in_either_order_make_one_order() {
         }
         assert_eq!(ledger_entry::Entity::find().count(conn).await.unwrap(), 2 * 3, "credit, payment, purchase each");
         assert_ledger_consistent(conn).await;
+    }
+}
+
+#[tokio::test]
+async fn order_paid_is_matched_by_the_receipt_and_other_currencies_are_refused() {
+    for db in db::all().await {
+        let conn = &db.conn;
+        let server = serve(conn, Some(SECRET)).await;
+        let payment = topup(conn, 9501, 120).await;
+        let dollars = captured(&payment.reference, "pay_usd", 12_000).replace("\"INR\"", "\"USD\"");
+        assert_eq!(server.deliver(&dollars, "o0").await, 200);
+        assert_eq!(balance(conn, 9501).await, Money::ZERO, "not INR: recorded, not credited");
+        let body = json!({ "event": "order.paid", "payload": {
+            "order": { "entity": { "id": "order_1", "receipt": payment.reference, "notes": [] } },
+            "payment": { "entity": { "id": "pay_order", "amount": 12_000, "currency": "INR", "status": "captured" } }
+        } })
+        .to_string();
+        assert_eq!(server.deliver(&body, "o1").await, 200);
+        assert_eq!(balance(conn, 9501).await, Money::from_rupees(120));
     }
 }
 

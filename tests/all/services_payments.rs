@@ -167,3 +167,34 @@ async fn a_failure_is_not_final() {
         .is_err());
     }
 }
+
+#[tokio::test]
+async fn paying_twice_credits_the_second_payment_too() {
+    for db in db::all().await {
+        let conn = &db.conn;
+        customer(conn, 9006).await;
+        let now = Utc::now();
+        let topup = Purpose::TopUp { amount: Money::from_rupees(100) };
+        let payment =
+            payments::create(conn, 9006, topup, PaymentChannel::Razorpay, Duration::minutes(30), now).await.unwrap();
+        assert!(matches!(
+            payments::settle(conn, payment.id, &arrival(100, "pay_first"), now).await.unwrap(),
+            Settlement::Credited { .. }
+        ));
+        // The customer paid the same link again: a different gateway payment, also credited.
+        assert!(matches!(
+            payments::settle(conn, payment.id, &arrival(100, "pay_second"), now).await.unwrap(),
+            Settlement::Credited { purchase: None, .. }
+        ));
+        assert!(matches!(
+            payments::settle(conn, payment.id, &arrival(100, "pay_second"), now).await.unwrap(),
+            Settlement::AlreadySettled
+        ));
+        assert!(matches!(
+            payments::settle(conn, payment.id, &arrival(100, "pay_first"), now).await.unwrap(),
+            Settlement::AlreadySettled
+        ));
+        assert_eq!(balance(conn, 9006).await, Money::from_rupees(200));
+        assert_ledger_consistent(conn).await;
+    }
+}

@@ -112,7 +112,8 @@ async fn rejection_keeps_the_payment_open_and_approval_completes_a_purchase() {
         }
         assert_eq!(balance(conn, 9801).await, Money::ZERO);
 
-        let right = created(upi::claim(conn, 9801, payment.id, "222222222222", None, now).await.unwrap());
+        // A wrongly rejected UTR can be sent again (the bank statement was late).
+        let right = created(upi::claim(conn, 9801, payment.id, "111111111111", None, now).await.unwrap());
         match upi::approve(conn, ADMIN, right, now).await.unwrap() {
             Decision::Approved {
                 settlement: Settlement::Credited { purchase: Some(PurchaseResult::Delivered(delivery)), .. },

@@ -78,11 +78,15 @@ impl RunningBot {
         RunningBot { shutdown, task, http_task, http }
     }
 
-    pub async fn stop(self) {
-        if let Ok(done) = self.shutdown.shutdown() {
-            done.await;
+    /// Stops polling and waits for the handlers in flight. The future `shutdown()` returns
+    /// can miss its wake-up (it subscribes only when first polled), so we wait for the
+    /// dispatcher task itself to end instead.
+    pub async fn stop(mut self) {
+        let _ = self.shutdown.shutdown().map(drop);
+        if tokio::time::timeout(std::time::Duration::from_secs(10), &mut self.task).await.is_err() {
+            eprintln!("dispatcher did not stop within 10 s; aborting it");
+            self.task.abort();
         }
-        let _ = self.task.await;
         self.http_task.abort();
     }
 }
