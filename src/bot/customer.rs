@@ -288,30 +288,21 @@ async fn open_checkout(
     let checkout = purchase::open_checkout(&ctx.db, telegram_id, plan_id, when_short, Utc::now()).await;
     match checkout {
         Ok(checkout) => {
+            // Only `OpenForPayment` opens a checkout the wallet does not cover (`Refuse` errs).
             let Some(after) = checkout.balance_after() else {
-                if when_short == WhenShort::OpenForPayment {
-                    let text = t!(
-                        "checkout.short",
-                        name = reply::escape(&checkout.plan.name),
-                        days = checkout.plan.duration_days,
-                        price = checkout.price,
-                        balance = checkout.balance,
-                        missing = checkout.shortfall()
-                    );
-                    let mut rows = payments::order_buttons(ctx, &checkout);
-                    rows.push(keyboards::cancel_row(checkout.order_id));
-                    let keyboard = teloxide::types::InlineKeyboardMarkup::new(rows);
-                    reply::edit_or_send(bot, chat, message, text, Some(keyboard)).await?;
-                    return Ok(());
-                }
-                let missing = checkout.shortfall();
-                let short = PurchaseError::InsufficientBalance {
-                    plan_name: checkout.plan.name,
-                    balance: checkout.balance,
-                    price: checkout.price,
-                    missing,
-                };
-                return purchase_failed(bot, ctx, chat, message, short).await;
+                let text = t!(
+                    "checkout.short",
+                    name = reply::escape(&checkout.plan.name),
+                    days = checkout.plan.duration_days,
+                    price = checkout.price,
+                    balance = checkout.balance,
+                    missing = checkout.shortfall()
+                );
+                let mut rows = payments::order_buttons(ctx, &checkout);
+                rows.push(keyboards::cancel_row(checkout.order_id));
+                let keyboard = teloxide::types::InlineKeyboardMarkup::new(rows);
+                reply::edit_or_send(bot, chat, message, text, Some(keyboard)).await?;
+                return Ok(());
             };
             let text = t!(
                 "checkout.confirm",

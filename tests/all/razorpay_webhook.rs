@@ -48,6 +48,32 @@ impl Server {
     async fn deliver(&self, body: &str, event_id: &str) -> u16 {
         self.post(body.as_bytes(), Some(&signature::sign(SECRET, body.as_bytes())), Some(event_id)).await
     }
+
+    /// The same signed body, once per event id, all at the same time.
+    async fn deliver_concurrently(&self, body: &str, event_ids: Vec<String>) -> Vec<u16> {
+        let tasks: Vec<_> = event_ids
+            .into_iter()
+            .map(|event_id| {
+                let (http, base, body) = (self.http.clone(), self.base.clone(), body.to_owned());
+                tokio::spawn(async move {
+                    http.post(format!("{base}/webhooks/razorpay"))
+                        .header("X-Razorpay-Signature", signature::sign(SECRET, body.as_bytes()))
+                        .header("x-razorpay-event-id", event_id)
+                        .body(body)
+                        .send()
+                        .await
+                        .unwrap()
+                        .status()
+                        .as_u16()
+                })
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for task in tasks {
+            statuses.push(task.await.unwrap());
+        }
+        statuses
+    }
 }
 
 fn captured(reference: &str, pay_id: &str, paise: i64) -> String {
@@ -106,44 +132,13 @@ async fn only_signed_webhooks_move_money_and_replays_credit_once() {
         for _ in 0..10 {
             assert_eq!(server.deliver(&body, "evt_1").await, 200);
         }
-        let concurrent: Vec<_> = (0..10)
-            .map(|n| {
-                let (http, base, body) = (server.http.clone(), server.base.clone(), body.clone());
-                tokio::spawn(async move {
-                    http.post(format!("{base}/webhooks/razorpay"))
-                        .header("X-Razorpay-Signature", signature::sign(SECRET, body.as_bytes()))
-                        .header("x-razorpay-event-id", format!("evt_retry_{n}"))
-                        .body(body)
-                        .send()
-                        .await
-                        .unwrap()
-                        .status()
-                        .as_u16()
-                })
-            })
-            .collect();
-        for task in concurrent {
-            assert_eq!(task.await.unwrap(), 200);
+        let retries: Vec<String> = (0..10).map(|n| format!("evt_retry_{n}")).collect();
+        for status in server.deliver_concurrently(&body, retries).await {
+            assert_eq!(status, 200);
         }
         // The very same delivery (same event id) ten times at once.
-        let same_id: Vec<_> = (0..10)
-            .map(|_| {
-                let (http, base, body) = (server.http.clone(), server.base.clone(), body.clone());
-                tokio::spawn(async move {
-                    http.post(format!("{base}/webhooks/razorpay"))
-                        .header("X-Razorpay-Signature", signature::sign(SECRET, body.as_bytes()))
-                        .header("x-razorpay-event-id", "evt_same")
-                        .body(body)
-                        .send()
-                        .await
-                        .unwrap()
-                        .status()
-                        .as_u16()
-                })
-            })
-            .collect();
-        for task in same_id {
-            assert_eq!(task.await.unwrap(), 200);
+        for status in server.deliver_concurrently(&body, vec!["evt_same".to_owned(); 10]).await {
+            assert_eq!(status, 200);
         }
         // An event that names only the Razorpay payment id still finds our payment.
         let bare = json!({ "event": "payment.captured", "payload": { "payment": { "entity": {
