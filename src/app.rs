@@ -54,6 +54,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
 
     let ctx = Arc::new(Ctx::new(db.clone(), config.clone(), bot_username));
     tokio::spawn(bot::notifier::run(bot.clone(), ctx.clone(), notice_receiver));
+    jobs::spawn_commission_maturity(db.clone(), notices.clone());
     if let Some(client) = ctx.razorpay.clone() {
         jobs::spawn_razorpay_reconciliation(db, client, config.payments.reconcile_after, notices);
     }

@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::services::notices::{Notice, NoticeSender};
 use crate::services::razorpay::{self, RazorpayClient};
+use crate::services::{referrals, settings};
 
 pub const INTERVAL: Duration = Duration::from_secs(60);
 
@@ -30,6 +31,25 @@ pub fn spawn_razorpay_reconciliation(
                 }
                 Err(err) => log::warn!("Razorpay reconciliation failed: {err}"),
             }
+        }
+    })
+}
+
+/// Credits referral commissions whose hold is over. The interval is the
+/// `jobs.interval_seconds` setting, read again before each wait.
+pub fn spawn_commission_maturity(db: DatabaseConnection, notices: NoticeSender) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match referrals::mature_due(&db, Utc::now()).await {
+                Ok(matured) => {
+                    for done in matured {
+                        let _ = notices.send(Notice::CommissionAvailable(done));
+                    }
+                }
+                Err(err) => log::warn!("commission maturity failed: {err}"),
+            }
+            let interval = settings::job_interval(&db).await.unwrap_or(INTERVAL);
+            tokio::time::sleep(interval).await;
         }
     })
 }

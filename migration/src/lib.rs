@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_foundation;
 mod m20261122_000002_payments;
 mod m20261122_000003_upi_claims;
+mod m20261122_000004_referrals;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_payments::Migration),
             Box::new(m20261122_000003_upi_claims::Migration),
+            Box::new(m20261122_000004_referrals::Migration),
         ]
     }
 }

@@ -10,7 +10,7 @@ use teloxide::types::User;
 
 use super::command::Command;
 use super::dialogue::{ChatDialogue, State};
-use super::{keyboards, reply, Ctx, HandlerResult};
+use super::{fraud, keyboards, referrals, reply, settings, withdrawals, Ctx, HandlerResult};
 use crate::domain::credentials::{self, CredentialBatch};
 use crate::domain::plan_draft::{self, PlanDraft, PlanDraftError};
 use crate::domain::{Money, MoneyError};
@@ -62,6 +62,12 @@ pub async fn on_command(
         Command::Credit(args) => adjust(bot, ctx, msg, actor, &args, Direction::Credit).await?,
         Command::Debit(args) => adjust(bot, ctx, msg, actor, &args, Direction::Debit).await?,
         Command::Refund(args) => refund(bot, ctx, chat, actor, &args).await?,
+        Command::Withdrawals => withdrawals::queue(bot, ctx, chat).await?,
+        Command::Flags => fraud::list(bot, ctx, chat).await?,
+        Command::Block(args) => fraud::block_command(bot, ctx, chat, actor, &args, true).await?,
+        Command::Unblock(args) => fraud::block_command(bot, ctx, chat, actor, &args, false).await?,
+        Command::Settings => settings::list(bot, ctx, chat).await?,
+        Command::Set(args) => settings::set(bot, ctx, chat, actor, &args).await?,
         _ => {}
     }
     Ok(())
@@ -82,7 +88,15 @@ pub async fn dialogue_step(
     };
     let invalid = |err: PlanDraftError| t!("admin.addplan_invalid", error = draft_error(&err));
     let (next, prompt) = match state {
-        State::Idle | State::TopUpAmount | State::UpiUtr { .. } | State::UpiRejectReason { .. } => return Ok(()),
+        State::Idle
+        | State::TopUpAmount
+        | State::UpiUtr { .. }
+        | State::UpiRejectReason { .. }
+        | State::WithdrawAmount
+        | State::WithdrawVpa { .. }
+        | State::WithdrawConfirm { .. }
+        | State::WithdrawalRejectReason { .. }
+        | State::WithdrawalPayoutUtr { .. } => return Ok(()),
         State::AddPlanPrice => match plan_draft::parse_price(text) {
             Ok(price) => (State::AddPlanCost { price: price.paise() }, t!("admin.addplan_ask_cost")),
             Err(err) => (State::AddPlanPrice, invalid(err)),
@@ -168,7 +182,8 @@ async fn refund(bot: &Bot, ctx: &Ctx, chat: ChatId, actor: i64, args: &str) -> H
         return Ok(());
     }
     let text = match refunds::refund(&ctx.db, actor, order_id, reason, Utc::now()).await? {
-        RefundOutcome::Refunded { customer, order_id, plan_name, amount, balance } => {
+        RefundOutcome::Refunded { customer, order_id, plan_name, amount, balance, commissions } => {
+            referrals::undone(bot, &commissions).await;
             let reason_line = if reason.is_empty() {
                 String::new()
             } else {

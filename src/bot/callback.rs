@@ -38,6 +38,21 @@ pub enum Action {
     /// Admin: approve / reject a UPI claim.
     UpiApprove(i32),
     UpiReject(i32),
+    /// The withdraw screen.
+    Withdraw,
+    /// Withdraw this many paise (the "all of it" button): ask for the UPI ID next.
+    WithdrawAmount(i64),
+    /// Use the UPI ID of the last request.
+    WithdrawLastVpa,
+    /// Confirm the withdrawal held in the dialogue state.
+    WithdrawConfirm,
+    /// Admin: approve / reject / mark paid a withdrawal.
+    WithdrawalApprove(i32),
+    WithdrawalReject(i32),
+    WithdrawalPaid(i32),
+    /// Admin: a fraud flag is harmless / block its user.
+    FlagResolve(i32),
+    FlagBlock(i32),
 }
 
 /// A way to pay that needs a gateway or an admin.
@@ -90,6 +105,15 @@ impl Action {
             Action::UpiPaid(id) => format!("uc:{id}"),
             Action::UpiApprove(id) => format!("ua:{id}"),
             Action::UpiReject(id) => format!("ur:{id}"),
+            Action::Withdraw => "wd".into(),
+            Action::WithdrawAmount(paise) => format!("wda:{paise}"),
+            Action::WithdrawLastVpa => "wdv".into(),
+            Action::WithdrawConfirm => "wdc".into(),
+            Action::WithdrawalApprove(id) => format!("wok:{id}"),
+            Action::WithdrawalReject(id) => format!("wno:{id}"),
+            Action::WithdrawalPaid(id) => format!("wpd:{id}"),
+            Action::FlagResolve(id) => format!("fr:{id}"),
+            Action::FlagBlock(id) => format!("fb:{id}"),
         }
     }
 
@@ -116,6 +140,15 @@ impl Action {
             ("uc", 2) => Action::UpiPaid(id(1)?),
             ("ua", 2) => Action::UpiApprove(id(1)?),
             ("ur", 2) => Action::UpiReject(id(1)?),
+            ("wd", 1) => Action::Withdraw,
+            ("wda", 2) => Action::WithdrawAmount(paise(1)?),
+            ("wdv", 1) => Action::WithdrawLastVpa,
+            ("wdc", 1) => Action::WithdrawConfirm,
+            ("wok", 2) => Action::WithdrawalApprove(id(1)?),
+            ("wno", 2) => Action::WithdrawalReject(id(1)?),
+            ("wpd", 2) => Action::WithdrawalPaid(id(1)?),
+            ("fr", 2) => Action::FlagResolve(id(1)?),
+            ("fb", 2) => Action::FlagBlock(id(1)?),
             ("tp", 3) => Action::PayTopUp { amount: paise(1)?, method: method(2)? },
             ("po", 4) => {
                 let full = match parts[3] {
@@ -158,6 +191,15 @@ mod tests {
             Action::UpiPaid(i32::MAX),
             Action::UpiApprove(1),
             Action::UpiReject(2),
+            Action::Withdraw,
+            Action::WithdrawAmount(i64::MAX),
+            Action::WithdrawLastVpa,
+            Action::WithdrawConfirm,
+            Action::WithdrawalApprove(i32::MAX),
+            Action::WithdrawalReject(3),
+            Action::WithdrawalPaid(4),
+            Action::FlagResolve(5),
+            Action::FlagBlock(6),
         ];
         for action in all {
             let data = action.encode();
@@ -184,6 +226,11 @@ mod tests {
             "po:1:r:x",
             "po:1:r",
             "p:1:2",
+            "wda:0",
+            "wda:-5",
+            "wok:",
+            "wdc:1",
+            "fb:x",
         ] {
             assert_eq!(Action::decode(data), None, "{data}");
         }

@@ -19,6 +19,19 @@ pub enum Command {
     /// `/refund <order_id> [reason]`.
     Refund(String),
     Debit(String),
+    Withdraw,
+    /// Admin: the withdrawal queue.
+    Withdrawals,
+    /// Admin: open fraud flags.
+    Flags,
+    /// `/block <telegram_id> [reason]`.
+    Block(String),
+    /// `/unblock <telegram_id>`.
+    Unblock(String),
+    /// Admin: list the runtime settings.
+    Settings,
+    /// `/set <key> <value>`.
+    Set(String),
     Unknown,
 }
 
@@ -51,6 +64,13 @@ pub fn parse(text: &str, bot_username: &str) -> Option<Command> {
         "credit" => Command::Credit(args),
         "refund" => Command::Refund(args),
         "debit" => Command::Debit(args),
+        "withdraw" => Command::Withdraw,
+        "withdrawals" => Command::Withdrawals,
+        "flags" => Command::Flags,
+        "block" => Command::Block(args),
+        "unblock" => Command::Unblock(args),
+        "settings" => Command::Settings,
+        "set" => Command::Set(args),
         _ => Command::Unknown,
     })
 }

@@ -9,7 +9,7 @@ use teloxide::types::{MessageId, User};
 use super::callback::Action;
 use super::command::{self, Command};
 use super::dialogue::{ChatDialogue, State};
-use super::{admin, alerts, keyboards, payments, reply, stars, upi, Ctx, HandlerResult};
+use super::{admin, alerts, fraud, keyboards, payments, referrals, reply, stars, upi, withdrawals, Ctx, HandlerResult};
 use crate::domain::subscription_period::SubscriptionState;
 use crate::domain::Money;
 use crate::entities::ledger_entry::LedgerKind;
@@ -55,6 +55,8 @@ async fn handle_message(bot: &Bot, msg: &Message, ctx: &Ctx, dialogue: &ChatDial
         _ => None,
     };
     let signup = sign_up(ctx, &from, referral.as_deref()).await?;
+    referrals::joined(bot, &signup).await;
+    fraud::alert_raised(bot, ctx, &signup.flags).await;
     let chat = msg.chat.id;
 
     let Some(command) = command else {
@@ -64,6 +66,18 @@ async fn handle_message(bot: &Bot, msg: &Message, ctx: &Ctx, dialogue: &ChatDial
             State::UpiUtr { payment_id } => return upi::utr_step(bot, ctx, msg, dialogue, payment_id, &from).await,
             State::UpiRejectReason { claim_id } if ctx.is_admin(&from) => {
                 return upi::reject_reason_step(bot, ctx, msg, dialogue, claim_id).await
+            }
+            State::WithdrawAmount => return withdrawals::amount_step(bot, ctx, msg, dialogue).await,
+            State::WithdrawVpa { amount } => return withdrawals::vpa_step(bot, msg, dialogue, amount).await,
+            State::WithdrawConfirm { .. } => {
+                reply::send(bot, chat, t!("withdraw.use_buttons"), None).await?;
+                return Ok(());
+            }
+            State::WithdrawalRejectReason { withdrawal_id } if ctx.is_admin(&from) => {
+                return withdrawals::reject_reason_step(bot, ctx, msg, dialogue, withdrawal_id).await
+            }
+            State::WithdrawalPayoutUtr { withdrawal_id } if ctx.is_admin(&from) => {
+                return withdrawals::payout_utr_step(bot, ctx, msg, dialogue, withdrawal_id).await
             }
             admin_step if ctx.is_admin(&from) => {
                 return admin::dialogue_step(bot, ctx, msg, dialogue, admin_step).await
@@ -84,7 +98,8 @@ async fn handle_message(bot: &Bot, msg: &Message, ctx: &Ctx, dialogue: &ChatDial
         Command::Plans => show_plans(bot, ctx, chat, None, ctx.is_admin(&from)).await?,
         Command::Wallet => show_wallet(bot, ctx, chat, None, from_id(&from)).await?,
         Command::MySubs => show_subscriptions(bot, ctx, chat, from_id(&from), Utc::now()).await?,
-        Command::Refer => show_referral(bot, ctx, chat, None, &signup).await?,
+        Command::Refer => referrals::show(bot, ctx, chat, None, from_id(&from)).await?,
+        Command::Withdraw => withdrawals::start(bot, ctx, chat, None, dialogue).await?,
         Command::Help => show_help(bot, ctx, chat, None, ctx.is_admin(&from)).await?,
         Command::Cancel => {
             let key = if had_dialogue { "admin.cancelled" } else { "admin.nothing_to_cancel" };
@@ -100,7 +115,7 @@ async fn handle_message(bot: &Bot, msg: &Message, ctx: &Ctx, dialogue: &ChatDial
 
 async fn handle_callback(bot: &Bot, query: CallbackQuery, ctx: Arc<Ctx>, store: Arc<DbDialogueStore>) -> HandlerResult {
     let from = query.from.clone();
-    let signup = sign_up(&ctx, &from, None).await?;
+    sign_up(&ctx, &from, None).await?;
     // Buttons live on our messages in private chats; without one we answer in the user's chat.
     let chat = query.message.as_ref().map(|m| m.chat().id).unwrap_or(ChatId(from_id(&from)));
     let message = query.message.as_ref().map(|m| m.id());
@@ -114,7 +129,17 @@ async fn handle_callback(bot: &Bot, query: CallbackQuery, ctx: Arc<Ctx>, store: 
     let telegram_id = from_id(&from);
     // Any other button abandons a question we were waiting on (an amount, a UTR, a reason),
     // so later text is not mistaken for the answer.
-    if !matches!(action, Action::TopUpCustom | Action::UpiPaid(_) | Action::UpiReject(_)) {
+    let keeps_dialogue = matches!(
+        action,
+        Action::TopUpCustom
+            | Action::UpiPaid(_)
+            | Action::UpiReject(_)
+            | Action::WithdrawLastVpa
+            | Action::WithdrawConfirm
+            | Action::WithdrawalReject(_)
+            | Action::WithdrawalPaid(_)
+    );
+    if !keeps_dialogue {
         let _ = ChatDialogue::new(store.clone(), chat).exit().await;
     }
     match action {
@@ -122,7 +147,7 @@ async fn handle_callback(bot: &Bot, query: CallbackQuery, ctx: Arc<Ctx>, store: 
         Action::Plans => show_plans(bot, &ctx, chat, message, false).await?,
         Action::Wallet => show_wallet(bot, &ctx, chat, message, telegram_id).await?,
         Action::Subscriptions => show_subscriptions(bot, &ctx, chat, telegram_id, Utc::now()).await?,
-        Action::Refer => show_referral(bot, &ctx, chat, message, &signup).await?,
+        Action::Refer => referrals::show(bot, &ctx, chat, message, telegram_id).await?,
         Action::Help => show_help(bot, &ctx, chat, message, ctx.is_admin(&from)).await?,
         Action::Plan(plan_id) => show_plan(bot, &ctx, chat, message, plan_id).await?,
         Action::Buy(plan_id) => open_checkout(bot, &ctx, chat, message, telegram_id, plan_id).await?,
@@ -153,6 +178,25 @@ async fn handle_callback(bot: &Bot, query: CallbackQuery, ctx: Arc<Ctx>, store: 
         Action::UpiApprove(claim_id) => upi::approve(bot, &ctx, chat, &from, claim_id).await?,
         // The reason is asked in the admin's private chat, where dialogues live.
         Action::UpiReject(claim_id) => upi::ask_reject_reason(bot, ChatId(telegram_id), claim_id, store).await?,
+        Action::Withdraw => withdrawals::start(bot, &ctx, chat, message, &ChatDialogue::new(store, chat)).await?,
+        Action::WithdrawAmount(paise) => withdrawals::amount_chosen(bot, &ctx, chat, paise, store).await?,
+        Action::WithdrawLastVpa => withdrawals::last_vpa_chosen(bot, &ctx, chat, store).await?,
+        Action::WithdrawConfirm => withdrawals::confirm(bot, &ctx, chat, message, &from, store).await?,
+        Action::WithdrawalApprove(_)
+        | Action::WithdrawalReject(_)
+        | Action::WithdrawalPaid(_)
+        | Action::FlagResolve(_)
+        | Action::FlagBlock(_)
+            if !ctx.is_admin(&from) =>
+        {
+            reply::send(bot, chat, t!("admin.not_allowed"), None).await?;
+        }
+        Action::WithdrawalApprove(id) => withdrawals::approve(bot, &ctx, chat, &from, id).await?,
+        // Questions to an admin are asked in their private chat, where dialogues live.
+        Action::WithdrawalReject(id) => withdrawals::ask_reject_reason(bot, ChatId(telegram_id), id, store).await?,
+        Action::WithdrawalPaid(id) => withdrawals::ask_payout_utr(bot, ChatId(telegram_id), id, store).await?,
+        Action::FlagResolve(id) => fraud::resolve(bot, &ctx, chat, &from, id).await?,
+        Action::FlagBlock(id) => fraud::block_flagged(bot, &ctx, chat, &from, id).await?,
     }
     Ok(())
 }
@@ -334,6 +378,7 @@ async fn confirm(
             reply::edit_or_send(bot, chat, message, paid, None).await?;
             send_delivery(bot, chat, &delivery).await?;
             alerts::new_order(bot, ctx, &customer_label(customer), &delivery).await;
+            referrals::earned(bot, &delivery.commissions).await;
         }
         Err(PurchaseError::AlreadyPaid(delivery)) => {
             reply::send(bot, chat, t!("checkout.already_paid"), None).await?;
@@ -423,6 +468,10 @@ async fn show_wallet(
                 LedgerKind::AdminDebit => t!("wallet.kind_admin_debit"),
                 LedgerKind::Payment => t!("wallet.kind_payment"),
                 LedgerKind::Refund => t!("wallet.kind_refund"),
+                LedgerKind::Commission => t!("wallet.kind_commission"),
+                LedgerKind::CommissionReversal => t!("wallet.kind_commission_reversal"),
+                LedgerKind::Withdrawal => t!("wallet.kind_withdrawal"),
+                LedgerKind::WithdrawalRelease => t!("wallet.kind_withdrawal_release"),
             };
             text.push_str(&t!("wallet.entry", date = date(entry.created_at), amount = amount, kind = kind));
         }
@@ -457,19 +506,6 @@ async fn show_subscriptions(bot: &Bot, ctx: &Ctx, chat: ChatId, telegram_id: i64
         })
         .collect();
     reply::send_blocks(bot, chat, t!("subs.title").into_owned(), blocks, Some(keyboards::back_to_menu())).await?;
-    Ok(())
-}
-
-async fn show_referral(
-    bot: &Bot,
-    ctx: &Ctx,
-    chat: ChatId,
-    message: Option<MessageId>,
-    signup: &Signup,
-) -> HandlerResult {
-    let link = format!("https://t.me/{}?start=ref_{}", ctx.bot_username, signup.user.referral_code);
-    let text = t!("refer.text", code = &signup.user.referral_code, link = reply::escape(&link));
-    reply::edit_or_send(bot, chat, message, text, Some(keyboards::back_to_menu())).await?;
     Ok(())
 }
 

@@ -32,6 +32,25 @@ pub enum State {
     UpiRejectReason {
         claim_id: i32,
     },
+    /// A customer is typing how much to withdraw.
+    WithdrawAmount,
+    /// ... then the UPI ID to receive `amount` paise.
+    WithdrawVpa {
+        amount: i64,
+    },
+    /// ... then confirms.
+    WithdrawConfirm {
+        amount: i64,
+        vpa: String,
+    },
+    /// An admin is typing why withdrawal `withdrawal_id` is rejected.
+    WithdrawalRejectReason {
+        withdrawal_id: i32,
+    },
+    /// An admin is sending the UTR of the payout of withdrawal `withdrawal_id`.
+    WithdrawalPayoutUtr {
+        withdrawal_id: i32,
+    },
 }
 
 pub type ChatDialogue = Dialogue<State, DbDialogueStore>;

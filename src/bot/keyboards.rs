@@ -13,7 +13,8 @@ pub fn main_menu() -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new(vec![
         vec![button(t!("menu.plans"), Action::Plans), button(t!("menu.wallet"), Action::Wallet)],
         vec![button(t!("menu.subs"), Action::Subscriptions)],
-        vec![button(t!("menu.refer"), Action::Refer), button(t!("menu.help"), Action::Help)],
+        vec![button(t!("menu.refer"), Action::Refer), button(t!("menu.withdraw"), Action::Withdraw)],
+        vec![button(t!("menu.help"), Action::Help)],
     ])
 }
 

@@ -6,14 +6,18 @@ pub mod callback;
 pub mod command;
 mod customer;
 pub mod dialogue;
+mod fraud;
 mod keyboards;
 pub mod notifier;
 mod payments;
+mod referrals;
 mod reply;
+mod settings;
 mod setup;
 mod stars;
 mod upi;
 pub mod upi_qr;
+mod withdrawals;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

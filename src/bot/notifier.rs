@@ -4,7 +4,7 @@ use std::sync::Arc;
 use rust_i18n::t;
 use teloxide::prelude::*;
 
-use super::{alerts, customer, keyboards, reply, Ctx};
+use super::{alerts, customer, fraud, keyboards, referrals, reply, Ctx};
 use crate::services::notices::{Notice, NoticeReceiver};
 use crate::services::payments::PurchaseResult;
 
@@ -19,7 +19,9 @@ pub async fn run(bot: Bot, ctx: Arc<Ctx>, mut notices: NoticeReceiver) {
 /// logged; the admins are still told, and the money is already in the wallet either way.
 pub(super) async fn deliver(bot: &Bot, ctx: &Ctx, notice: Notice) {
     match notice {
-        Notice::PaymentCredited { telegram_id, reference, credited, balance, purchase } => {
+        Notice::CommissionAvailable(matured) => referrals::available(bot, &matured).await,
+        Notice::PaymentCredited { telegram_id, reference, credited, balance, purchase, flags } => {
+            fraud::alert_raised(bot, ctx, &flags).await;
             let chat = ChatId(telegram_id);
             let text =
                 t!("payments.received", amount = credited, reference = reply::escape(&reference), balance = balance);
@@ -34,6 +36,7 @@ pub(super) async fn deliver(bot: &Bot, ctx: &Ctx, notice: Notice) {
                 Some(PurchaseResult::Delivered(delivery)) => {
                     alerts::new_order(bot, ctx, &payer, &delivery).await;
                     told = told.and(customer::send_delivery(bot, chat, &delivery).await);
+                    referrals::earned(bot, &delivery.commissions).await;
                     None
                 }
                 Some(PurchaseResult::SoldOut { plan_name }) => {

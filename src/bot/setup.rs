@@ -7,7 +7,7 @@ use teloxide::types::{BotCommand, BotCommandScope, Recipient};
 use crate::config::Config;
 
 fn customer_commands() -> Vec<BotCommand> {
-    ["start", "plans", "wallet", "mysubs", "help"]
+    ["start", "plans", "wallet", "mysubs", "refer", "withdraw", "help"]
         .into_iter()
         .map(|c| BotCommand::new(c, t!(format!("commands.{c}"))))
         .collect()
@@ -16,9 +16,23 @@ fn customer_commands() -> Vec<BotCommand> {
 fn admin_commands() -> Vec<BotCommand> {
     let mut commands = customer_commands();
     commands.extend(
-        ["addplan", "addstock", "describe", "credit", "debit", "refund", "cancel"]
-            .into_iter()
-            .map(|c| BotCommand::new(c, t!(format!("commands.{c}")))),
+        [
+            "addplan",
+            "addstock",
+            "describe",
+            "credit",
+            "debit",
+            "refund",
+            "withdrawals",
+            "flags",
+            "block",
+            "unblock",
+            "settings",
+            "set",
+            "cancel",
+        ]
+        .into_iter()
+        .map(|c| BotCommand::new(c, t!(format!("commands.{c}")))),
     );
     commands
 }

@@ -1,12 +1,16 @@
 //! Pure business rules: no I/O, no async, no Telegram, no HTTP.
 pub mod commission;
 pub mod credentials;
+pub mod fraud;
 pub mod money;
 pub mod payment_reference;
 pub mod plan_draft;
+pub mod privacy;
 pub mod referral_code;
+pub mod setting;
 pub mod stars;
 pub mod subscription_period;
 pub mod upi;
+pub mod withdrawal;
 
 pub use money::{Money, MoneyError};

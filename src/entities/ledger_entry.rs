@@ -34,6 +34,18 @@ pub enum LedgerKind {
     /// A refunded order's price, back in the wallet.
     #[sea_orm(string_value = "refund")]
     Refund,
+    /// A referral commission that finished its hold.
+    #[sea_orm(string_value = "commission")]
+    Commission,
+    /// A credited commission taken back because its order was refunded.
+    #[sea_orm(string_value = "commission_reversal")]
+    CommissionReversal,
+    /// Money reserved for a withdrawal request.
+    #[sea_orm(string_value = "withdrawal")]
+    Withdrawal,
+    /// A rejected withdrawal's reservation, back in the wallet.
+    #[sea_orm(string_value = "withdrawal_release")]
+    WithdrawalRelease,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,7 +1,9 @@
 //! SeaORM entities: one file per table. Relations are expressed as plain id columns and
 //! queried explicitly in `services/`, which keeps every query visible where it is used.
 pub mod audit_log;
+pub mod commission;
 pub mod dialogue_state;
+pub mod fraud_flag;
 pub mod gateway_event;
 pub mod ledger_entry;
 pub mod order;
@@ -12,3 +14,4 @@ pub mod stock_item;
 pub mod subscription;
 pub mod upi_claim;
 pub mod user;
+pub mod withdrawal;

@@ -4,11 +4,13 @@ pub mod audit;
 pub mod catalog;
 pub mod db;
 pub mod dialogue_store;
+pub mod fraud;
 pub mod health;
 pub mod notices;
 pub mod payments;
 pub mod purchase;
 pub mod razorpay;
+pub mod referrals;
 pub mod refunds;
 pub mod settings;
 pub mod stars;
@@ -17,6 +19,7 @@ pub mod subscriptions;
 pub mod upi;
 pub mod users;
 pub mod wallet;
+pub mod withdrawals;
 
 pub use sea_orm::{DatabaseConnection, DbErr};
 

@@ -15,10 +15,10 @@ use crate::domain::{payment_reference, Money};
 use crate::entities::ledger_entry::LedgerKind;
 use crate::entities::order::{self, OrderStatus};
 use crate::entities::payment::{self, PaymentChannel, PaymentPurpose, PaymentStatus};
-use crate::entities::user;
+use crate::entities::{fraud_flag, user};
 use crate::services::purchase::{self, Delivery, PurchaseError};
 use crate::services::wallet::{self, Posting, PostingError};
-use crate::services::{is_unique_violation, users};
+use crate::services::{fraud, is_unique_violation, users};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PaymentError {
@@ -171,6 +171,8 @@ pub enum Settlement {
         balance: Money,
         /// For purchases: the delivered order, or why it was not completed.
         purchase: Option<PurchaseResult>,
+        /// Fraud flags the payment raised (the payer's UPI ID is their referrer's).
+        flags: Vec<fraud_flag::Model>,
     },
     /// Settled before (a replayed webhook, a second approval): nothing changed.
     AlreadySettled,
@@ -254,6 +256,10 @@ pub(crate) async fn settle_in(
         Err(PostingError::Db(err)) => return Err(err),
     };
 
+    let flags = fraud::check_payer_vpa(txn, &user, arrival.payer_vpa.as_deref(), &payment.reference, now)
+        .await?
+        .into_iter()
+        .collect();
     let purchase = match payment.order_id {
         None => None,
         Some(order_id) => {
@@ -292,6 +298,7 @@ pub(crate) async fn settle_in(
         credited: arrival.amount,
         balance,
         purchase,
+        flags,
     })
 }
 
@@ -337,6 +344,7 @@ async fn settle_extra(
         credited: arrival.amount,
         balance,
         purchase: None,
+        flags: Vec::new(),
     })
 }
 

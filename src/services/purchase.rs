@@ -17,6 +17,7 @@ use crate::entities::order::{self, OrderStatus, PaymentMethod};
 use crate::entities::stock_item::{self, StockStatus};
 use crate::entities::subscription::{self, SubscriptionStatus};
 use crate::entities::{plan, user};
+use crate::services::referrals::{self, EarnedCommission};
 use crate::services::wallet::{self, Posting, PostingError};
 use crate::services::{catalog, users};
 
@@ -60,6 +61,8 @@ pub struct Delivery {
     pub balance: Money,
     /// Credentials of this plan still available right after the sale.
     pub stock_left: u64,
+    /// Referral commissions this sale earned (empty when shown again).
+    pub commissions: Vec<EarnedCommission>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -257,6 +260,7 @@ pub(crate) async fn pay_order(
     .insert(conn)
     .await?;
     let stock_left = catalog::available_stock(conn, plan.id).await?;
+    let commissions = referrals::record_for_order(conn, user, order, now).await?;
 
     Ok(Delivery {
         order_id: order.id,
@@ -267,6 +271,7 @@ pub(crate) async fn pay_order(
         ends_at,
         balance,
         stock_left,
+        commissions,
     })
 }
 
@@ -397,5 +402,6 @@ async fn delivery_of(
         ends_at: sub.ends_at,
         balance,
         stock_left,
+        commissions: Vec::new(),
     }))
 }

@@ -11,6 +11,7 @@ use crate::entities::stock_item::{self, StockStatus};
 use crate::entities::subscription::{self, SubscriptionStatus};
 use crate::entities::{plan, user};
 use crate::services::audit;
+use crate::services::referrals::{self, CommissionReversal};
 use crate::services::wallet::{self, Posting, PostingError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +22,8 @@ pub enum RefundOutcome {
         plan_name: String,
         amount: Money,
         balance: Money,
+        /// The referral commissions this refund cancelled or took back.
+        commissions: Vec<CommissionReversal>,
     },
     AlreadyRefunded,
     /// Pending or cancelled: no money was taken, nothing to give back.
@@ -79,12 +82,13 @@ pub async fn refund(
         .filter(stock_item::Column::OrderId.eq(order_id))
         .exec(&txn)
         .await?;
+    let commissions = referrals::reverse_for_order(&txn, order_id, now).await?;
     audit::record(
         &txn,
         actor_telegram_id,
         "order.refund",
         &format!("order:{order_id}"),
-        serde_json::json!({ "amount_paise": amount.paise(), "reason": reason }),
+        serde_json::json!({ "amount_paise": amount.paise(), "reason": reason, "commissions_undone": commissions.len() }),
         now,
     )
     .await?;
@@ -94,5 +98,5 @@ pub async fn refund(
         .ok_or_else(|| DbErr::RecordNotFound(format!("user {}", order.user_id)))?;
     let plan_name = plan::Entity::find_by_id(order.plan_id).one(&txn).await?.map(|p| p.name).unwrap_or_default();
     txn.commit().await?;
-    Ok(RefundOutcome::Refunded { customer: Box::new(customer), order_id, plan_name, amount, balance })
+    Ok(RefundOutcome::Refunded { customer: Box::new(customer), order_id, plan_name, amount, balance, commissions })
 }

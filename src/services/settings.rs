@@ -1,11 +1,17 @@
-//! Runtime-editable settings (key/value), read with a typed default.
+//! Runtime-editable settings (key/value), read with a typed default. The known keys and
+//! what they accept are in `domain::setting`.
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, Set, TransactionTrait};
 
+use crate::domain::commission::Level;
+use crate::domain::setting::{percent_to_fraction, SettingError, SettingKey};
+use crate::domain::Money;
 use crate::entities::setting;
+use crate::services::audit;
 
 /// The stored value parsed as `T`, or `default` when unset or unparsable.
 pub async fn get_or<T: FromStr>(conn: &impl ConnectionTrait, key: &str, default: T) -> Result<T, DbErr> {
@@ -27,4 +33,108 @@ pub async fn set(conn: &impl ConnectionTrait, key: &str, value: &str, now: DateT
     .exec_without_returning(conn)
     .await?;
     Ok(())
+}
+
+/// The stored value of a known setting, or its business default.
+pub async fn value(conn: &impl ConnectionTrait, key: SettingKey) -> Result<String, DbErr> {
+    let row = setting::Entity::find_by_id(key.key().to_owned()).one(conn).await?;
+    Ok(row.map(|r| r.value).filter(|v| key.normalise(v).is_ok()).unwrap_or_else(|| key.default_value().to_owned()))
+}
+
+/// Every known setting with its current value, in display order.
+pub async fn all(conn: &impl ConnectionTrait) -> Result<Vec<(SettingKey, String)>, DbErr> {
+    let mut values = Vec::with_capacity(SettingKey::ALL.len());
+    for key in SettingKey::ALL {
+        values.push((key, value(conn, key).await?));
+    }
+    Ok(values)
+}
+
+/// An admin changes a setting: checked, stored and audit-logged together.
+pub async fn change(
+    db: &DatabaseConnection,
+    actor_telegram_id: i64,
+    key: SettingKey,
+    input: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<String, SettingError>, DbErr> {
+    let normalised = match key.normalise(input) {
+        Ok(v) => v,
+        Err(err) => return Ok(Err(err)),
+    };
+    let txn = db.begin().await?;
+    let before = value(&txn, key).await?;
+    set(&txn, key.key(), &normalised, now).await?;
+    audit::record(
+        &txn,
+        actor_telegram_id,
+        "setting.change",
+        key.key(),
+        serde_json::json!({ "from": before, "to": normalised }),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Ok(normalised))
+}
+
+async fn percent(conn: &impl ConnectionTrait, key: SettingKey) -> Result<Decimal, DbErr> {
+    let stored = value(conn, key).await?;
+    Ok(percent_to_fraction(&stored).or_else(|| percent_to_fraction(key.default_value())).unwrap_or_default())
+}
+
+async fn whole(conn: &impl ConnectionTrait, key: SettingKey) -> Result<i64, DbErr> {
+    let stored = value(conn, key).await?;
+    Ok(stored.parse().or_else(|_| key.default_value().parse()).unwrap_or_default())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReferralRules {
+    /// Fractions of profit: 0.30 and 0.10 by default.
+    pub l1_rate: Decimal,
+    pub l2_rate: Decimal,
+    pub hold: chrono::Duration,
+}
+
+impl ReferralRules {
+    pub fn rate(&self, level: Level) -> Decimal {
+        match level {
+            Level::One => self.l1_rate,
+            Level::Two => self.l2_rate,
+        }
+    }
+}
+
+pub async fn referral_rules(conn: &impl ConnectionTrait) -> Result<ReferralRules, DbErr> {
+    Ok(ReferralRules {
+        l1_rate: percent(conn, SettingKey::L1Rate).await?,
+        l2_rate: percent(conn, SettingKey::L2Rate).await?,
+        hold: chrono::Duration::hours(whole(conn, SettingKey::HoldHours).await?),
+    })
+}
+
+pub async fn withdrawal_min(conn: &impl ConnectionTrait) -> Result<Money, DbErr> {
+    let stored = value(conn, SettingKey::WithdrawalMinAmount).await?;
+    Ok(Money::parse_rupees(&stored).unwrap_or(Money::from_rupees(500)))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FraudRules {
+    pub max_signups_per_hour: u64,
+    pub low_conversion_min_referrals: u64,
+    /// A fraction: 0.05 by default.
+    pub low_conversion_rate: Decimal,
+}
+
+pub async fn fraud_rules(conn: &impl ConnectionTrait) -> Result<FraudRules, DbErr> {
+    Ok(FraudRules {
+        max_signups_per_hour: whole(conn, SettingKey::MaxSignupsPerHour).await?.max(0) as u64,
+        low_conversion_min_referrals: whole(conn, SettingKey::LowConversionMinReferrals).await?.max(0) as u64,
+        low_conversion_rate: percent(conn, SettingKey::LowConversionRate).await?,
+    })
+}
+
+/// How often background jobs run.
+pub async fn job_interval(conn: &impl ConnectionTrait) -> Result<std::time::Duration, DbErr> {
+    Ok(std::time::Duration::from_secs(whole(conn, SettingKey::JobsIntervalSeconds).await?.max(1) as u64))
 }

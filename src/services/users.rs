@@ -5,7 +5,9 @@ use sea_orm::{
 };
 
 use crate::domain::referral_code;
+use crate::entities::fraud_flag;
 use crate::entities::user::{self, Role};
+use crate::services::fraud;
 
 /// Who a Telegram user says they are, as of this update.
 #[derive(Debug, Clone)]
@@ -24,6 +26,8 @@ pub struct Signup {
     pub created: bool,
     /// The referrer recorded at this signup (only when `created`).
     pub referrer: Option<user::Model>,
+    /// Fraud flags this signup raised on the referrer (too many signups, low conversion).
+    pub flags: Vec<fraud_flag::Model>,
 }
 
 pub async fn find_by_telegram_id(conn: &impl ConnectionTrait, telegram_id: i64) -> Result<Option<user::Model>, DbErr> {
@@ -42,7 +46,7 @@ pub async fn sign_up(
     let role = if is_admin { Role::Admin } else { Role::User };
     if let Some(existing) = find_by_telegram_id(db, profile.telegram_id).await? {
         let user = refresh_profile(db, existing, profile, role).await?;
-        return Ok(Signup { user, created: false, referrer: None });
+        return Ok(Signup { user, created: false, referrer: None, flags: Vec::new() });
     }
 
     let referrer = match referral.and_then(referral_code::normalize) {
@@ -75,10 +79,16 @@ pub async fn sign_up(
         .insert(db)
         .await;
         match insert {
-            Ok(user) => return Ok(Signup { user, created: true, referrer }),
+            Ok(user) => {
+                let flags = match &referrer {
+                    Some(referrer) => fraud::check_signup(db, referrer, now).await?,
+                    None => Vec::new(),
+                };
+                return Ok(Signup { user, created: true, referrer, flags });
+            }
             Err(err) if super::is_unique_violation(&err) => {
                 if let Some(user) = find_by_telegram_id(db, profile.telegram_id).await? {
-                    return Ok(Signup { user, created: false, referrer: None });
+                    return Ok(Signup { user, created: false, referrer: None, flags: Vec::new() });
                 }
             }
             Err(err) => return Err(err),
@@ -108,4 +118,12 @@ async fn refresh_profile(
     active.language_code = Set(profile.language_code.clone());
     active.role = Set(role);
     active.update(db).await
+}
+
+pub(crate) async fn balance_of(conn: &impl ConnectionTrait, user_id: i32) -> Result<crate::domain::Money, DbErr> {
+    let user = user::Entity::find_by_id(user_id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("user {user_id}")))?;
+    Ok(crate::domain::Money::from_paise(user.balance))
 }

@@ -208,6 +208,12 @@ async fn customers_cannot_use_admin_commands() {
             "/credit 6100 1000",
             "/debit 6100 1",
             "/describe 1 free",
+            "/withdrawals",
+            "/flags",
+            "/block 6100",
+            "/unblock 6100",
+            "/settings",
+            "/set referral.l1_rate 90",
         ] {
             intruder.say(command);
             intruder.reply_containing("for shop admins only").await;
@@ -222,7 +228,7 @@ async fn customers_cannot_use_admin_commands() {
         let registered = fake.calls("setMyCommands");
         assert!(registered
             .iter()
-            .any(|c| c.get("scope").is_none_or(|s| s.is_null()) && c["commands"].as_array().unwrap().len() == 5));
+            .any(|c| c.get("scope").is_none_or(|s| s.is_null()) && c["commands"].as_array().unwrap().len() == 7));
         assert!(registered
             .iter()
             .any(|c| c["scope"]["chat_id"] == ADMIN_ID && c["commands"].to_string().contains("addstock")));

@@ -12,7 +12,8 @@ fn is_plain(key: &str) -> bool {
         || key.starts_with("topup.") && key.ends_with("_button")
         || key.starts_with("upi.") && (key.ends_with("_button") || key == "upi.open_app")
         || matches!(key, "stars.description" | "stars.label" | "stars.expired" | "stars.unknown")
-        || key.starts_with("wallet.") && key.ends_with("_button")
+        || key.ends_with("_button")
+        || matches!(key, "withdraw.use_last" | "refer.share_text" | "flags.block_reason" | "withdrawals.status_pending")
         || matches!(
             key,
             "plans.buy"

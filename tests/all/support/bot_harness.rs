@@ -33,6 +33,7 @@ pub struct RunningBot {
     shutdown: ShutdownToken,
     task: tokio::task::JoinHandle<()>,
     http_task: tokio::task::JoinHandle<()>,
+    maturity: tokio::task::JoinHandle<()>,
     /// Base URL of our HTTP server (webhooks, health).
     pub http: String,
 }
@@ -58,6 +59,7 @@ impl RunningBot {
 
         let (sender, receiver) = notices::channel();
         tokio::spawn(bot::notifier::run(bot.clone(), ctx.clone(), receiver));
+        let maturity = ottsonly::jobs::spawn_commission_maturity(db.clone(), sender.clone());
         let state = HttpState {
             db,
             razorpay_webhook_secret: config.payments.razorpay.as_ref().map(|r| r.webhook_secret.clone()),
@@ -75,7 +77,7 @@ impl RunningBot {
         let polls_before = fake.polls();
         let task = tokio::spawn(async move { dispatcher.dispatch().await });
         fake.wait_for_polling_after(polls_before).await;
-        RunningBot { shutdown, task, http_task, http }
+        RunningBot { shutdown, task, http_task, maturity, http }
     }
 
     /// Stops polling and waits for the handlers in flight. The future `shutdown()` returns
@@ -88,5 +90,6 @@ impl RunningBot {
             self.task.abort();
         }
         self.http_task.abort();
+        self.maturity.abort();
     }
 }

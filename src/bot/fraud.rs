@@ -1,0 +1,179 @@
+//! Fraud flags for admins: alerts when a rule fires, /flags with Resolve / Block buttons,
+//! and /block, /unblock. The blocked user is told, politely.
+use chrono::Utc;
+use rust_i18n::t;
+use teloxide::prelude::*;
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, User};
+
+use super::callback::Action;
+use super::{alerts, customer, keyboards, reply, withdrawals, Ctx, HandlerResult};
+use crate::entities::fraud_flag::{self, FraudRule};
+use crate::entities::user;
+use crate::services::fraud::{self as fraud_service, BlockOutcome, ResolveOutcome};
+
+/// Flags listed by /flags.
+const LIST_LIMIT: u64 = 20;
+const MAX_REASON_CHARS: usize = 200;
+
+fn button(label: impl Into<String>, action: Action) -> InlineKeyboardButton {
+    InlineKeyboardButton::callback(label.into(), action.encode())
+}
+
+/// `#3, #7`
+pub fn flag_ids(flags: &[fraud_flag::Model]) -> String {
+    flags.iter().map(|f| format!("#{}", f.id)).collect::<Vec<_>>().join(", ")
+}
+
+/// The rule's finding in words, from its evidence.
+fn finding(flag: &fraud_flag::Model) -> String {
+    let evidence: serde_json::Value = serde_json::from_str(&flag.evidence).unwrap_or_default();
+    let text = |key: &str| match &evidence[key] {
+        serde_json::Value::String(s) => reply::escape(s),
+        serde_json::Value::Null => String::new(),
+        other => reply::escape(&other.to_string()),
+    };
+    match flag.rule {
+        FraudRule::SharedUpi => {
+            let others = match &evidence["other_users"] {
+                serde_json::Value::Array(ids) => ids.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", "),
+                _ => String::new(),
+            };
+            t!("flags.shared_upi", vpa = text("vpa"), others = others)
+        }
+        FraudRule::RapidSignups => {
+            t!("flags.rapid_signups", count = text("referrals_last_hour"), limit = text("limit"))
+        }
+        FraudRule::LowConversion => t!(
+            "flags.low_conversion",
+            paying = text("paying"),
+            referrals = text("referrals"),
+            rate = text("min_rate_percent")
+        ),
+        FraudRule::OwnReferee => {
+            t!("flags.own_referee", referee = text("referee"), payment = text("payment"), vpa = text("vpa"))
+        }
+    }
+    .into_owned()
+}
+
+fn flag_buttons(flag: &fraud_flag::Model) -> Vec<InlineKeyboardButton> {
+    vec![
+        button(t!("flags.resolve_button", id = flag.id), Action::FlagResolve(flag.id)),
+        button(t!("flags.block_button", id = flag.id), Action::FlagBlock(flag.id)),
+    ]
+}
+
+/// New flags, one alert each.
+pub async fn alert_raised(bot: &Bot, ctx: &Ctx, flags: &[fraud_flag::Model]) {
+    for flag in flags {
+        let who = match fraud_service::find_flag(&ctx.db, flag.id).await {
+            Ok(Some((_, owner))) => withdrawals::user_label(&owner),
+            _ => flag.user_id.to_string(),
+        };
+        let text = t!("flags.alert", id = flag.id, user = who, finding = finding(flag));
+        let keyboard = InlineKeyboardMarkup::new(vec![flag_buttons(flag)]);
+        alerts::notify_admins_with(bot, ctx, text.into_owned(), keyboard, None).await;
+    }
+}
+
+pub async fn list(bot: &Bot, ctx: &Ctx, chat: ChatId) -> HandlerResult {
+    let open = fraud_service::open_flags(&ctx.db, LIST_LIMIT).await?;
+    if open.is_empty() {
+        reply::send(bot, chat, t!("flags.empty"), None).await?;
+        return Ok(());
+    }
+    let mut lines = Vec::new();
+    let mut rows = Vec::new();
+    for (flag, owner) in &open {
+        let who = owner.as_ref().map(withdrawals::user_label).unwrap_or_default();
+        lines.push(
+            t!(
+                "flags.line",
+                id = flag.id,
+                user = who,
+                finding = finding(flag),
+                date = customer::date_time(flag.created_at)
+            )
+            .into_owned(),
+        );
+        rows.push(flag_buttons(flag));
+    }
+    let text = reply::first_page(t!("flags.title").into_owned(), lines, &t!("plans.more"));
+    reply::send(bot, chat, text, Some(InlineKeyboardMarkup::new(rows))).await?;
+    Ok(())
+}
+
+pub async fn resolve(bot: &Bot, ctx: &Ctx, chat: ChatId, admin: &User, flag_id: i32) -> HandlerResult {
+    let text = match fraud_service::resolve(&ctx.db, admin.id.0 as i64, flag_id, Utc::now()).await? {
+        ResolveOutcome::Resolved(_) => {
+            t!("flags.resolved", id = flag_id, by = customer::customer_label(admin))
+        }
+        ResolveOutcome::AlreadyResolved => t!("flags.already_resolved", id = flag_id),
+        ResolveOutcome::UnknownFlag => t!("flags.unknown", id = flag_id),
+    };
+    reply::send(bot, chat, text, None).await?;
+    Ok(())
+}
+
+/// The Block button under a flag: blocks the flagged user.
+pub async fn block_flagged(bot: &Bot, ctx: &Ctx, chat: ChatId, admin: &User, flag_id: i32) -> HandlerResult {
+    let open = fraud_service::find_flag(&ctx.db, flag_id).await?;
+    let Some((flag, owner)) = open else {
+        reply::send(bot, chat, t!("flags.unknown", id = flag_id), None).await?;
+        return Ok(());
+    };
+    let reason = t!("flags.block_reason", id = flag.id);
+    set_blocked(bot, ctx, chat, admin.id.0 as i64, owner.telegram_id, true, &reason).await
+}
+
+/// `/block <telegram_id> [reason]` and `/unblock <telegram_id>`.
+pub async fn block_command(bot: &Bot, ctx: &Ctx, chat: ChatId, admin: i64, args: &str, blocked: bool) -> HandlerResult {
+    let (id, reason) = args.split_once(char::is_whitespace).unwrap_or((args, ""));
+    let usage = if blocked { "flags.block_usage" } else { "flags.unblock_usage" };
+    let Some(target) = id.trim().parse::<i64>().ok().filter(|id| *id > 0) else {
+        reply::send(bot, chat, t!(usage), None).await?;
+        return Ok(());
+    };
+    let reason = reason.trim();
+    if reason.chars().count() > MAX_REASON_CHARS {
+        reply::send(bot, chat, t!("admin.adjust_long_reason", max = MAX_REASON_CHARS), None).await?;
+        return Ok(());
+    }
+    set_blocked(bot, ctx, chat, admin, target, blocked, reason).await
+}
+
+async fn set_blocked(
+    bot: &Bot,
+    ctx: &Ctx,
+    chat: ChatId,
+    admin: i64,
+    target: i64,
+    blocked: bool,
+    reason: &str,
+) -> HandlerResult {
+    let outcome = fraud_service::set_blocked(&ctx.db, admin, target, blocked, reason, Utc::now()).await?;
+    let text = match (&outcome, blocked) {
+        (BlockOutcome::Changed(user), true) => t!("flags.blocked", user = withdrawals::user_label(user)),
+        (BlockOutcome::Changed(user), false) => t!("flags.unblocked", user = withdrawals::user_label(user)),
+        (BlockOutcome::Unchanged(user), true) => t!("flags.already_blocked", user = withdrawals::user_label(user)),
+        (BlockOutcome::Unchanged(user), false) => t!("flags.not_blocked", user = withdrawals::user_label(user)),
+        (BlockOutcome::UnknownUser, _) => t!("admin.adjust_unknown_user", id = target),
+    };
+    reply::send(bot, chat, text, None).await?;
+    if let BlockOutcome::Changed(user) = outcome {
+        tell_user(bot, ctx, &user, blocked).await;
+    }
+    Ok(())
+}
+
+async fn tell_user(bot: &Bot, ctx: &Ctx, user: &user::Model, blocked: bool) {
+    let text = if blocked {
+        t!("flags.told_blocked", support = customer::support_contact(ctx))
+    } else {
+        t!("flags.told_unblocked")
+    };
+    if let Err(err) = reply::send(bot, ChatId(user.telegram_id), text.into_owned(), Some(keyboards::main_menu())).await
+    {
+        log::warn!("user {} not told about the block: {err}", user.telegram_id);
+    }
+}

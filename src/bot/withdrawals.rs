@@ -1,0 +1,426 @@
+//! Withdrawals in chat: the customer's amount -> UPI ID -> confirm dialogue, and the admins'
+//! Approve / Reject (with a reason) / Mark paid (with the payout UTR) and /withdrawals queue.
+use std::sync::Arc;
+
+use chrono::Utc;
+use rust_i18n::t;
+use teloxide::prelude::*;
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId, User};
+
+use super::callback::Action;
+use super::dialogue::{ChatDialogue, State};
+use super::{alerts, customer, fraud, keyboards, reply, Ctx, HandlerResult};
+use crate::domain::withdrawal::{self as rules, AmountError};
+use crate::domain::Money;
+use crate::entities::withdrawal::{self as withdrawal_row, WithdrawalStatus};
+use crate::services::dialogue_store::DbDialogueStore;
+use crate::services::withdrawals::{self, Decision, RequestOutcome};
+
+/// A reason is read by the customer; keep it a sentence.
+const MAX_REASON_CHARS: usize = 200;
+/// Requests shown by /withdrawals (each with its buttons).
+const QUEUE_LIMIT: u64 = 20;
+
+fn button(label: impl Into<String>, action: Action) -> InlineKeyboardButton {
+    InlineKeyboardButton::callback(label.into(), action.encode())
+}
+
+fn cancel_keyboard() -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new(vec![vec![button(t!("withdraw.cancel_button"), Action::Menu)]])
+}
+
+/// The withdraw screen; starts the dialogue when there is enough to withdraw.
+pub async fn start(
+    bot: &Bot,
+    ctx: &Ctx,
+    chat: ChatId,
+    message: Option<MessageId>,
+    dialogue: &ChatDialogue,
+) -> HandlerResult {
+    let Some(screen) = withdrawals::screen(&ctx.db, chat.0).await? else { return Ok(()) };
+    let back = Some(keyboards::back_to_menu());
+    if screen.blocked {
+        let text = t!("withdraw.blocked", support = customer::support_contact(ctx));
+        reply::edit_or_send(bot, chat, message, text, back).await?;
+        return Ok(());
+    }
+    if let Some(open) = screen.open {
+        reply::edit_or_send(bot, chat, message, open_request_text(&open), back).await?;
+        return Ok(());
+    }
+    if screen.withdrawable < screen.min {
+        let text =
+            t!("withdraw.too_little", available = screen.withdrawable, min = screen.min, balance = screen.balance);
+        let keyboard = InlineKeyboardMarkup::new(vec![
+            vec![button(t!("menu.refer"), Action::Refer)],
+            vec![button(t!("menu.back"), Action::Menu)],
+        ]);
+        reply::edit_or_send(bot, chat, message, text, Some(keyboard)).await?;
+        return Ok(());
+    }
+    dialogue.update(State::WithdrawAmount).await?;
+    let text = t!("withdraw.ask_amount", available = screen.withdrawable, min = screen.min);
+    let keyboard = InlineKeyboardMarkup::new(vec![
+        vec![button(
+            t!("withdraw.all_button", amount = screen.withdrawable.to_string()),
+            Action::WithdrawAmount(screen.withdrawable.paise()),
+        )],
+        vec![button(t!("withdraw.cancel_button"), Action::Menu)],
+    ]);
+    reply::edit_or_send(bot, chat, message, text, Some(keyboard)).await?;
+    Ok(())
+}
+
+fn open_request_text(open: &withdrawal_row::Model) -> String {
+    let key = match open.status {
+        WithdrawalStatus::Approved => "withdraw.open_approved",
+        _ => "withdraw.open_pending",
+    };
+    t!(key, amount = Money::from_paise(open.amount), vpa = reply::escape(&open.vpa)).into_owned()
+}
+
+/// The typed amount.
+pub async fn amount_step(bot: &Bot, ctx: &Ctx, msg: &Message, dialogue: &ChatDialogue) -> HandlerResult {
+    let chat = msg.chat.id;
+    let Some(screen) = withdrawals::screen(&ctx.db, chat.0).await? else { return Ok(()) };
+    let amount = match Money::parse_rupees(msg.text().unwrap_or_default()) {
+        Ok(amount) => amount,
+        Err(_) => {
+            let text = t!("withdraw.not_an_amount", min = screen.min, available = screen.withdrawable);
+            reply::send(bot, chat, text, Some(cancel_keyboard())).await?;
+            return Ok(());
+        }
+    };
+    if let Err(err) = rules::check_amount(amount, screen.min, screen.withdrawable) {
+        reply::send(bot, chat, amount_error(err), Some(cancel_keyboard())).await?;
+        return Ok(());
+    }
+    ask_vpa(bot, chat, dialogue, amount, screen.last_vpa.as_deref()).await
+}
+
+/// The "withdraw all" button.
+pub async fn amount_chosen(
+    bot: &Bot,
+    ctx: &Ctx,
+    chat: ChatId,
+    paise: i64,
+    store: Arc<DbDialogueStore>,
+) -> HandlerResult {
+    let Some(screen) = withdrawals::screen(&ctx.db, chat.0).await? else { return Ok(()) };
+    let amount = Money::from_paise(paise);
+    if let Err(err) = rules::check_amount(amount, screen.min, screen.withdrawable) {
+        reply::send(bot, chat, amount_error(err), Some(keyboards::back_to_menu())).await?;
+        return Ok(());
+    }
+    ask_vpa(bot, chat, &ChatDialogue::new(store, chat), amount, screen.last_vpa.as_deref()).await
+}
+
+fn amount_error(err: AmountError) -> String {
+    match err {
+        AmountError::BelowMinimum { min } => t!("withdraw.below_min", min = min),
+        AmountError::AboveWithdrawable { withdrawable } => t!("withdraw.above_available", available = withdrawable),
+    }
+    .into_owned()
+}
+
+async fn ask_vpa(
+    bot: &Bot,
+    chat: ChatId,
+    dialogue: &ChatDialogue,
+    amount: Money,
+    last_vpa: Option<&str>,
+) -> HandlerResult {
+    dialogue.update(State::WithdrawVpa { amount: amount.paise() }).await?;
+    let mut rows = Vec::new();
+    if let Some(vpa) = last_vpa {
+        rows.push(vec![button(t!("withdraw.use_last", vpa = vpa), Action::WithdrawLastVpa)]);
+    }
+    rows.push(vec![button(t!("withdraw.cancel_button"), Action::Menu)]);
+    reply::send(bot, chat, t!("withdraw.ask_vpa", amount = amount), Some(InlineKeyboardMarkup::new(rows))).await?;
+    Ok(())
+}
+
+/// The typed UPI ID.
+pub async fn vpa_step(bot: &Bot, msg: &Message, dialogue: &ChatDialogue, amount: i64) -> HandlerResult {
+    let chat = msg.chat.id;
+    let Some(vpa) = rules::normalise_vpa(msg.text().unwrap_or_default()) else {
+        reply::send(bot, chat, t!("withdraw.bad_vpa"), Some(cancel_keyboard())).await?;
+        return Ok(());
+    };
+    ask_confirm(bot, chat, dialogue, Money::from_paise(amount), vpa).await
+}
+
+/// The "use my last UPI ID" button.
+pub async fn last_vpa_chosen(bot: &Bot, ctx: &Ctx, chat: ChatId, store: Arc<DbDialogueStore>) -> HandlerResult {
+    let dialogue = ChatDialogue::new(store, chat);
+    let state = dialogue.get().await?;
+    let screen = withdrawals::screen(&ctx.db, chat.0).await?;
+    match (state, screen.and_then(|s| s.last_vpa)) {
+        (Some(State::WithdrawVpa { amount }), Some(vpa)) => {
+            ask_confirm(bot, chat, &dialogue, Money::from_paise(amount), vpa).await
+        }
+        _ => {
+            reply::send(bot, chat, t!("withdraw.expired"), Some(keyboards::main_menu())).await?;
+            Ok(())
+        }
+    }
+}
+
+async fn ask_confirm(bot: &Bot, chat: ChatId, dialogue: &ChatDialogue, amount: Money, vpa: String) -> HandlerResult {
+    let text = t!("withdraw.confirm", amount = amount, vpa = reply::escape(&vpa));
+    dialogue.update(State::WithdrawConfirm { amount: amount.paise(), vpa }).await?;
+    let keyboard = InlineKeyboardMarkup::new(vec![
+        vec![button(t!("withdraw.confirm_button", amount = amount.to_string()), Action::WithdrawConfirm)],
+        vec![button(t!("withdraw.cancel_button"), Action::Menu)],
+    ]);
+    reply::send(bot, chat, text, Some(keyboard)).await?;
+    Ok(())
+}
+
+/// Confirm: the request is made (and the amount reserved) now.
+pub async fn confirm(
+    bot: &Bot,
+    ctx: &Ctx,
+    chat: ChatId,
+    message: Option<MessageId>,
+    from: &User,
+    store: Arc<DbDialogueStore>,
+) -> HandlerResult {
+    let dialogue = ChatDialogue::new(store, chat);
+    let Some(State::WithdrawConfirm { amount, vpa }) = dialogue.get().await? else {
+        reply::edit_or_send(bot, chat, message, t!("withdraw.expired"), Some(keyboards::main_menu())).await?;
+        return Ok(());
+    };
+    dialogue.exit().await?;
+    let outcome = withdrawals::request(&ctx.db, chat.0, Money::from_paise(amount), &vpa, Utc::now()).await?;
+    let back = Some(keyboards::main_menu());
+    match outcome {
+        RequestOutcome::Requested { withdrawal, balance, raised, held_by, .. } => {
+            let text = t!(
+                "withdraw.requested",
+                amount = Money::from_paise(withdrawal.amount),
+                vpa = reply::escape(&withdrawal.vpa),
+                balance = balance
+            );
+            reply::edit_or_send(bot, chat, message, text, back).await?;
+            fraud::alert_raised(bot, ctx, &raised).await;
+            alert_admins(bot, ctx, &withdrawal, &customer::customer_label(from), &held_by).await;
+        }
+        RequestOutcome::Blocked => {
+            let text = t!("withdraw.blocked", support = customer::support_contact(ctx));
+            reply::edit_or_send(bot, chat, message, text, back).await?;
+        }
+        RequestOutcome::OpenRequest(open) => {
+            reply::edit_or_send(bot, chat, message, open_request_text(&open), back).await?;
+        }
+        RequestOutcome::Amount(err) => reply::edit_or_send(bot, chat, message, amount_error(err), back).await?,
+        RequestOutcome::BadVpa | RequestOutcome::UnknownUser => {
+            reply::edit_or_send(bot, chat, message, t!("withdraw.expired"), back).await?;
+        }
+    }
+    Ok(())
+}
+
+fn admin_buttons(withdrawal: &withdrawal_row::Model) -> Vec<InlineKeyboardButton> {
+    match withdrawal.status {
+        WithdrawalStatus::Pending => vec![
+            button(t!("withdrawals.approve_button"), Action::WithdrawalApprove(withdrawal.id)),
+            button(t!("withdrawals.reject_button"), Action::WithdrawalReject(withdrawal.id)),
+        ],
+        WithdrawalStatus::Approved => vec![
+            button(t!("withdrawals.paid_button"), Action::WithdrawalPaid(withdrawal.id)),
+            button(t!("withdrawals.reject_button"), Action::WithdrawalReject(withdrawal.id)),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+async fn alert_admins(
+    bot: &Bot,
+    ctx: &Ctx,
+    withdrawal: &withdrawal_row::Model,
+    customer: &str,
+    held_by: &[crate::entities::fraud_flag::Model],
+) {
+    let held = if held_by.is_empty() {
+        String::new()
+    } else {
+        t!("withdrawals.held", flags = fraud::flag_ids(held_by)).into_owned()
+    };
+    let text = t!(
+        "withdrawals.alert",
+        id = withdrawal.id,
+        customer = customer,
+        amount = Money::from_paise(withdrawal.amount),
+        vpa = reply::escape(&withdrawal.vpa),
+        held = held
+    );
+    let keyboard = InlineKeyboardMarkup::new(vec![admin_buttons(withdrawal)]);
+    alerts::notify_admins_with(bot, ctx, text.into_owned(), keyboard, None).await;
+}
+
+/// /withdrawals: what waits for an admin or a payout, oldest first.
+pub async fn queue(bot: &Bot, ctx: &Ctx, chat: ChatId) -> HandlerResult {
+    let open = withdrawals::queue(&ctx.db, QUEUE_LIMIT).await?;
+    if open.is_empty() {
+        reply::send(bot, chat, t!("withdrawals.empty"), None).await?;
+        return Ok(());
+    }
+    let mut lines = Vec::new();
+    let mut rows = Vec::new();
+    for (w, user) in &open {
+        let status = match w.status {
+            WithdrawalStatus::Approved => t!("withdrawals.status_approved"),
+            _ => t!("withdrawals.status_pending"),
+        };
+        lines.push(
+            t!(
+                "withdrawals.line",
+                id = w.id,
+                amount = Money::from_paise(w.amount),
+                vpa = reply::escape(&w.vpa),
+                user = user_label(user),
+                date = customer::date_time(w.created_at),
+                status = status
+            )
+            .into_owned(),
+        );
+        let mut row = admin_buttons(w);
+        for b in &mut row {
+            b.text = format!("#{} {}", w.id, b.text);
+        }
+        rows.push(row);
+    }
+    let text = reply::first_page(t!("withdrawals.title").into_owned(), lines, &t!("plans.more"));
+    reply::send(bot, chat, text, Some(InlineKeyboardMarkup::new(rows))).await?;
+    Ok(())
+}
+
+pub fn user_label(user: &crate::entities::user::Model) -> String {
+    match &user.username {
+        Some(username) => {
+            t!("admin.user_with_username", username = reply::escape(username), id = user.telegram_id).into_owned()
+        }
+        None => t!("admin.user_without_username", name = reply::escape(&user.first_name), id = user.telegram_id)
+            .into_owned(),
+    }
+}
+
+async fn tell_customer(bot: &Bot, telegram_id: i64, text: String) {
+    if let Err(err) = reply::send(bot, ChatId(telegram_id), text, Some(keyboards::main_menu())).await {
+        log::warn!("customer {telegram_id} not told about their withdrawal: {err}");
+    }
+}
+
+/// A decision that did not happen, explained to the admin.
+fn refused(id: i32, decision: &Decision) -> String {
+    match decision {
+        Decision::HeldByFlags(flags) => t!("withdrawals.held_refused", id = id, flags = fraud::flag_ids(flags)),
+        Decision::UserBlocked => t!("withdrawals.user_blocked", id = id),
+        Decision::AlreadyDecided(status) => {
+            let status = match status {
+                WithdrawalStatus::Pending => t!("withdrawals.status_pending"),
+                WithdrawalStatus::Approved => t!("withdrawals.status_approved"),
+                WithdrawalStatus::Paid => t!("withdrawals.status_paid"),
+                WithdrawalStatus::Rejected => t!("withdrawals.status_rejected"),
+            };
+            t!("withdrawals.already", id = id, status = status)
+        }
+        Decision::NotApproved => t!("withdrawals.not_approved", id = id),
+        Decision::BadUtr => t!("withdrawals.bad_utr"),
+        _ => t!("withdrawals.unknown", id = id),
+    }
+    .into_owned()
+}
+
+pub async fn approve(bot: &Bot, ctx: &Ctx, chat: ChatId, admin: &User, id: i32) -> HandlerResult {
+    let decision = withdrawals::approve(&ctx.db, admin.id.0 as i64, id, Utc::now()).await?;
+    let Decision::Approved { withdrawal, user } = decision else {
+        reply::send(bot, chat, refused(id, &decision), None).await?;
+        return Ok(());
+    };
+    let amount = Money::from_paise(withdrawal.amount);
+    let text = t!(
+        "withdrawals.approved_admin",
+        id = id,
+        by = customer::customer_label(admin),
+        amount = amount,
+        vpa = reply::escape(&withdrawal.vpa)
+    );
+    let keyboard = InlineKeyboardMarkup::new(vec![admin_buttons(&withdrawal)]);
+    alerts::notify_admins_with(bot, ctx, text.into_owned(), keyboard, None).await;
+    if !ctx.config.alert_chats().contains(&chat.0) {
+        reply::send(bot, chat, t!("withdrawals.done", id = id), None).await?;
+    }
+    let told = t!("withdraw.approved", amount = amount, vpa = reply::escape(&withdrawal.vpa));
+    tell_customer(bot, user.telegram_id, told.into_owned()).await;
+    Ok(())
+}
+
+pub async fn ask_reject_reason(bot: &Bot, chat: ChatId, id: i32, store: Arc<DbDialogueStore>) -> HandlerResult {
+    ChatDialogue::new(store, chat).update(State::WithdrawalRejectReason { withdrawal_id: id }).await?;
+    reply::send(bot, chat, t!("withdrawals.ask_reason", id = id), None).await?;
+    Ok(())
+}
+
+pub async fn reject_reason_step(
+    bot: &Bot,
+    ctx: &Ctx,
+    msg: &Message,
+    dialogue: &ChatDialogue,
+    id: i32,
+) -> HandlerResult {
+    let chat = msg.chat.id;
+    let reason = msg.text().map(str::trim).unwrap_or_default();
+    if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
+        reply::send(bot, chat, t!("withdrawals.reason_needed", max = MAX_REASON_CHARS), None).await?;
+        return Ok(());
+    }
+    dialogue.exit().await?;
+    let admin = msg.from.as_ref().map(|u| u.id.0 as i64).unwrap_or_default();
+    let decision = withdrawals::reject(&ctx.db, admin, id, reason, Utc::now()).await?;
+    let Decision::Rejected { withdrawal, user, balance } = decision else {
+        reply::send(bot, chat, refused(id, &decision), None).await?;
+        return Ok(());
+    };
+    reply::send(bot, chat, t!("withdrawals.rejected_admin", id = id), None).await?;
+    let told = t!(
+        "withdraw.rejected",
+        amount = Money::from_paise(withdrawal.amount),
+        reason = reply::escape(reason),
+        balance = balance
+    );
+    tell_customer(bot, user.telegram_id, told.into_owned()).await;
+    Ok(())
+}
+
+pub async fn ask_payout_utr(bot: &Bot, chat: ChatId, id: i32, store: Arc<DbDialogueStore>) -> HandlerResult {
+    ChatDialogue::new(store, chat).update(State::WithdrawalPayoutUtr { withdrawal_id: id }).await?;
+    reply::send(bot, chat, t!("withdrawals.ask_utr", id = id), None).await?;
+    Ok(())
+}
+
+pub async fn payout_utr_step(bot: &Bot, ctx: &Ctx, msg: &Message, dialogue: &ChatDialogue, id: i32) -> HandlerResult {
+    let chat = msg.chat.id;
+    let admin = msg.from.as_ref().map(|u| u.id.0 as i64).unwrap_or_default();
+    let input = msg.text().unwrap_or_default();
+    let decision = withdrawals::mark_paid(&ctx.db, admin, id, input, Utc::now()).await?;
+    let Decision::Paid { withdrawal, user } = decision else {
+        if !matches!(decision, Decision::BadUtr) {
+            dialogue.exit().await?;
+        }
+        reply::send(bot, chat, refused(id, &decision), None).await?;
+        return Ok(());
+    };
+    dialogue.exit().await?;
+    let utr = withdrawal.payout_utr.clone().unwrap_or_default();
+    reply::send(bot, chat, t!("withdrawals.paid_admin", id = id, utr = reply::escape(&utr)), None).await?;
+    let told = t!(
+        "withdraw.paid",
+        amount = Money::from_paise(withdrawal.amount),
+        vpa = reply::escape(&withdrawal.vpa),
+        utr = reply::escape(&utr)
+    );
+    tell_customer(bot, user.telegram_id, told.into_owned()).await;
+    Ok(())
+}

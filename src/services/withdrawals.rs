@@ -1,0 +1,345 @@
+//! Withdrawals: commission paid out to a UPI ID. A request reserves the amount at once (a
+//! ledger debit), so the same money can be neither spent nor withdrawn twice; an admin
+//! approves and marks it paid with the payout UTR, or rejects it, which releases the money.
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait, TryInsertResult,
+};
+use serde_json::json;
+
+use crate::domain::withdrawal::{self as rules, AmountError};
+use crate::domain::{upi, Money};
+use crate::entities::fraud_flag;
+use crate::entities::ledger_entry::LedgerKind;
+use crate::entities::user;
+use crate::entities::withdrawal::{self, WithdrawalStatus};
+use crate::services::wallet::{self, Posting, PostingError};
+use crate::services::{audit, fraud, referrals, settings, users};
+
+/// What the /withdraw screen shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WithdrawScreen {
+    pub balance: Money,
+    pub withdrawable: Money,
+    pub min: Money,
+    /// The UPI ID of the user's last request, offered again.
+    pub last_vpa: Option<String>,
+    pub open: Option<withdrawal::Model>,
+    pub blocked: bool,
+}
+
+pub async fn screen(db: &DatabaseConnection, telegram_id: i64) -> Result<Option<WithdrawScreen>, DbErr> {
+    let Some(user) = users::find_by_telegram_id(db, telegram_id).await? else { return Ok(None) };
+    let balance = Money::from_paise(user.balance);
+    let totals = referrals::totals(db, user.id).await?;
+    Ok(Some(WithdrawScreen {
+        balance,
+        withdrawable: totals.withdrawable(balance),
+        min: settings::withdrawal_min(db).await?,
+        last_vpa: last_vpa(db, user.id).await?,
+        open: open_request(db, user.id).await?,
+        blocked: user.is_blocked,
+    }))
+}
+
+async fn last_vpa(conn: &impl ConnectionTrait, user_id: i32) -> Result<Option<String>, DbErr> {
+    withdrawal::Entity::find()
+        .select_only()
+        .column(withdrawal::Column::Vpa)
+        .filter(withdrawal::Column::UserId.eq(user_id))
+        .order_by_desc(withdrawal::Column::Id)
+        .into_tuple()
+        .one(conn)
+        .await
+}
+
+async fn open_request(conn: &impl ConnectionTrait, user_id: i32) -> Result<Option<withdrawal::Model>, DbErr> {
+    withdrawal::Entity::find().filter(withdrawal::Column::OpenKey.eq(user_id)).one(conn).await
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestOutcome {
+    Requested {
+        withdrawal: withdrawal::Model,
+        user: Box<user::Model>,
+        balance: Money,
+        /// Flags raised by this request (e.g. a shared UPI ID).
+        raised: Vec<fraud_flag::Model>,
+        /// All the user's open flags: while there are any, an admin cannot approve it.
+        held_by: Vec<fraud_flag::Model>,
+    },
+    Blocked,
+    /// One open request per user: this is it.
+    OpenRequest(withdrawal::Model),
+    Amount(AmountError),
+    BadVpa,
+    UnknownUser,
+}
+
+/// Requests a withdrawal of `amount` to `vpa_input`, reserving the amount in one transaction.
+pub async fn request(
+    db: &DatabaseConnection,
+    telegram_id: i64,
+    amount: Money,
+    vpa_input: &str,
+    now: DateTime<Utc>,
+) -> Result<RequestOutcome, DbErr> {
+    let Some(vpa) = rules::normalise_vpa(vpa_input) else { return Ok(RequestOutcome::BadVpa) };
+    let txn = db.begin().await?;
+    let Some(user) = users::find_by_telegram_id(&txn, telegram_id).await? else {
+        return Ok(RequestOutcome::UnknownUser);
+    };
+    if user.is_blocked {
+        return Ok(RequestOutcome::Blocked);
+    }
+    if let Some(open) = open_request(&txn, user.id).await? {
+        return Ok(RequestOutcome::OpenRequest(open));
+    }
+    let totals = referrals::totals(&txn, user.id).await?;
+    let withdrawable = totals.withdrawable(Money::from_paise(user.balance));
+    let min = settings::withdrawal_min(&txn).await?;
+    if let Err(err) = rules::check_amount(amount, min, withdrawable) {
+        return Ok(RequestOutcome::Amount(err));
+    }
+    // The unique open key decides between two requests at once: the second inserts nothing.
+    let inserted = withdrawal::Entity::insert(withdrawal::ActiveModel {
+        user_id: Set(user.id),
+        amount: Set(amount.paise()),
+        vpa: Set(vpa.clone()),
+        status: Set(WithdrawalStatus::Pending),
+        open_key: Set(Some(user.id)),
+        payout_utr: Set(None),
+        reason: Set(None),
+        decided_by: Set(None),
+        decided_at: Set(None),
+        paid_by: Set(None),
+        paid_at: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict_do_nothing_on([withdrawal::Column::OpenKey])
+    .exec_without_returning(&txn)
+    .await?;
+    let created = open_request(&txn, user.id).await?;
+    let (true, Some(created)) = (matches!(inserted, TryInsertResult::Inserted(n) if n > 0), created.clone()) else {
+        drop(txn);
+        return match open_request(db, user.id).await? {
+            Some(open) => Ok(RequestOutcome::OpenRequest(open)),
+            None => Err(DbErr::Custom("withdrawal request neither inserted nor found".into())),
+        };
+    };
+    let posting = Posting {
+        user_id: user.id,
+        amount: Money::from_paise(-amount.paise()),
+        kind: LedgerKind::Withdrawal,
+        reference: format!("withdrawal:{}", created.id),
+        idempotency_key: format!("withdrawal:{}:reserve", created.id),
+    };
+    let balance = match wallet::post(&txn, &posting, now).await {
+        Ok(balance) => balance,
+        // Spent meanwhile (a purchase won the race): nothing is reserved.
+        Err(PostingError::Insufficient { balance }) => {
+            drop(txn);
+            let withdrawable = totals.withdrawable(balance);
+            return Ok(RequestOutcome::Amount(AmountError::AboveWithdrawable { withdrawable }));
+        }
+        Err(PostingError::Duplicate) => return Err(DbErr::Custom("withdrawal reserved twice".into())),
+        Err(PostingError::Db(err)) => return Err(err),
+    };
+    let mut raised = Vec::new();
+    raised.extend(fraud::check_shared_upi(&txn, &user, &vpa, now).await?);
+    raised.extend(fraud::check_low_conversion(&txn, &user, now).await?);
+    let held_by = fraud::open_flags_of(&txn, user.id).await?;
+    audit::record(
+        &txn,
+        user.telegram_id,
+        "withdrawal.request",
+        &format!("withdrawal:{}", created.id),
+        json!({ "amount_paise": amount.paise(), "vpa": vpa, "open_flags": held_by.len() }),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(RequestOutcome::Requested { withdrawal: created, user: Box::new(user), balance, raised, held_by })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Approved {
+        withdrawal: withdrawal::Model,
+        user: Box<user::Model>,
+    },
+    Paid {
+        withdrawal: withdrawal::Model,
+        user: Box<user::Model>,
+    },
+    Rejected {
+        withdrawal: withdrawal::Model,
+        user: Box<user::Model>,
+        balance: Money,
+    },
+    /// The user has open fraud flags: resolve them (or reject) first.
+    HeldByFlags(Vec<fraud_flag::Model>),
+    /// The user is blocked: reject it instead.
+    UserBlocked,
+    /// Another admin (or a second press) decided first; nothing changed.
+    AlreadyDecided(WithdrawalStatus),
+    /// Mark paid before approval.
+    NotApproved,
+    BadUtr,
+    UnknownWithdrawal,
+}
+
+/// pending -> approved, once.
+pub async fn approve(db: &DatabaseConnection, admin: i64, id: i32, now: DateTime<Utc>) -> Result<Decision, DbErr> {
+    let txn = db.begin().await?;
+    let Some((found, user)) = find_with_user(&txn, id).await? else { return Ok(Decision::UnknownWithdrawal) };
+    if found.status != WithdrawalStatus::Pending {
+        return Ok(Decision::AlreadyDecided(found.status));
+    }
+    if user.is_blocked {
+        return Ok(Decision::UserBlocked);
+    }
+    let flags = fraud::open_flags_of(&txn, user.id).await?;
+    if !flags.is_empty() {
+        return Ok(Decision::HeldByFlags(flags));
+    }
+    let updated = withdrawal::Entity::update_many()
+        .col_expr(withdrawal::Column::Status, Expr::value(WithdrawalStatus::Approved))
+        .col_expr(withdrawal::Column::DecidedBy, Expr::value(admin))
+        .col_expr(withdrawal::Column::DecidedAt, Expr::value(now))
+        .filter(withdrawal::Column::Id.eq(id))
+        .filter(withdrawal::Column::Status.eq(WithdrawalStatus::Pending))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected == 0 {
+        drop(txn);
+        return decided_meanwhile(db, id).await;
+    }
+    audit::record(&txn, admin, "withdrawal.approve", &format!("withdrawal:{id}"), json!({}), now).await?;
+    let withdrawal = reload(&txn, id).await?;
+    txn.commit().await?;
+    Ok(Decision::Approved { withdrawal, user: Box::new(user) })
+}
+
+/// approved -> paid with the payout's UTR, once. The money left at the request.
+pub async fn mark_paid(
+    db: &DatabaseConnection,
+    admin: i64,
+    id: i32,
+    utr_input: &str,
+    now: DateTime<Utc>,
+) -> Result<Decision, DbErr> {
+    let Some(utr) = upi::parse_utr(utr_input) else { return Ok(Decision::BadUtr) };
+    let txn = db.begin().await?;
+    let Some((found, user)) = find_with_user(&txn, id).await? else { return Ok(Decision::UnknownWithdrawal) };
+    match found.status {
+        WithdrawalStatus::Approved => {}
+        WithdrawalStatus::Pending => return Ok(Decision::NotApproved),
+        other => return Ok(Decision::AlreadyDecided(other)),
+    }
+    let updated = withdrawal::Entity::update_many()
+        .col_expr(withdrawal::Column::Status, Expr::value(WithdrawalStatus::Paid))
+        .col_expr(withdrawal::Column::OpenKey, Expr::value(Option::<i32>::None))
+        .col_expr(withdrawal::Column::PayoutUtr, Expr::value(utr.clone()))
+        .col_expr(withdrawal::Column::PaidBy, Expr::value(admin))
+        .col_expr(withdrawal::Column::PaidAt, Expr::value(now))
+        .filter(withdrawal::Column::Id.eq(id))
+        .filter(withdrawal::Column::Status.eq(WithdrawalStatus::Approved))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected == 0 {
+        drop(txn);
+        return decided_meanwhile(db, id).await;
+    }
+    audit::record(&txn, admin, "withdrawal.paid", &format!("withdrawal:{id}"), json!({ "utr": utr }), now).await?;
+    let withdrawal = reload(&txn, id).await?;
+    txn.commit().await?;
+    Ok(Decision::Paid { withdrawal, user: Box::new(user) })
+}
+
+/// pending or approved -> rejected with a reason, releasing the reserved money. Once.
+pub async fn reject(
+    db: &DatabaseConnection,
+    admin: i64,
+    id: i32,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Decision, DbErr> {
+    let txn = db.begin().await?;
+    let Some((found, user)) = find_with_user(&txn, id).await? else { return Ok(Decision::UnknownWithdrawal) };
+    let updated = withdrawal::Entity::update_many()
+        .col_expr(withdrawal::Column::Status, Expr::value(WithdrawalStatus::Rejected))
+        .col_expr(withdrawal::Column::OpenKey, Expr::value(Option::<i32>::None))
+        .col_expr(withdrawal::Column::Reason, Expr::value(reason.to_owned()))
+        .col_expr(withdrawal::Column::DecidedBy, Expr::value(admin))
+        .col_expr(withdrawal::Column::DecidedAt, Expr::value(now))
+        .filter(withdrawal::Column::Id.eq(id))
+        .filter(withdrawal::Column::Status.is_in([WithdrawalStatus::Pending, WithdrawalStatus::Approved]))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected == 0 {
+        drop(txn);
+        return decided_meanwhile(db, id).await;
+    }
+    let posting = Posting {
+        user_id: user.id,
+        amount: Money::from_paise(found.amount),
+        kind: LedgerKind::WithdrawalRelease,
+        reference: format!("withdrawal:{id}"),
+        idempotency_key: format!("withdrawal:{id}:release"),
+    };
+    let balance = match wallet::post(&txn, &posting, now).await {
+        Ok(balance) => balance,
+        Err(PostingError::Duplicate) => return Ok(Decision::AlreadyDecided(WithdrawalStatus::Rejected)),
+        Err(PostingError::Insufficient { .. }) => return Err(DbErr::Custom("a release cannot be short".into())),
+        Err(PostingError::Db(err)) => return Err(err),
+    };
+    audit::record(&txn, admin, "withdrawal.reject", &format!("withdrawal:{id}"), json!({ "reason": reason }), now)
+        .await?;
+    let withdrawal = reload(&txn, id).await?;
+    txn.commit().await?;
+    Ok(Decision::Rejected { withdrawal, user: Box::new(user), balance })
+}
+
+/// Requests waiting for an admin (pending) or for the payout (approved), oldest first.
+pub async fn queue(db: &DatabaseConnection, limit: u64) -> Result<Vec<(withdrawal::Model, user::Model)>, DbErr> {
+    let open = withdrawal::Entity::find()
+        .filter(withdrawal::Column::Status.is_in([WithdrawalStatus::Pending, WithdrawalStatus::Approved]))
+        .order_by_asc(withdrawal::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let mut rows = Vec::with_capacity(open.len());
+    for w in open {
+        if let Some(user) = user::Entity::find_by_id(w.user_id).one(db).await? {
+            rows.push((w, user));
+        }
+    }
+    Ok(rows)
+}
+
+pub async fn find(db: &DatabaseConnection, id: i32) -> Result<Option<(withdrawal::Model, user::Model)>, DbErr> {
+    find_with_user(db, id).await
+}
+
+async fn find_with_user(
+    conn: &impl ConnectionTrait,
+    id: i32,
+) -> Result<Option<(withdrawal::Model, user::Model)>, DbErr> {
+    let Some(found) = withdrawal::Entity::find_by_id(id).one(conn).await? else { return Ok(None) };
+    Ok(user::Entity::find_by_id(found.user_id).one(conn).await?.map(|u| (found, u)))
+}
+
+async fn reload(conn: &impl ConnectionTrait, id: i32) -> Result<withdrawal::Model, DbErr> {
+    withdrawal::Entity::find_by_id(id).one(conn).await?.ok_or_else(|| DbErr::RecordNotFound(format!("withdrawal {id}")))
+}
+
+async fn decided_meanwhile(db: &DatabaseConnection, id: i32) -> Result<Decision, DbErr> {
+    Ok(match withdrawal::Entity::find_by_id(id).one(db).await? {
+        Some(w) => Decision::AlreadyDecided(w.status),
+        None => Decision::UnknownWithdrawal,
+    })
+}
