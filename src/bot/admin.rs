@@ -201,7 +201,11 @@ async fn refund(bot: &Bot, ctx: &Ctx, chat: ChatId, actor: i64, args: &str) -> H
                 log::warn!("could not tell {} about the refund: {err}", customer.telegram_id);
             }
             let who = t!("admin.customer_id", id = customer.telegram_id);
-            t!("admin.refunded", order = order_id, amount = amount, user = who, balance = balance)
+            let mut text = t!("admin.refunded", order = order_id, amount = amount, user = who, balance = balance);
+            if !commissions.is_empty() {
+                text.to_mut().push_str(&t!("admin.refund_commissions", count = commissions.len()));
+            }
+            text
         }
         RefundOutcome::AlreadyRefunded => t!("admin.refund_repeat", order = order_id),
         RefundOutcome::NotPaid => t!("admin.refund_not_paid", order = order_id),

@@ -188,7 +188,13 @@ pub async fn confirm(
 ) -> HandlerResult {
     let dialogue = ChatDialogue::new(store, chat);
     let Some(State::WithdrawConfirm { amount, vpa }) = dialogue.get().await? else {
-        reply::edit_or_send(bot, chat, message, t!("withdraw.expired"), Some(keyboards::main_menu())).await?;
+        // A second tap on a screen already confirmed: leave the confirmation in place.
+        let open = withdrawals::screen(&ctx.db, chat.0).await?.and_then(|s| s.open);
+        let text = match open {
+            Some(open) => open_request_text(&open),
+            None => t!("withdraw.expired").into_owned(),
+        };
+        reply::send(bot, chat, text, Some(keyboards::main_menu())).await?;
         return Ok(());
     };
     dialogue.exit().await?;

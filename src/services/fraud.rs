@@ -130,13 +130,14 @@ pub(crate) async fn check_low_conversion(
     .await
 }
 
-/// A withdrawal to `vpa`: flags the requester when other users withdrew to the same UPI ID.
+/// A withdrawal to `vpa`: when other users withdrew to the same UPI ID, flags the requester
+/// and each of them (their withdrawals wait too).
 pub(crate) async fn check_shared_upi(
     conn: &impl ConnectionTrait,
     requester: &user::Model,
     vpa: &str,
     now: DateTime<Utc>,
-) -> Result<Option<fraud_flag::Model>, DbErr> {
+) -> Result<Vec<fraud_flag::Model>, DbErr> {
     let others: Vec<i32> = withdrawal::Entity::find()
         .select_only()
         .column(withdrawal::Column::UserId)
@@ -147,25 +148,32 @@ pub(crate) async fn check_shared_upi(
         .all(conn)
         .await?;
     if others.is_empty() {
-        return Ok(None);
+        return Ok(Vec::new());
     }
-    let telegram_ids: Vec<i64> = user::Entity::find()
+    let sharing: Vec<(i32, i64)> = user::Entity::find()
         .select_only()
+        .column(user::Column::Id)
         .column(user::Column::TelegramId)
-        .filter(user::Column::Id.is_in(others))
+        .filter(user::Column::Id.is_in(others.iter().copied().chain([requester.id])))
         .into_tuple()
         .all(conn)
         .await?;
-    raise(
-        conn,
-        requester.id,
-        FraudRule::SharedUpi,
-        format!("UPI ID {vpa} is also used by {} other user(s)", telegram_ids.len()),
-        json!({ "vpa": vpa, "other_users": telegram_ids }),
-        format!("shared_upi:{}:{vpa}", requester.id),
-        now,
-    )
-    .await
+    let mut raised = Vec::new();
+    for (user_id, _) in &sharing {
+        let other_users: Vec<i64> = sharing.iter().filter(|(id, _)| id != user_id).map(|(_, tg)| *tg).collect();
+        let flag = raise(
+            conn,
+            *user_id,
+            FraudRule::SharedUpi,
+            format!("UPI ID {vpa} is also used for withdrawals by {} other user(s)", other_users.len()),
+            json!({ "vpa": vpa, "other_users": other_users }),
+            format!("shared_upi:{user_id}:{vpa}"),
+            now,
+        )
+        .await?;
+        raised.extend(flag);
+    }
+    Ok(raised)
 }
 
 /// A payment by `payer` from `payer_vpa`: flags the payer's referrer when that is the UPI ID

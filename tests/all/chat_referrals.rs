@@ -129,7 +129,9 @@ async fn a_refers_b_refers_c_and_a_withdraws() {
 
         // A double tap on the old Confirm does not make a second request.
         a.press(&confirm, "Withdraw ₹600").await;
-        a.reply_containing("no longer open").await;
+        let again = a.reply_containing("waiting for the shop's approval").await;
+        assert!(!again.edit, "the confirmation stays in place");
+        assert_eq!(balance(conn, 7101).await, Money::from_rupees(120));
 
         let alert = admin.reply_containing("Withdrawal request #").await;
         assert!(alert.text.contains("<b>₹600</b>") && alert.text.contains("a.kumar@okaxis"), "{}", alert.text);
@@ -211,8 +213,12 @@ async fn admins_hold_flagged_withdrawals_reject_block_and_refund() {
         let confirm = a.reply_containing("Confirm your withdrawal").await;
         a.press(&confirm, "Withdraw ₹540").await;
         a.reply_containing("Withdrawal requested").await;
+        // Both users of the UPI ID are flagged.
         let flag = admin.reply_containing("Fraud flag #").await;
-        assert!(flag.text.contains("<code>shared@ybl</code>") && flag.text.contains("7210"), "{}", flag.text);
+        assert!(flag.text.contains("<code>shared@ybl</code>"), "{}", flag.text);
+        let other = admin.reply_containing("Fraud flag #").await;
+        let both = format!("{}\n{}", flag.text, other.text);
+        assert!(both.contains("on @user7201 (7201)") && both.contains("on @u7210 (7210)"), "{both}");
         let alert = admin.reply_containing("Withdrawal request #").await;
         assert!(alert.text.contains("On hold"), "{}", alert.text);
         admin.press(&alert, "Approve").await;
@@ -220,10 +226,14 @@ async fn admins_hold_flagged_withdrawals_reject_block_and_refund() {
 
         admin.say("/flags");
         let flags = admin.reply_containing("Open fraud flags").await;
-        let resolve = flags.buttons().into_iter().find(|(label, _)| label.starts_with("✅ Resolve")).unwrap();
-        admin.press_data(&flags, &resolve.1).await;
-        admin.reply_containing("resolved by").await;
-        admin.press_data(&flags, &resolve.1).await;
+        let resolve: Vec<_> =
+            flags.buttons().into_iter().filter(|(label, _)| label.starts_with("✅ Resolve")).collect();
+        assert_eq!(resolve.len(), 2, "{}", flags.text);
+        for (_, data) in &resolve {
+            admin.press_data(&flags, data).await;
+            admin.reply_containing("resolved by").await;
+        }
+        admin.press_data(&flags, &resolve[0].1).await;
         admin.reply_containing("already resolved").await;
         admin.say("/flags");
         admin.reply_containing("No open fraud flags").await;
@@ -273,7 +283,7 @@ async fn admins_hold_flagged_withdrawals_reject_block_and_refund() {
         let orders = ottsonly::entities::order::Entity::find().all(conn).await.unwrap();
         let b_order = orders.iter().find(|o| o.user_id == b_id).unwrap().id;
         admin.say(&format!("/refund {b_order} login stopped working"));
-        admin.reply_containing("refunded").await;
+        admin.reply_containing("Referral commissions undone: 1").await;
         let reversed = a.reply_containing("was taken back").await;
         assert!(reversed.text.contains("₹540 was deducted"), "{}", reversed.text);
         assert_eq!(balance(conn, 7201).await, Money::ZERO);
