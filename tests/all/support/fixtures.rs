@@ -85,3 +85,81 @@ pub async fn assert_ledger_consistent(db: &DatabaseConnection) {
         assert_eq!(user.balance, running.get(&user.id).copied().unwrap_or(0), "balance of user {}", user.telegram_id);
     }
 }
+
+// ---- Referral economy ----
+
+/// Signs `telegram_id` up at `now` through the referral link of `referrer` (a Telegram id).
+pub async fn referee(
+    db: &DatabaseConnection,
+    telegram_id: i64,
+    referrer: i64,
+    now: chrono::DateTime<Utc>,
+) -> users::Signup {
+    let referrer = users::find_by_telegram_id(db, referrer).await.expect("query").expect("referrer exists");
+    let signup =
+        users::sign_up(db, &profile(telegram_id), Some(&referrer.referral_code), false, now).await.expect("sign up");
+    assert!(signup.created, "{telegram_id} had signed up before");
+    assert_eq!(signup.user.referred_by, Some(referrer.id));
+    signup
+}
+
+/// `telegram_id` buys a new plan priced `price` rupees costing `cost`, at `now`, with the
+/// price credited to the wallet first.
+pub async fn buy(
+    db: &DatabaseConnection,
+    telegram_id: i64,
+    price: i64,
+    cost: i64,
+    now: chrono::DateTime<Utc>,
+) -> ottsonly::services::purchase::Delivery {
+    use ottsonly::services::purchase::{self, WhenShort};
+    credit(db, telegram_id, price).await;
+    let plan = plan_with_stock(db, &format!("P{telegram_id}x{}", rand::random::<u32>()), price, cost, 1).await;
+    let checkout = purchase::open_checkout(db, telegram_id, plan.id, WhenShort::Refuse, now).await.expect("checkout");
+    purchase::confirm(db, telegram_id, checkout.order_id, now).await.expect("confirm")
+}
+
+/// Gives `earner` `rupees` of withdrawable commission: new user `buyer` joins through the
+/// earner's link and buys a plan priced `rupees` at zero cost. Sets the level-1 rate to 100%
+/// and the hold to 0 hours (left so afterwards), then matures the commission at `now`.
+pub async fn earn_withdrawable(
+    db: &DatabaseConnection,
+    earner: i64,
+    buyer: i64,
+    rupees: i64,
+    now: chrono::DateTime<Utc>,
+) {
+    use ottsonly::services::{referrals, settings};
+    settings::set(db, "referral.l1_rate", "100", now).await.expect("setting");
+    settings::set(db, "referral.hold_hours", "0", now).await.expect("setting");
+    referee(db, buyer, earner, now).await;
+    let delivery = buy(db, buyer, rupees, 0, now).await;
+    assert!(
+        delivery.commissions.iter().any(|c| c.earner_telegram_id == earner && c.amount == Money::from_rupees(rupees)),
+        "{:?}",
+        delivery.commissions
+    );
+    let matured = referrals::mature_due(db, now).await.expect("mature");
+    assert!(
+        matured.iter().any(|m| m.earner_telegram_id == earner && m.amount == Money::from_rupees(rupees)),
+        "{matured:?}"
+    );
+}
+
+/// The user's ledger rows, oldest first, as (kind, signed amount).
+pub async fn ledger_of(
+    db: &DatabaseConnection,
+    telegram_id: i64,
+) -> Vec<(ottsonly::entities::ledger_entry::LedgerKind, Money)> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let user = users::find_by_telegram_id(db, telegram_id).await.expect("query").expect("user exists");
+    ledger_entry::Entity::find()
+        .filter(ledger_entry::Column::UserId.eq(user.id))
+        .order_by_asc(ledger_entry::Column::Id)
+        .all(db)
+        .await
+        .expect("ledger")
+        .into_iter()
+        .map(|row| (row.kind, Money::from_paise(row.amount)))
+        .collect()
+}
