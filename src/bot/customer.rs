@@ -193,8 +193,10 @@ async fn handle_callback(bot: &Bot, query: CallbackQuery, ctx: Arc<Ctx>, store: 
         }
         Action::WithdrawalApprove(id) => withdrawals::approve(bot, &ctx, chat, &from, id).await?,
         // Questions to an admin are asked in their private chat, where dialogues live.
-        Action::WithdrawalReject(id) => withdrawals::ask_reject_reason(bot, ChatId(telegram_id), id, store).await?,
-        Action::WithdrawalPaid(id) => withdrawals::ask_payout_utr(bot, ChatId(telegram_id), id, store).await?,
+        Action::WithdrawalReject(id) => {
+            withdrawals::ask_reject_reason(bot, &ctx, ChatId(telegram_id), id, store).await?
+        }
+        Action::WithdrawalPaid(id) => withdrawals::ask_payout_utr(bot, &ctx, ChatId(telegram_id), id, store).await?,
         Action::FlagResolve(id) => fraud::resolve(bot, &ctx, chat, &from, id).await?,
         Action::FlagBlock(id) => fraud::block_flagged(bot, &ctx, chat, &from, id).await?,
     }

@@ -9,7 +9,7 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId, Use
 
 use super::callback::Action;
 use super::dialogue::{ChatDialogue, State};
-use super::{alerts, customer, fraud, keyboards, reply, Ctx, HandlerResult};
+use super::{alerts, customer, fraud, keyboards, reply, Ctx, HandlerError, HandlerResult};
 use crate::domain::withdrawal::{self as rules, AmountError};
 use crate::domain::Money;
 use crate::entities::withdrawal::{self as withdrawal_row, WithdrawalStatus};
@@ -363,7 +363,34 @@ pub async fn approve(bot: &Bot, ctx: &Ctx, chat: ChatId, admin: &User, id: i32) 
     Ok(())
 }
 
-pub async fn ask_reject_reason(bot: &Bot, chat: ChatId, id: i32, store: Arc<DbDialogueStore>) -> HandlerResult {
+/// Before asking an admin anything: is the request still where this button expects it?
+async fn still_open(
+    bot: &Bot,
+    ctx: &Ctx,
+    chat: ChatId,
+    id: i32,
+    expected: &[WithdrawalStatus],
+) -> Result<bool, HandlerError> {
+    let decision = match withdrawals::find(&ctx.db, id).await? {
+        None => Decision::UnknownWithdrawal,
+        Some((w, _)) if expected.contains(&w.status) => return Ok(true),
+        Some((w, _)) if w.status == WithdrawalStatus::Pending => Decision::NotApproved,
+        Some((w, _)) => Decision::AlreadyDecided(w.status),
+    };
+    reply::send(bot, chat, refused(id, &decision), None).await?;
+    Ok(false)
+}
+
+pub async fn ask_reject_reason(
+    bot: &Bot,
+    ctx: &Ctx,
+    chat: ChatId,
+    id: i32,
+    store: Arc<DbDialogueStore>,
+) -> HandlerResult {
+    if !still_open(bot, ctx, chat, id, &[WithdrawalStatus::Pending, WithdrawalStatus::Approved]).await? {
+        return Ok(());
+    }
     ChatDialogue::new(store, chat).update(State::WithdrawalRejectReason { withdrawal_id: id }).await?;
     reply::send(bot, chat, t!("withdrawals.ask_reason", id = id), None).await?;
     Ok(())
@@ -400,7 +427,10 @@ pub async fn reject_reason_step(
     Ok(())
 }
 
-pub async fn ask_payout_utr(bot: &Bot, chat: ChatId, id: i32, store: Arc<DbDialogueStore>) -> HandlerResult {
+pub async fn ask_payout_utr(bot: &Bot, ctx: &Ctx, chat: ChatId, id: i32, store: Arc<DbDialogueStore>) -> HandlerResult {
+    if !still_open(bot, ctx, chat, id, &[WithdrawalStatus::Approved]).await? {
+        return Ok(());
+    }
     ChatDialogue::new(store, chat).update(State::WithdrawalPayoutUtr { withdrawal_id: id }).await?;
     reply::send(bot, chat, t!("withdrawals.ask_utr", id = id), None).await?;
     Ok(())

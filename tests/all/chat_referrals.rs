@@ -149,6 +149,11 @@ async fn a_refers_b_refers_c_and_a_withdraws() {
         admin.reply_containing("marked paid").await;
         let paid = a.reply_containing("was sent to").await;
         assert!(paid.text.contains("<code>412345678901</code>"), "{}", paid.text);
+        // The old buttons cannot undo a paid request.
+        admin.press(&approved, "Reject").await;
+        admin.reply_containing("is already paid; nothing changed").await;
+        admin.press(&approved, "Mark paid").await;
+        admin.reply_containing("is already paid; nothing changed").await;
 
         a.say("/refer");
         let stats = a.reply_containing("Refer").await;
