@@ -39,6 +39,14 @@ enum Withdrawals {
 }
 
 #[derive(DeriveIden)]
+enum PayoutVpas {
+    Table,
+    Vpa,
+    LastUserId,
+    LastUsedAt,
+}
+
+#[derive(DeriveIden)]
 enum FraudFlags {
     Table,
     Id,
@@ -163,6 +171,17 @@ impl MigrationTrait for Migration {
             Index::create().name("ix_withdrawals_vpa").table(Withdrawals::Table).col(Withdrawals::Vpa).to_owned(),
         )
         .await?;
+        // One row per UPI ID withdrawn to. Every request upserts its row first, so requests to
+        // one UPI ID are decided one after the other and the shared-UPI check sees them all.
+        m.create_table(
+            Table::create()
+                .table(PayoutVpas::Table)
+                .col(string(PayoutVpas::Vpa).primary_key())
+                .col(integer(PayoutVpas::LastUserId))
+                .col(timestamp_with_time_zone(PayoutVpas::LastUsedAt))
+                .to_owned(),
+        )
+        .await?;
 
         m.create_table(
             Table::create()
@@ -191,6 +210,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table(FraudFlags::Table).to_owned()).await?;
+        m.drop_table(Table::drop().table(PayoutVpas::Table).to_owned()).await?;
         m.drop_table(Table::drop().table(Withdrawals::Table).to_owned()).await?;
         m.drop_index(Index::drop().name("ix_users_referred_by").table(Users::Table).to_owned()).await?;
         m.drop_table(Table::drop().table(Commissions::Table).to_owned()).await

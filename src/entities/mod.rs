@@ -8,6 +8,7 @@ pub mod gateway_event;
 pub mod ledger_entry;
 pub mod order;
 pub mod payment;
+pub mod payout_vpa;
 pub mod plan;
 pub mod setting;
 pub mod stock_item;

@@ -2,7 +2,7 @@
 //! admins resolve flags and block or unblock users. A user with an open flag cannot have a
 //! withdrawal approved; a blocked user earns no commission and cannot withdraw.
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, TransactionTrait, TryInsertResult,
@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::domain::fraud;
 use crate::entities::fraud_flag::{self, FlagStatus, FraudRule};
 use crate::entities::order::{self, OrderStatus};
-use crate::entities::{user, withdrawal};
+use crate::entities::{payment, payout_vpa, user, withdrawal};
 use crate::services::{audit, settings, users};
 
 /// Raises a flag unless the same finding (`dedupe_key`) was raised before. Returns the new flag.
@@ -138,6 +138,20 @@ pub(crate) async fn check_shared_upi(
     vpa: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<fraud_flag::Model>, DbErr> {
+    // Requests to one UPI ID queue up on its row here (PostgreSQL waits for the other
+    // transaction's insert or update), so the query below sees every earlier request.
+    payout_vpa::Entity::insert(payout_vpa::ActiveModel {
+        vpa: Set(vpa.to_owned()),
+        last_user_id: Set(requester.id),
+        last_used_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::column(payout_vpa::Column::Vpa)
+            .update_columns([payout_vpa::Column::LastUserId, payout_vpa::Column::LastUsedAt])
+            .to_owned(),
+    )
+    .exec_without_returning(conn)
+    .await?;
     let others: Vec<i32> = withdrawal::Entity::find()
         .select_only()
         .column(withdrawal::Column::UserId)
@@ -168,6 +182,50 @@ pub(crate) async fn check_shared_upi(
             format!("UPI ID {vpa} is also used for withdrawals by {} other user(s)", other_users.len()),
             json!({ "vpa": vpa, "other_users": other_users }),
             format!("shared_upi:{user_id}:{vpa}"),
+            now,
+        )
+        .await?;
+        raised.extend(flag);
+    }
+    Ok(raised)
+}
+
+/// A withdrawal to `vpa`: flags the requester when one of their referees paid from that UPI
+/// ID (the other order of `check_payer_vpa`).
+pub(crate) async fn check_referee_payments(
+    conn: &impl ConnectionTrait,
+    requester: &user::Model,
+    vpa: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<fraud_flag::Model>, DbErr> {
+    let referees = Query::select()
+        .column(user::Column::Id)
+        .from(user::Entity)
+        .and_where(Expr::col(user::Column::ReferredBy).eq(requester.id))
+        .to_owned();
+    let paid: Vec<(String, Option<String>, i32)> = payment::Entity::find()
+        .select_only()
+        .column(payment::Column::Reference)
+        .column(payment::Column::PayerVpa)
+        .column(payment::Column::UserId)
+        .filter(payment::Column::UserId.in_subquery(referees))
+        .filter(payment::Column::PayerVpa.is_not_null())
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut raised = Vec::new();
+    for (reference, payer_vpa, referee_id) in paid {
+        if !payer_vpa.is_some_and(|p| fraud::same_upi(&p, vpa)) {
+            continue;
+        }
+        let referee = user::Entity::find_by_id(referee_id).one(conn).await?.map(|u| u.telegram_id).unwrap_or_default();
+        let flag = raise(
+            conn,
+            requester.id,
+            FraudRule::OwnReferee,
+            format!("referee {referee} paid {reference} from the referrer's withdrawal UPI ID {vpa}"),
+            json!({ "vpa": vpa, "referee": referee, "payment": reference }),
+            format!("own_referee:{}:{reference}", requester.id),
             now,
         )
         .await?;

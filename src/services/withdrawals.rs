@@ -150,6 +150,7 @@ pub async fn request(
     };
     let mut raised = Vec::new();
     raised.extend(fraud::check_shared_upi(&txn, &user, &vpa, now).await?);
+    raised.extend(fraud::check_referee_payments(&txn, &user, &vpa, now).await?);
     raised.extend(fraud::check_low_conversion(&txn, &user, now).await?);
     let held_by = fraud::open_flags_of(&txn, user.id).await?;
     audit::record(

@@ -146,15 +146,10 @@ async fn a_shared_upi_id_flags_each_of_its_users_once() {
     }
 }
 
-/// KNOWN BUG on PostgreSQL (fails there, passes on SQLite where writers are serialised): the
-/// shared-UPI check (src/services/fraud.rs:135-177, called from src/services/withdrawals.rs:152)
-/// reads the other users' withdrawals inside the request's READ COMMITTED transaction, so
-/// requests to one UPI ID made at the same time do not see each other: none of them is flagged
-/// and an admin can approve them all. Nothing (no unique key, lock or re-check at approval)
-/// decides between them. Seen in every PostgreSQL run so far: in several of the 20 rounds both
-/// users of a UPI ID were approved (the list in the failure names round and user id).
+/// Requests to one UPI ID at the same moment must still see each other (on PostgreSQL they
+/// run in parallel under READ COMMITTED): every user of the UPI ID ends up flagged and held.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn bug_concurrent_requests_to_one_upi_id_are_all_held() {
+async fn concurrent_requests_to_one_upi_id_are_all_held() {
     for db in db::all().await {
         let conn = &db.conn;
         // Twenty rounds of two users asking for a payout to one UPI ID at the same moment.
@@ -363,15 +358,10 @@ async fn a_referee_paying_from_the_referrers_upi_id_is_flagged() {
     }
 }
 
-/// KNOWN BUG (fails today on both databases): the payer-VPA rule is only checked when a payment
-/// arrives (src/services/payments.rs:259 -> fraud::check_payer_vpa, src/services/fraud.rs:181),
-/// never when the referrer asks for a withdrawal (src/services/withdrawals.rs:152-153 checks
-/// only shared UPI and low conversion).
-/// In the usual order of events - the referee's purchases are paid first, which is what earns
-/// the commission, and the referrer withdraws afterwards - a referrer withdrawing to the very
-/// UPI ID their referee paid from is neither flagged nor held.
+/// The payer-VPA rule in the usual order of events: the referee pays first (which earns the
+/// commission) and the referrer then withdraws to the UPI ID the referee paid from.
 #[tokio::test]
-async fn bug_a_withdrawal_to_the_upi_id_a_referee_paid_from_is_held() {
+async fn a_withdrawal_to_the_upi_id_a_referee_paid_from_is_held() {
     for db in db::all().await {
         let conn = &db.conn;
         settings::set(conn, "referral.l1_rate", "100", t0()).await.unwrap();
