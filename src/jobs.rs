@@ -9,7 +9,13 @@ use crate::services::notices::{Notice, NoticeSender};
 use crate::services::razorpay::{self, RazorpayClient};
 use crate::services::{referrals, settings};
 
+/// Used when the `jobs.interval_seconds` setting cannot be read.
 pub const INTERVAL: Duration = Duration::from_secs(60);
+
+/// Waits `jobs.interval_seconds`, read again each time so a change applies at once.
+async fn pause(db: &DatabaseConnection) {
+    tokio::time::sleep(settings::job_interval(db).await.unwrap_or(INTERVAL)).await;
+}
 
 /// Settles Razorpay links whose webhook never arrived.
 pub fn spawn_razorpay_reconciliation(
@@ -20,9 +26,7 @@ pub fn spawn_razorpay_reconciliation(
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let after = chrono::Duration::from_std(after).unwrap_or(chrono::Duration::minutes(10));
-        let mut ticks = tokio::time::interval(INTERVAL);
         loop {
-            ticks.tick().await;
             match razorpay::reconcile(&db, &client, after, Utc::now()).await {
                 Ok(settled) => {
                     for notice in settled.iter().filter_map(Notice::of) {
@@ -31,12 +35,12 @@ pub fn spawn_razorpay_reconciliation(
                 }
                 Err(err) => log::warn!("Razorpay reconciliation failed: {err}"),
             }
+            pause(&db).await;
         }
     })
 }
 
-/// Credits referral commissions whose hold is over. The interval is the
-/// `jobs.interval_seconds` setting, read again before each wait.
+/// Credits referral commissions whose hold is over.
 pub fn spawn_commission_maturity(db: DatabaseConnection, notices: NoticeSender) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
@@ -48,8 +52,7 @@ pub fn spawn_commission_maturity(db: DatabaseConnection, notices: NoticeSender) 
                 }
                 Err(err) => log::warn!("commission maturity failed: {err}"),
             }
-            let interval = settings::job_interval(&db).await.unwrap_or(INTERVAL);
-            tokio::time::sleep(interval).await;
+            pause(&db).await;
         }
     })
 }

@@ -151,7 +151,7 @@ impl MigrationTrait for Migration {
                 // The user id while pending or approved, NULL once paid or rejected: one open
                 // request per user, decided by the database.
                 .col(integer_null(Withdrawals::OpenKey).unique_key())
-                .col(string_null(Withdrawals::PayoutUtr))
+                .col(string_null(Withdrawals::PayoutUtr).unique_key())
                 .col(text_null(Withdrawals::Reason))
                 .col(big_integer_null(Withdrawals::DecidedBy))
                 .col(timestamp_with_time_zone_null(Withdrawals::DecidedAt))

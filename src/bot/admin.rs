@@ -184,6 +184,8 @@ async fn refund(bot: &Bot, ctx: &Ctx, chat: ChatId, actor: i64, args: &str) -> H
     let text = match refunds::refund(&ctx.db, actor, order_id, reason, Utc::now()).await? {
         RefundOutcome::Refunded { customer, order_id, plan_name, amount, balance, commissions } => {
             referrals::undone(bot, &commissions).await;
+            let flags: Vec<_> = commissions.iter().filter_map(|c| c.flag.clone()).collect();
+            fraud::alert_raised(bot, ctx, &flags).await;
             let reason_line = if reason.is_empty() {
                 String::new()
             } else {

@@ -12,8 +12,10 @@ use crate::entities::user;
 use crate::services::fraud::{self as fraud_service, BlockOutcome, ResolveOutcome};
 
 /// Flags listed by /flags.
-const LIST_LIMIT: u64 = 20;
+const LIST_LIMIT: u64 = 10;
 const MAX_REASON_CHARS: usize = 200;
+/// Users named in one finding.
+const MAX_LISTED: usize = 10;
 
 fn button(label: impl Into<String>, action: Action) -> InlineKeyboardButton {
     InlineKeyboardButton::callback(label.into(), action.encode())
@@ -34,10 +36,15 @@ fn finding(flag: &fraud_flag::Model) -> String {
     };
     match flag.rule {
         FraudRule::SharedUpi => {
-            let others = match &evidence["other_users"] {
-                serde_json::Value::Array(ids) => ids.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", "),
-                _ => String::new(),
+            let ids = match &evidence["other_users"] {
+                serde_json::Value::Array(ids) => ids.iter().map(|v| v.to_string()).collect::<Vec<_>>(),
+                _ => Vec::new(),
             };
+            // A long list would not fit a message: name the first few.
+            let mut others = ids.iter().take(MAX_LISTED).cloned().collect::<Vec<_>>().join(", ");
+            if ids.len() > MAX_LISTED {
+                others.push_str(&t!("flags.and_more", count = ids.len() - MAX_LISTED));
+            }
             t!("flags.shared_upi", vpa = text("vpa"), others = others)
         }
         FraudRule::RapidSignups => {
@@ -52,6 +59,13 @@ fn finding(flag: &fraud_flag::Model) -> String {
         FraudRule::OwnReferee => {
             t!("flags.own_referee", referee = text("referee"), payment = text("payment"), vpa = text("vpa"))
         }
+        FraudRule::ClawbackShortfall => t!(
+            "flags.clawback_shortfall",
+            order = text("order"),
+            amount = text("amount"),
+            recovered = text("recovered"),
+            missing = text("missing")
+        ),
     }
     .into_owned()
 }

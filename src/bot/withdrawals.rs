@@ -108,11 +108,14 @@ pub async fn amount_chosen(
 ) -> HandlerResult {
     let Some(screen) = withdrawals::screen(&ctx.db, chat.0).await? else { return Ok(()) };
     let amount = Money::from_paise(paise);
+    let dialogue = ChatDialogue::new(store, chat);
     if let Err(err) = rules::check_amount(amount, screen.min, screen.withdrawable) {
-        reply::send(bot, chat, amount_error(err), Some(keyboards::back_to_menu())).await?;
+        // The amount changed since the button was made: ask for one again.
+        dialogue.update(State::WithdrawAmount).await?;
+        reply::send(bot, chat, amount_error(err), Some(cancel_keyboard())).await?;
         return Ok(());
     }
-    ask_vpa(bot, chat, &ChatDialogue::new(store, chat), amount, screen.last_vpa.as_deref()).await
+    ask_vpa(bot, chat, &dialogue, amount, screen.last_vpa.as_deref()).await
 }
 
 fn amount_error(err: AmountError) -> String {
@@ -219,7 +222,14 @@ pub async fn confirm(
         RequestOutcome::OpenRequest(open) => {
             reply::edit_or_send(bot, chat, message, open_request_text(&open), back).await?;
         }
-        RequestOutcome::Amount(err) => reply::edit_or_send(bot, chat, message, amount_error(err), back).await?,
+        RequestOutcome::Amount(err) => {
+            // Spent or withdrawn meanwhile: start over from the new amount.
+            let again = InlineKeyboardMarkup::new(vec![
+                vec![button(t!("withdraw.again_button"), Action::Withdraw)],
+                vec![button(t!("menu.back"), Action::Menu)],
+            ]);
+            reply::edit_or_send(bot, chat, message, amount_error(err), Some(again)).await?;
+        }
         RequestOutcome::BadVpa | RequestOutcome::UnknownUser => {
             reply::edit_or_send(bot, chat, message, t!("withdraw.expired"), back).await?;
         }
@@ -235,7 +245,7 @@ fn admin_buttons(withdrawal: &withdrawal_row::Model) -> Vec<InlineKeyboardButton
         ],
         WithdrawalStatus::Approved => vec![
             button(t!("withdrawals.paid_button"), Action::WithdrawalPaid(withdrawal.id)),
-            button(t!("withdrawals.reject_button"), Action::WithdrawalReject(withdrawal.id)),
+            button(t!("withdrawals.payout_failed_button"), Action::WithdrawalReject(withdrawal.id)),
         ],
         _ => Vec::new(),
     }
@@ -334,6 +344,7 @@ fn refused(id: i32, decision: &Decision) -> String {
         }
         Decision::NotApproved => t!("withdrawals.not_approved", id = id),
         Decision::BadUtr => t!("withdrawals.bad_utr"),
+        Decision::UtrUsed => t!("withdrawals.utr_used"),
         _ => t!("withdrawals.unknown", id = id),
     }
     .into_owned()
@@ -391,8 +402,11 @@ pub async fn ask_reject_reason(
     if !still_open(bot, ctx, chat, id, &[WithdrawalStatus::Pending, WithdrawalStatus::Approved]).await? {
         return Ok(());
     }
+    let approved =
+        matches!(withdrawals::find(&ctx.db, id).await?, Some((w, _)) if w.status == WithdrawalStatus::Approved);
+    let question = if approved { "withdrawals.ask_failure_reason" } else { "withdrawals.ask_reason" };
     ChatDialogue::new(store, chat).update(State::WithdrawalRejectReason { withdrawal_id: id }).await?;
-    reply::send(bot, chat, t!("withdrawals.ask_reason", id = id), None).await?;
+    reply::send(bot, chat, t!(question, id = id), None).await?;
     Ok(())
 }
 
@@ -442,7 +456,7 @@ pub async fn payout_utr_step(bot: &Bot, ctx: &Ctx, msg: &Message, dialogue: &Cha
     let input = msg.text().unwrap_or_default();
     let decision = withdrawals::mark_paid(&ctx.db, admin, id, input, Utc::now()).await?;
     let Decision::Paid { withdrawal, user } = decision else {
-        if !matches!(decision, Decision::BadUtr) {
+        if !matches!(decision, Decision::BadUtr | Decision::UtrUsed) {
             dialogue.exit().await?;
         }
         reply::send(bot, chat, refused(id, &decision), None).await?;

@@ -36,6 +36,9 @@ pub enum FraudRule {
     /// A referee paid with the referrer's own withdrawal UPI ID.
     #[sea_orm(string_value = "own_referee")]
     OwnReferee,
+    /// A refund took back a commission the wallet no longer held (withdrawn or reserved).
+    #[sea_orm(string_value = "clawback_shortfall")]
+    ClawbackShortfall,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]

@@ -16,6 +16,8 @@ pub struct Model {
     /// The user id while pending or approved: one open request per user.
     #[sea_orm(unique)]
     pub open_key: Option<i32>,
+    /// Unique: one bank transfer pays one withdrawal.
+    #[sea_orm(unique)]
     pub payout_utr: Option<String>,
     pub reason: Option<String>,
     pub decided_by: Option<i64>,

@@ -9,7 +9,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use crate::domain::fraud;
+use crate::domain::{fraud, Money};
 use crate::entities::fraud_flag::{self, FlagStatus, FraudRule};
 use crate::entities::order::{self, OrderStatus};
 use crate::entities::{payment, payout_vpa, user, withdrawal};
@@ -260,6 +260,35 @@ pub(crate) async fn check_payer_vpa(
         format!("referee {} paid {payment_reference} from the referrer's withdrawal UPI ID {vpa}", payer.telegram_id),
         json!({ "vpa": vpa, "referee": payer.telegram_id, "payment": payment_reference }),
         format!("own_referee:{referrer_id}:{payment_reference}"),
+        now,
+    )
+    .await
+}
+
+/// A refund could take back only `recovered` of a `amount` commission: the rest was spent,
+/// withdrawn or is reserved for a withdrawal, which must not be paid out unreviewed.
+pub(crate) async fn flag_clawback_shortfall(
+    conn: &impl ConnectionTrait,
+    earner_id: i32,
+    commission_id: i32,
+    order_id: i32,
+    amount: Money,
+    recovered: Money,
+    now: DateTime<Utc>,
+) -> Result<Option<fraud_flag::Model>, DbErr> {
+    let missing = Money::from_paise(amount.paise() - recovered.paise());
+    raise(
+        conn,
+        earner_id,
+        FraudRule::ClawbackShortfall,
+        format!("order {order_id} refunded: commission {amount} taken back, {missing} missing from the wallet"),
+        json!({
+            "order": order_id,
+            "amount": amount.to_string(),
+            "recovered": recovered.to_string(),
+            "missing": missing.to_string(),
+        }),
+        format!("clawback_shortfall:{commission_id}"),
         now,
     )
     .await

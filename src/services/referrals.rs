@@ -11,6 +11,7 @@ use sea_orm::{
 use crate::domain::commission::{self, Level};
 use crate::domain::{privacy, withdrawal as withdrawal_rules, Money};
 use crate::entities::commission::{self as commission_row, CommissionStatus};
+use crate::entities::fraud_flag;
 use crate::entities::ledger_entry::LedgerKind;
 use crate::entities::order::{self, OrderStatus};
 use crate::entities::user;
@@ -105,26 +106,32 @@ const MATURE_BATCH: u64 = 200;
 /// pending -> available once, together with its ledger row. Blocked earners' commissions wait.
 pub async fn mature_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Vec<Matured>, DbErr> {
     let hold = settings::referral_rules(db).await?.hold;
-    let blocked = Query::select()
-        .column(user::Column::Id)
-        .from(user::Entity)
-        .and_where(Expr::col(user::Column::IsBlocked).eq(true))
-        .to_owned();
     let due = commission_row::Entity::find()
         .filter(commission_row::Column::Status.eq(CommissionStatus::Pending))
         .filter(commission_row::Column::CreatedAt.lte(now - hold))
-        .filter(commission_row::Column::EarnerId.not_in_subquery(blocked))
+        .filter(commission_row::Column::EarnerId.not_in_subquery(blocked_users()))
         .order_by_asc(commission_row::Column::Id)
         .limit(MATURE_BATCH)
         .all(db)
         .await?;
     let mut matured = Vec::new();
     for commission in due {
-        if let Some(done) = mature_one(db, &commission, now).await? {
-            matured.push(done);
+        // One commission that fails must not hold back the others (or their notices).
+        match mature_one(db, &commission, now).await {
+            Ok(Some(done)) => matured.push(done),
+            Ok(None) => {}
+            Err(err) => log::error!("commission {} not matured: {err}", commission.id),
         }
     }
     Ok(matured)
+}
+
+fn blocked_users() -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(user::Column::Id)
+        .from(user::Entity)
+        .and_where(Expr::col(user::Column::IsBlocked).eq(true))
+        .to_owned()
 }
 
 async fn mature_one(
@@ -138,6 +145,8 @@ async fn mature_one(
         .col_expr(commission_row::Column::MaturedAt, Expr::value(now))
         .filter(commission_row::Column::Id.eq(commission.id))
         .filter(commission_row::Column::Status.eq(CommissionStatus::Pending))
+        // Blocked since the run started: it waits.
+        .filter(commission_row::Column::EarnerId.not_in_subquery(blocked_users()))
         .exec(&txn)
         .await?;
     if claimed.rows_affected == 0 {
@@ -173,9 +182,11 @@ pub struct CommissionReversal {
     pub amount: Money,
     /// False: it was still on hold and is simply cancelled.
     pub was_credited: bool,
-    /// Taken back from the wallet (at most the balance: a wallet never goes negative; the
-    /// rest is deducted from what the earner may withdraw later).
+    /// Taken back from the wallet (at most the balance: a wallet never goes negative).
     pub recovered: Money,
+    /// Raised when the wallet held less than the commission, so admins review the earner's
+    /// withdrawals before paying any out.
+    pub flag: Option<fraud_flag::Model>,
 }
 
 /// Undoes the commissions of refunded order `order_id`, inside the refund's transaction.
@@ -196,6 +207,7 @@ pub(crate) async fn reverse_for_order(
                 amount,
                 was_credited: false,
                 recovered: Money::ZERO,
+                flag: None,
             });
             continue;
         }
@@ -208,11 +220,17 @@ pub(crate) async fn reverse_for_order(
             .filter(commission_row::Column::Id.eq(commission.id))
             .exec(conn)
             .await?;
+        let flag = if recovered < amount {
+            fraud::flag_clawback_shortfall(conn, earner.id, commission.id, order_id, amount, recovered, now).await?
+        } else {
+            None
+        };
         reversals.push(CommissionReversal {
             earner_telegram_id: earner.telegram_id,
             amount,
             was_credited: true,
             recovered,
+            flag,
         });
     }
     Ok(reversals)

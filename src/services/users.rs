@@ -80,8 +80,13 @@ pub async fn sign_up(
         .await;
         match insert {
             Ok(user) => {
+                // The user exists now: a failing fraud check must not turn the signup into
+                // an error (the referrer would never hear of it).
                 let flags = match &referrer {
-                    Some(referrer) => fraud::check_signup(db, referrer, now).await?,
+                    Some(referrer) => fraud::check_signup(db, referrer, now).await.unwrap_or_else(|err| {
+                        log::error!("signup fraud check for referrer {} failed: {err}", referrer.id);
+                        Vec::new()
+                    }),
                     None => Vec::new(),
                 };
                 return Ok(Signup { user, created: true, referrer, flags });

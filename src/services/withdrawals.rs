@@ -16,7 +16,7 @@ use crate::entities::ledger_entry::LedgerKind;
 use crate::entities::user;
 use crate::entities::withdrawal::{self, WithdrawalStatus};
 use crate::services::wallet::{self, Posting, PostingError};
-use crate::services::{audit, fraud, referrals, settings, users};
+use crate::services::{audit, fraud, is_unique_violation, referrals, settings, users};
 
 /// What the /withdraw screen shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,6 +190,8 @@ pub enum Decision {
     /// Mark paid before approval.
     NotApproved,
     BadUtr,
+    /// This payout UTR is already recorded for another withdrawal.
+    UtrUsed,
     UnknownWithdrawal,
 }
 
@@ -250,7 +252,12 @@ pub async fn mark_paid(
         .filter(withdrawal::Column::Id.eq(id))
         .filter(withdrawal::Column::Status.eq(WithdrawalStatus::Approved))
         .exec(&txn)
-        .await?;
+        .await;
+    let updated = match updated {
+        Ok(updated) => updated,
+        Err(err) if is_unique_violation(&err) => return Ok(Decision::UtrUsed),
+        Err(err) => return Err(err),
+    };
     if updated.rows_affected == 0 {
         drop(txn);
         return decided_meanwhile(db, id).await;

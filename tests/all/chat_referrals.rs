@@ -150,7 +150,7 @@ async fn a_refers_b_refers_c_and_a_withdraws() {
         let paid = a.reply_containing("was sent to").await;
         assert!(paid.text.contains("<code>412345678901</code>"), "{}", paid.text);
         // The old buttons cannot undo a paid request.
-        admin.press(&approved, "Reject").await;
+        admin.press(&approved, "Payout failed").await;
         admin.reply_containing("is already paid; nothing changed").await;
         admin.press(&approved, "Mark paid").await;
         admin.reply_containing("is already paid; nothing changed").await;
@@ -248,7 +248,7 @@ async fn admins_hold_flagged_withdrawals_reject_block_and_refund() {
         a.reply_containing("was approved").await;
         assert_eq!(balance(conn, 7201).await, Money::ZERO);
 
-        // Rejected after all: the reservation comes back.
+        // The payout bounced: the reservation comes back.
         admin.say("/withdrawals");
         let queue = admin.reply_containing("Withdrawal requests").await;
         assert!(queue.text.contains("approved, to be paid"), "{}", queue.text);
@@ -257,10 +257,10 @@ async fn admins_hold_flagged_withdrawals_reject_block_and_refund() {
         let reject = queue
             .buttons()
             .into_iter()
-            .find(|(label, _)| label.starts_with(&format!("#{id} ")) && label.contains("Reject"))
-            .unwrap_or_else(|| panic!("no Reject for #{id}: {:?}", queue.buttons()));
+            .find(|(label, _)| label.starts_with(&format!("#{id} ")) && label.contains("Payout failed"))
+            .unwrap_or_else(|| panic!("no Payout failed for #{id}: {:?}", queue.buttons()));
         admin.press_data(&queue, &reject.1).await;
-        admin.reply_containing("Why is withdrawal").await;
+        admin.reply_containing("did <b>not</b> go out").await;
         admin.say("the UPI name does not match");
         admin.reply_containing("rejected; the amount is back").await;
         let told = a.reply_containing("was declined").await;

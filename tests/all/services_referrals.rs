@@ -380,13 +380,15 @@ async fn a_refund_during_the_hold_cancels_the_commission() {
                             earner_telegram_id: 45_001,
                             amount: rs(28),
                             was_credited: false,
-                            recovered: Money::ZERO
+                            recovered: Money::ZERO,
+                            flag: None,
                         },
                         CommissionReversal {
                             earner_telegram_id: 45_000,
                             amount: rs(9),
                             was_credited: false,
-                            recovered: Money::ZERO
+                            recovered: Money::ZERO,
+                            flag: None,
                         },
                     ]
                 );
@@ -427,13 +429,15 @@ async fn a_refund_after_maturity_takes_the_commission_back() {
                         earner_telegram_id: 46_001,
                         amount: rs(28),
                         was_credited: true,
-                        recovered: rs(28)
+                        recovered: rs(28),
+                        flag: None,
                     },
                     CommissionReversal {
                         earner_telegram_id: 46_000,
                         amount: rs(9),
                         was_credited: true,
-                        recovered: rs(9)
+                        recovered: rs(9),
+                        flag: None,
                     },
                 ]
             ),
@@ -488,15 +492,16 @@ async fn a_reversal_takes_only_what_the_wallet_holds() {
         assert_eq!(referrals::stats(conn, 47_000).await.unwrap().unwrap().withdrawable, rs(6));
 
         match refunds::refund(conn, ADMIN, first.order_id, "", t0() + Duration::hours(26)).await.unwrap() {
-            RefundOutcome::Refunded { commissions, .. } => assert_eq!(
-                commissions,
-                vec![CommissionReversal {
-                    earner_telegram_id: 47_000,
-                    amount: rs(28),
-                    was_credited: true,
-                    recovered: rs(6)
-                }]
-            ),
+            RefundOutcome::Refunded { commissions, .. } => {
+                let [reversal] = commissions.as_slice() else { panic!("{commissions:?}") };
+                assert_eq!(
+                    (reversal.earner_telegram_id, reversal.amount, reversal.was_credited, reversal.recovered),
+                    (47_000, rs(28), true, rs(6))
+                );
+                // ₹22 had been spent: admins are asked to look before paying anything out.
+                let flag = reversal.flag.as_ref().expect("a shortfall flag");
+                assert_eq!(flag.rule, ottsonly::entities::fraud_flag::FraudRule::ClawbackShortfall);
+            }
             other => panic!("{other:?}"),
         }
         assert_eq!(balance(conn, 47_000).await, Money::ZERO, "{}: never negative", db.backend);

@@ -549,3 +549,84 @@ async fn a_flagged_user_is_held_until_the_flag_is_resolved() {
         assert_ledger_consistent(conn).await;
     }
 }
+
+#[tokio::test]
+async fn a_payout_utr_pays_one_withdrawal() {
+    for db in db::all().await {
+        let conn = &db.conn;
+        for (earner, buyer) in [(64_001, 64_101), (64_002, 64_102)] {
+            customer(conn, earner).await;
+            earn_withdrawable(conn, earner, buyer, 600, t0()).await;
+        }
+        let first = requested(conn, 64_001, 600, "one@okaxis").await;
+        let second = requested(conn, 64_002, 600, "two@okaxis").await;
+        for w in [&first, &second] {
+            assert!(matches!(withdrawals::approve(conn, ADMIN, w.id, t0()).await.unwrap(), Decision::Approved { .. }));
+        }
+        let paid = withdrawals::mark_paid(conn, ADMIN, first.id, "UTR 412345678901", t0()).await.unwrap();
+        assert!(matches!(paid, Decision::Paid { .. }), "{paid:?}");
+        let reused = withdrawals::mark_paid(conn, ADMIN, second.id, "412345678901", t0()).await.unwrap();
+        assert_eq!(reused, Decision::UtrUsed);
+        assert_eq!(status_of(conn, second.id).await, WithdrawalStatus::Approved, "still waiting for its payout");
+        let own = withdrawals::mark_paid(conn, ADMIN, second.id, "412345678902", t0()).await.unwrap();
+        assert!(matches!(own, Decision::Paid { .. }), "{own:?}");
+        assert_ledger_consistent(conn).await;
+    }
+}
+
+#[tokio::test]
+async fn a_refund_of_reserved_commission_holds_the_withdrawal() {
+    for db in db::all().await {
+        let conn = &db.conn;
+        customer(conn, 65_001).await;
+        earn_withdrawable(conn, 65_001, 65_101, 600, t0()).await;
+        let request = requested(conn, 65_001, 600, "earner@okaxis").await;
+        assert_eq!(balance(conn, 65_001).await, Money::ZERO, "all of it is reserved");
+
+        // The buyer's order is refunded: nothing is left in the wallet to take back.
+        let buyer = users::find_by_telegram_id(conn, 65_101).await.unwrap().unwrap();
+        let order = ottsonly::entities::order::Entity::find()
+            .filter(ottsonly::entities::order::Column::UserId.eq(buyer.id))
+            .one(conn)
+            .await
+            .unwrap()
+            .unwrap();
+        let refund = ottsonly::services::refunds::refund(conn, ADMIN, order.id, "", t0()).await.unwrap();
+        let ottsonly::services::refunds::RefundOutcome::Refunded { commissions, .. } = refund else {
+            panic!("{refund:?}")
+        };
+        assert_eq!(commissions.len(), 1);
+        assert_eq!(commissions[0].recovered, Money::ZERO);
+        let flag = commissions[0].flag.clone().expect("a shortfall flag");
+        assert_eq!(flag.rule, FraudRule::ClawbackShortfall);
+        assert_eq!(flag.status, FlagStatus::Open);
+
+        // The request waits for an admin's review instead of paying out a refunded commission.
+        let held = withdrawals::approve(conn, ADMIN, request.id, t0()).await.unwrap();
+        assert!(matches!(&held, Decision::HeldByFlags(flags) if flags[0].id == flag.id), "{held:?}");
+        let rejected = withdrawals::reject(conn, ADMIN, request.id, "commission refunded", t0()).await.unwrap();
+        assert!(matches!(rejected, Decision::Rejected { .. }), "{rejected:?}");
+        assert_eq!(balance(conn, 65_001).await, rs(600));
+        let screen = withdrawals::screen(conn, 65_001).await.unwrap().unwrap();
+        assert_eq!(screen.withdrawable, Money::ZERO, "a reversed commission is not withdrawable");
+
+        // A refund that finds the money in the wallet raises nothing.
+        customer(conn, 65_002).await;
+        earn_withdrawable(conn, 65_002, 65_102, 600, t0()).await;
+        let buyer = users::find_by_telegram_id(conn, 65_102).await.unwrap().unwrap();
+        let order = ottsonly::entities::order::Entity::find()
+            .filter(ottsonly::entities::order::Column::UserId.eq(buyer.id))
+            .one(conn)
+            .await
+            .unwrap()
+            .unwrap();
+        let refund = ottsonly::services::refunds::refund(conn, ADMIN, order.id, "", t0()).await.unwrap();
+        let ottsonly::services::refunds::RefundOutcome::Refunded { commissions, .. } = refund else {
+            panic!("{refund:?}")
+        };
+        assert_eq!(commissions[0].recovered, rs(600));
+        assert_eq!(commissions[0].flag, None);
+        assert_eq!(balance(conn, 65_002).await, Money::ZERO);
+        assert_ledger_consistent(conn).await;
+    }
+}
