@@ -162,6 +162,21 @@ async fn a_refers_b_refers_c_and_a_withdraws() {
         a.say("/withdraw");
         a.reply_containing("Minimum withdrawal: ₹500").await;
 
+        // With a lower minimum the rest can go too; the last UPI ID is offered as a button.
+        admin.say("/set withdrawal.min_amount 100");
+        admin.reply_containing("is now <b>100.00</b>").await;
+        a.say("/withdraw");
+        let ask = a.reply_containing("How much").await;
+        a.press(&ask, "Withdraw all ₹120").await;
+        let ask_vpa = a.reply_containing("Send your UPI ID").await;
+        a.press(&ask_vpa, "Use a.kumar@okaxis").await;
+        let confirm = a.reply_containing("Confirm your withdrawal").await;
+        assert!(confirm.text.contains("<b>₹120</b>") && confirm.text.contains("a.kumar@okaxis"), "{}", confirm.text);
+        a.press(&confirm, "Cancel").await;
+        a.reply_containing("What would you like to do?").await;
+        a.say("hello");
+        a.reply_containing("didn't get that").await;
+
         assert_eq!(balance(conn, 7101).await, Money::from_rupees(120));
         bot.stop().await;
         fake.assert_nothing_refused();
