@@ -1,5 +1,7 @@
-//! Throughput of the purchase path (checkout + confirm) and of the plan listing, on SQLite,
-//! and on PostgreSQL when TEST_DATABASE_URL is set. Run with `cargo bench`.
+//! Throughput of the purchase path (checkout + confirm, each buyer referred through a
+//! two-level chain so every sale records commissions), of the commission maturity job and of
+//! the plan listing, on SQLite, and on PostgreSQL when TEST_DATABASE_URL is set. Run with
+//! `cargo bench`.
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -12,7 +14,7 @@ use ottsonly::services::db::connect_and_migrate;
 use ottsonly::services::purchase::WhenShort;
 use ottsonly::services::users::{self, Profile};
 use ottsonly::services::wallet::{self, Direction};
-use ottsonly::services::{catalog, purchase, stock};
+use ottsonly::services::{catalog, purchase, referrals, settings, stock};
 
 const BUYERS: i64 = 200;
 
@@ -24,6 +26,22 @@ async fn setup(db: &DatabaseConnection) -> i32 {
         name: "Bench".into(),
     };
     let plan = catalog::create_plan(db, 1, &draft, "bench", Utc::now()).await.expect("plan").plan;
+    // A referrer of a referrer of everybody.
+    let mut referral = None;
+    for id in [1, 2] {
+        let profile = Profile {
+            telegram_id: id,
+            username: None,
+            first_name: "Referrer".into(),
+            last_name: None,
+            language_code: None,
+        };
+        let signup = users::sign_up(db, &profile, referral.as_deref(), false, Utc::now()).await.expect("referrer");
+        referral = Some(signup.user.referral_code);
+    }
+    // Many signups through one link in a minute are exactly what the fraud check flags;
+    // the bench measures the sale, not the flag.
+    settings::set(db, "fraud.max_signups_per_hour", "1000000", Utc::now()).await.expect("setting");
     let lines: Vec<String> = (0..BUYERS).map(|n| format!("bench{n}@ott.test:pw")).collect();
     stock::add_stock(db, 1, plan.id, &credentials::from_lines(&lines.join("\n")), Utc::now()).await.expect("stock");
     for id in 0..BUYERS {
@@ -34,7 +52,7 @@ async fn setup(db: &DatabaseConnection) -> i32 {
             last_name: None,
             language_code: None,
         };
-        users::sign_up(db, &profile, None, false, Utc::now()).await.expect("user");
+        users::sign_up(db, &profile, referral.as_deref(), false, Utc::now()).await.expect("user");
         wallet::admin_adjust(
             db,
             1,
@@ -70,6 +88,19 @@ async fn run(label: &str, db: DatabaseConnection) {
         task.await.expect("task");
     }
     report(label, "concurrent purchases", BUYERS as u32, started.elapsed());
+
+    // Every sale left two commissions on hold; one job run a day later credits them all.
+    let started = Instant::now();
+    let mut matured = 0;
+    loop {
+        let batch = referrals::mature_due(&db, Utc::now() + chrono::Duration::days(1)).await.expect("mature");
+        if batch.is_empty() {
+            break;
+        }
+        matured += batch.len();
+    }
+    assert_eq!(matured, 2 * BUYERS as usize, "every commission matures once");
+    report(label, "commissions matured", matured as u32, started.elapsed());
 
     let started = Instant::now();
     let rounds = 500;
