@@ -50,6 +50,7 @@ pub enum Action {
     WithdrawalApprove(i32),
     WithdrawalReject(i32),
     WithdrawalPaid(i32),
+    WithdrawalFailed(i32),
     /// Admin: a fraud flag is harmless / block its user.
     FlagResolve(i32),
     FlagBlock(i32),
@@ -112,6 +113,7 @@ impl Action {
             Action::WithdrawalApprove(id) => format!("wok:{id}"),
             Action::WithdrawalReject(id) => format!("wno:{id}"),
             Action::WithdrawalPaid(id) => format!("wpd:{id}"),
+            Action::WithdrawalFailed(id) => format!("wf:{id}"),
             Action::FlagResolve(id) => format!("fr:{id}"),
             Action::FlagBlock(id) => format!("fb:{id}"),
         }
@@ -147,6 +149,7 @@ impl Action {
             ("wok", 2) => Action::WithdrawalApprove(id(1)?),
             ("wno", 2) => Action::WithdrawalReject(id(1)?),
             ("wpd", 2) => Action::WithdrawalPaid(id(1)?),
+            ("wf", 2) => Action::WithdrawalFailed(id(1)?),
             ("fr", 2) => Action::FlagResolve(id(1)?),
             ("fb", 2) => Action::FlagBlock(id(1)?),
             ("tp", 3) => Action::PayTopUp { amount: paise(1)?, method: method(2)? },
@@ -198,6 +201,7 @@ mod tests {
             Action::WithdrawalApprove(i32::MAX),
             Action::WithdrawalReject(3),
             Action::WithdrawalPaid(4),
+            Action::WithdrawalFailed(7),
             Action::FlagResolve(5),
             Action::FlagBlock(6),
         ];

@@ -73,8 +73,8 @@ async fn handle_message(bot: &Bot, msg: &Message, ctx: &Ctx, dialogue: &ChatDial
                 reply::send(bot, chat, t!("withdraw.use_buttons"), None).await?;
                 return Ok(());
             }
-            State::WithdrawalRejectReason { withdrawal_id } if ctx.is_admin(&from) => {
-                return withdrawals::reject_reason_step(bot, ctx, msg, dialogue, withdrawal_id).await
+            State::WithdrawalRejectReason { withdrawal_id, payout_failed } if ctx.is_admin(&from) => {
+                return withdrawals::reject_reason_step(bot, ctx, msg, dialogue, withdrawal_id, payout_failed).await
             }
             State::WithdrawalPayoutUtr { withdrawal_id } if ctx.is_admin(&from) => {
                 return withdrawals::payout_utr_step(bot, ctx, msg, dialogue, withdrawal_id).await
@@ -138,6 +138,7 @@ async fn handle_callback(bot: &Bot, query: CallbackQuery, ctx: Arc<Ctx>, store: 
             | Action::WithdrawConfirm
             | Action::WithdrawalReject(_)
             | Action::WithdrawalPaid(_)
+            | Action::WithdrawalFailed(_)
     );
     if !keeps_dialogue {
         let _ = ChatDialogue::new(store.clone(), chat).exit().await;
@@ -185,6 +186,7 @@ async fn handle_callback(bot: &Bot, query: CallbackQuery, ctx: Arc<Ctx>, store: 
         Action::WithdrawalApprove(_)
         | Action::WithdrawalReject(_)
         | Action::WithdrawalPaid(_)
+        | Action::WithdrawalFailed(_)
         | Action::FlagResolve(_)
         | Action::FlagBlock(_)
             if !ctx.is_admin(&from) =>
@@ -194,7 +196,10 @@ async fn handle_callback(bot: &Bot, query: CallbackQuery, ctx: Arc<Ctx>, store: 
         Action::WithdrawalApprove(id) => withdrawals::approve(bot, &ctx, chat, &from, id).await?,
         // Questions to an admin are asked in their private chat, where dialogues live.
         Action::WithdrawalReject(id) => {
-            withdrawals::ask_reject_reason(bot, &ctx, ChatId(telegram_id), id, store).await?
+            withdrawals::ask_reject_reason(bot, &ctx, ChatId(telegram_id), id, false, store).await?
+        }
+        Action::WithdrawalFailed(id) => {
+            withdrawals::ask_reject_reason(bot, &ctx, ChatId(telegram_id), id, true, store).await?
         }
         Action::WithdrawalPaid(id) => withdrawals::ask_payout_utr(bot, &ctx, ChatId(telegram_id), id, store).await?,
         Action::FlagResolve(id) => fraud::resolve(bot, &ctx, chat, &from, id).await?,

@@ -43,9 +43,11 @@ pub enum State {
         amount: i64,
         vpa: String,
     },
-    /// An admin is typing why withdrawal `withdrawal_id` is rejected.
+    /// An admin is typing why withdrawal `withdrawal_id` is rejected (pending) or why its
+    /// payout failed (approved).
     WithdrawalRejectReason {
         withdrawal_id: i32,
+        payout_failed: bool,
     },
     /// An admin is sending the UTR of the payout of withdrawal `withdrawal_id`.
     WithdrawalPayoutUtr {

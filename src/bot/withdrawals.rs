@@ -109,11 +109,10 @@ pub async fn amount_chosen(
     let Some(screen) = withdrawals::screen(&ctx.db, chat.0).await? else { return Ok(()) };
     let amount = Money::from_paise(paise);
     let dialogue = ChatDialogue::new(store, chat);
-    if let Err(err) = rules::check_amount(amount, screen.min, screen.withdrawable) {
-        // The amount changed since the button was made: ask for one again.
-        dialogue.update(State::WithdrawAmount).await?;
-        reply::send(bot, chat, amount_error(err), Some(cancel_keyboard())).await?;
-        return Ok(());
+    if rules::check_amount(amount, screen.min, screen.withdrawable).is_err() {
+        // The button is older than what the wallet holds now: start over from today's amount.
+        reply::send(bot, chat, t!("withdraw.changed"), None).await?;
+        return start(bot, ctx, chat, None, &dialogue).await;
     }
     ask_vpa(bot, chat, &dialogue, amount, screen.last_vpa.as_deref()).await
 }
@@ -222,13 +221,10 @@ pub async fn confirm(
         RequestOutcome::OpenRequest(open) => {
             reply::edit_or_send(bot, chat, message, open_request_text(&open), back).await?;
         }
-        RequestOutcome::Amount(err) => {
+        RequestOutcome::Amount(_) => {
             // Spent or withdrawn meanwhile: start over from the new amount.
-            let again = InlineKeyboardMarkup::new(vec![
-                vec![button(t!("withdraw.again_button"), Action::Withdraw)],
-                vec![button(t!("menu.back"), Action::Menu)],
-            ]);
-            reply::edit_or_send(bot, chat, message, amount_error(err), Some(again)).await?;
+            reply::edit_or_send(bot, chat, message, t!("withdraw.changed"), None).await?;
+            start(bot, ctx, chat, None, &dialogue).await?;
         }
         RequestOutcome::BadVpa | RequestOutcome::UnknownUser => {
             reply::edit_or_send(bot, chat, message, t!("withdraw.expired"), back).await?;
@@ -245,7 +241,7 @@ fn admin_buttons(withdrawal: &withdrawal_row::Model) -> Vec<InlineKeyboardButton
         ],
         WithdrawalStatus::Approved => vec![
             button(t!("withdrawals.paid_button"), Action::WithdrawalPaid(withdrawal.id)),
-            button(t!("withdrawals.payout_failed_button"), Action::WithdrawalReject(withdrawal.id)),
+            button(t!("withdrawals.payout_failed_button"), Action::WithdrawalFailed(withdrawal.id)),
         ],
         _ => Vec::new(),
     }
@@ -339,6 +335,7 @@ fn refused(id: i32, decision: &Decision) -> String {
                 WithdrawalStatus::Approved => t!("withdrawals.status_approved"),
                 WithdrawalStatus::Paid => t!("withdrawals.status_paid"),
                 WithdrawalStatus::Rejected => t!("withdrawals.status_rejected"),
+                WithdrawalStatus::PayoutFailed => t!("withdrawals.status_payout_failed"),
             };
             t!("withdrawals.already", id = id, status = status)
         }
@@ -392,20 +389,25 @@ async fn still_open(
     Ok(false)
 }
 
+/// Reject (a pending request) or Payout failed (an approved one): ask why. The state keeps
+/// which of the two was pressed, so the answer cannot undo a request that moved on meanwhile.
 pub async fn ask_reject_reason(
     bot: &Bot,
     ctx: &Ctx,
     chat: ChatId,
     id: i32,
+    payout_failed: bool,
     store: Arc<DbDialogueStore>,
 ) -> HandlerResult {
-    if !still_open(bot, ctx, chat, id, &[WithdrawalStatus::Pending, WithdrawalStatus::Approved]).await? {
+    let (expected, question) = if payout_failed {
+        (WithdrawalStatus::Approved, "withdrawals.ask_failure_reason")
+    } else {
+        (WithdrawalStatus::Pending, "withdrawals.ask_reason")
+    };
+    if !still_open(bot, ctx, chat, id, &[expected]).await? {
         return Ok(());
     }
-    let approved =
-        matches!(withdrawals::find(&ctx.db, id).await?, Some((w, _)) if w.status == WithdrawalStatus::Approved);
-    let question = if approved { "withdrawals.ask_failure_reason" } else { "withdrawals.ask_reason" };
-    ChatDialogue::new(store, chat).update(State::WithdrawalRejectReason { withdrawal_id: id }).await?;
+    ChatDialogue::new(store, chat).update(State::WithdrawalRejectReason { withdrawal_id: id, payout_failed }).await?;
     reply::send(bot, chat, t!(question, id = id), None).await?;
     Ok(())
 }
@@ -416,6 +418,7 @@ pub async fn reject_reason_step(
     msg: &Message,
     dialogue: &ChatDialogue,
     id: i32,
+    payout_failed: bool,
 ) -> HandlerResult {
     let chat = msg.chat.id;
     let reason = msg.text().map(str::trim).unwrap_or_default();
@@ -425,19 +428,32 @@ pub async fn reject_reason_step(
     }
     dialogue.exit().await?;
     let admin = msg.from.as_ref().map(|u| u.id.0 as i64).unwrap_or_default();
-    let decision = withdrawals::reject(&ctx.db, admin, id, reason, Utc::now()).await?;
-    let Decision::Rejected { withdrawal, user, balance } = decision else {
+    let decision = if payout_failed {
+        withdrawals::payout_failed(&ctx.db, admin, id, reason, Utc::now()).await?
+    } else {
+        withdrawals::reject(&ctx.db, admin, id, reason, Utc::now()).await?
+    };
+    let Decision::Rejected { withdrawal, user, balance, repaid } = decision else {
         reply::send(bot, chat, refused(id, &decision), None).await?;
         return Ok(());
     };
-    reply::send(bot, chat, t!("withdrawals.rejected_admin", id = id), None).await?;
-    let told = t!(
-        "withdraw.rejected",
+    let (admin_key, customer_key) = if payout_failed {
+        ("withdrawals.payout_failed_admin", "withdraw.payout_failed")
+    } else {
+        ("withdrawals.rejected_admin", "withdraw.rejected")
+    };
+    reply::send(bot, chat, t!(admin_key, id = id), None).await?;
+    let mut told = t!(
+        customer_key,
         amount = Money::from_paise(withdrawal.amount),
         reason = reply::escape(reason),
         balance = balance
-    );
-    tell_customer(bot, user.telegram_id, told.into_owned()).await;
+    )
+    .into_owned();
+    if repaid.is_positive() {
+        told.push_str(&t!("withdraw.repaid", amount = repaid));
+    }
+    tell_customer(bot, user.telegram_id, told).await;
     Ok(())
 }
 

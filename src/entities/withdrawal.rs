@@ -39,6 +39,9 @@ pub enum WithdrawalStatus {
     Paid,
     #[sea_orm(string_value = "rejected")]
     Rejected,
+    /// Approved, but the payout bounced or was never sent: the amount went back to the wallet.
+    #[sea_orm(string_value = "payout_failed")]
+    PayoutFailed,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -220,7 +220,10 @@ pub(crate) async fn reverse_for_order(
             .filter(commission_row::Column::Id.eq(commission.id))
             .exec(conn)
             .await?;
-        let flag = if recovered < amount {
+        // Spent on plans is fine; withdrawn or reserved for a withdrawal is for an admin to see.
+        let left = totals(conn, earner.id).await?;
+        let paid_out = left.withdrawn.paise() + left.reserved.paise();
+        let flag = if recovered < amount && paid_out > left.credited.paise() {
             fraud::flag_clawback_shortfall(conn, earner.id, commission.id, order_id, amount, recovered, now).await?
         } else {
             None
@@ -251,6 +254,53 @@ async fn transition(
         .exec(conn)
         .await?;
     Ok(updated.rows_affected == 1)
+}
+
+/// A rejected (or failed) withdrawal released `released` into the wallet: it first repays
+/// commissions that were reversed while the money was reserved and could not be taken back
+/// then. Returns what was repaid.
+pub(crate) async fn recover_from_release(
+    conn: &impl ConnectionTrait,
+    user_id: i32,
+    withdrawal_id: i32,
+    released: Money,
+    now: DateTime<Utc>,
+) -> Result<Money, DbErr> {
+    let owed = commission_row::Entity::find()
+        .filter(commission_row::Column::EarnerId.eq(user_id))
+        .filter(commission_row::Column::Status.eq(CommissionStatus::Reversed))
+        .filter(Expr::col(commission_row::Column::Recovered).lt(Expr::col(commission_row::Column::Amount)))
+        .order_by_asc(commission_row::Column::Id)
+        .all(conn)
+        .await?;
+    let mut repaid = Money::ZERO;
+    for commission in owed {
+        let left = Money::from_paise(released.paise() - repaid.paise());
+        let take = left.min(Money::from_paise(commission.amount - commission.recovered));
+        if !take.is_positive() {
+            break;
+        }
+        let posting = Posting {
+            user_id,
+            amount: Money::from_paise(-take.paise()),
+            kind: LedgerKind::CommissionReversal,
+            reference: format!("order:{}", commission.order_id),
+            idempotency_key: format!("commission:{}:repaid-by-withdrawal:{withdrawal_id}", commission.id),
+        };
+        match wallet::post(conn, &posting, now).await {
+            Ok(_) => {}
+            // The release itself was just credited, so the wallet holds at least `take`.
+            Err(PostingError::Insufficient { .. } | PostingError::Duplicate) => break,
+            Err(PostingError::Db(err)) => return Err(err),
+        }
+        commission_row::Entity::update_many()
+            .col_expr(commission_row::Column::Recovered, Expr::col(commission_row::Column::Recovered).add(take.paise()))
+            .filter(commission_row::Column::Id.eq(commission.id))
+            .exec(conn)
+            .await?;
+        repaid = Money::from_paise(repaid.paise() + take.paise());
+    }
+    Ok(repaid)
 }
 
 /// Debits the credited commission, as much of it as the wallet holds.
@@ -327,7 +377,11 @@ pub(crate) async fn totals(conn: &impl ConnectionTrait, user_id: i32) -> Result<
         .column(withdrawal::Column::Amount)
         .column(withdrawal::Column::Status)
         .filter(withdrawal::Column::UserId.eq(user_id))
-        .filter(withdrawal::Column::Status.ne(WithdrawalStatus::Rejected))
+        .filter(withdrawal::Column::Status.is_in([
+            WithdrawalStatus::Pending,
+            WithdrawalStatus::Approved,
+            WithdrawalStatus::Paid,
+        ]))
         .into_tuple()
         .all(conn)
         .await?;

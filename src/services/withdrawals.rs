@@ -176,10 +176,13 @@ pub enum Decision {
         withdrawal: withdrawal::Model,
         user: Box<user::Model>,
     },
+    /// Rejected, or its payout failed (see the status): the amount is back in the wallet, less
+    /// what repaid commissions reversed meanwhile.
     Rejected {
         withdrawal: withdrawal::Model,
         user: Box<user::Model>,
         balance: Money,
+        repaid: Money,
     },
     /// The user has open fraud flags: resolve them (or reject) first.
     HeldByFlags(Vec<fraud_flag::Model>),
@@ -268,7 +271,8 @@ pub async fn mark_paid(
     Ok(Decision::Paid { withdrawal, user: Box::new(user) })
 }
 
-/// pending or approved -> rejected with a reason, releasing the reserved money. Once.
+/// pending -> rejected with a reason, releasing the reserved money. Once; an approved
+/// request is not rejected (its payout may be on its way): see `payout_failed`.
 pub async fn reject(
     db: &DatabaseConnection,
     admin: i64,
@@ -276,16 +280,40 @@ pub async fn reject(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<Decision, DbErr> {
+    close_and_release(db, admin, id, WithdrawalStatus::Pending, WithdrawalStatus::Rejected, reason, now).await
+}
+
+/// approved -> payout failed (it bounced or was never sent), releasing the reserved money. Once.
+pub async fn payout_failed(
+    db: &DatabaseConnection,
+    admin: i64,
+    id: i32,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Decision, DbErr> {
+    close_and_release(db, admin, id, WithdrawalStatus::Approved, WithdrawalStatus::PayoutFailed, reason, now).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn close_and_release(
+    db: &DatabaseConnection,
+    admin: i64,
+    id: i32,
+    from: WithdrawalStatus,
+    to: WithdrawalStatus,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Decision, DbErr> {
     let txn = db.begin().await?;
     let Some((found, user)) = find_with_user(&txn, id).await? else { return Ok(Decision::UnknownWithdrawal) };
     let updated = withdrawal::Entity::update_many()
-        .col_expr(withdrawal::Column::Status, Expr::value(WithdrawalStatus::Rejected))
+        .col_expr(withdrawal::Column::Status, Expr::value(to))
         .col_expr(withdrawal::Column::OpenKey, Expr::value(Option::<i32>::None))
         .col_expr(withdrawal::Column::Reason, Expr::value(reason.to_owned()))
         .col_expr(withdrawal::Column::DecidedBy, Expr::value(admin))
         .col_expr(withdrawal::Column::DecidedAt, Expr::value(now))
         .filter(withdrawal::Column::Id.eq(id))
-        .filter(withdrawal::Column::Status.is_in([WithdrawalStatus::Pending, WithdrawalStatus::Approved]))
+        .filter(withdrawal::Column::Status.eq(from))
         .exec(&txn)
         .await?;
     if updated.rows_affected == 0 {
@@ -299,17 +327,30 @@ pub async fn reject(
         reference: format!("withdrawal:{id}"),
         idempotency_key: format!("withdrawal:{id}:release"),
     };
-    let balance = match wallet::post(&txn, &posting, now).await {
+    let mut balance = match wallet::post(&txn, &posting, now).await {
         Ok(balance) => balance,
-        Err(PostingError::Duplicate) => return Ok(Decision::AlreadyDecided(WithdrawalStatus::Rejected)),
+        Err(PostingError::Duplicate) => return Ok(Decision::AlreadyDecided(to)),
         Err(PostingError::Insufficient { .. }) => return Err(DbErr::Custom("a release cannot be short".into())),
         Err(PostingError::Db(err)) => return Err(err),
     };
-    audit::record(&txn, admin, "withdrawal.reject", &format!("withdrawal:{id}"), json!({ "reason": reason }), now)
-        .await?;
+    // Released money first repays commissions reversed while it was reserved.
+    let repaid = referrals::recover_from_release(&txn, user.id, id, Money::from_paise(found.amount), now).await?;
+    if repaid.is_positive() {
+        balance = users::balance_of(&txn, user.id).await?;
+    }
+    let action = if to == WithdrawalStatus::PayoutFailed { "withdrawal.payout_failed" } else { "withdrawal.reject" };
+    audit::record(
+        &txn,
+        admin,
+        action,
+        &format!("withdrawal:{id}"),
+        json!({ "reason": reason, "repaid_commission_paise": repaid.paise() }),
+        now,
+    )
+    .await?;
     let withdrawal = reload(&txn, id).await?;
     txn.commit().await?;
-    Ok(Decision::Rejected { withdrawal, user: Box::new(user), balance })
+    Ok(Decision::Rejected { withdrawal, user: Box::new(user), balance, repaid })
 }
 
 /// Requests waiting for an admin (pending) or for the payout (approved), oldest first.

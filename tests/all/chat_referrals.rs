@@ -131,6 +131,10 @@ async fn a_refers_b_refers_c_and_a_withdraws() {
         a.press(&confirm, "Withdraw ₹600").await;
         let again = a.reply_containing("waiting for the shop's approval").await;
         assert!(!again.edit, "the confirmation stays in place");
+        // So does the stale Withdraw all button: the screen as it is now.
+        a.press(&ask, "Withdraw all ₹720").await;
+        a.reply_containing("Your available amount has changed").await;
+        a.reply_containing("waiting for the shop's approval").await;
         assert_eq!(balance(conn, 7101).await, Money::from_rupees(120));
 
         let alert = admin.reply_containing("Withdrawal request #").await;
@@ -277,8 +281,8 @@ async fn admins_hold_flagged_withdrawals_reject_block_and_refund() {
         admin.press_data(&queue, &reject.1).await;
         admin.reply_containing("did <b>not</b> go out").await;
         admin.say("the UPI name does not match");
-        admin.reply_containing("rejected; the amount is back").await;
-        let told = a.reply_containing("was declined").await;
+        admin.reply_containing("marked as payout failed; the amount is back").await;
+        let told = a.reply_containing("did not go through").await;
         assert!(
             told.text.contains("the UPI name does not match") && told.text.contains("balance ₹540"),
             "{}",

@@ -392,7 +392,7 @@ async fn rejecting_releases_the_money_once() {
         let mut rejected = 0;
         for task in tasks {
             match task.await.unwrap().unwrap() {
-                Decision::Rejected { withdrawal, balance, user } => {
+                Decision::Rejected { withdrawal, balance, user, .. } => {
                     assert_eq!(
                         (withdrawal.status, withdrawal.reason.as_deref(), withdrawal.open_key),
                         (WithdrawalStatus::Rejected, Some("wrong UPI ID"), None)
@@ -425,13 +425,24 @@ async fn rejecting_releases_the_money_once() {
         let screen = withdrawals::screen(conn, 55_000).await.unwrap().unwrap();
         assert_eq!((screen.withdrawable, screen.open, screen.last_vpa.as_deref()), (rs(600), None, Some("undo@ybl")));
 
-        // An approved request can still be rejected (the payout failed): released as well.
+        // An approved request is not rejected (its payout may be out); a failed payout is
+        // closed as such, and released as well.
         let w = requested(conn, 55_000, 600, "undo@ybl").await;
         assert!(matches!(withdrawals::approve(conn, ADMIN, w.id, t0()).await.unwrap(), Decision::Approved { .. }));
-        match withdrawals::reject(conn, ADMIN, w.id, "payout bounced", t0()).await.unwrap() {
-            Decision::Rejected { balance, .. } => assert_eq!(balance, rs(600)),
+        assert_eq!(
+            withdrawals::reject(conn, ADMIN, w.id, "changed my mind", t0()).await.unwrap(),
+            Decision::AlreadyDecided(WithdrawalStatus::Approved)
+        );
+        match withdrawals::payout_failed(conn, ADMIN, w.id, "payout bounced", t0()).await.unwrap() {
+            Decision::Rejected { balance, withdrawal, repaid, .. } => {
+                assert_eq!((balance, withdrawal.status, repaid), (rs(600), WithdrawalStatus::PayoutFailed, Money::ZERO))
+            }
             other => panic!("{other:?}"),
         }
+        assert_eq!(
+            withdrawals::payout_failed(conn, ADMIN, w.id, "again", t0()).await.unwrap(),
+            Decision::AlreadyDecided(WithdrawalStatus::PayoutFailed)
+        );
         let stats = referrals::stats(conn, 55_000).await.unwrap().unwrap();
         assert_eq!(
             (stats.totals.withdrawn, stats.totals.reserved, stats.withdrawable),
@@ -604,9 +615,19 @@ async fn a_refund_of_reserved_commission_holds_the_withdrawal() {
         // The request waits for an admin's review instead of paying out a refunded commission.
         let held = withdrawals::approve(conn, ADMIN, request.id, t0()).await.unwrap();
         assert!(matches!(&held, Decision::HeldByFlags(flags) if flags[0].id == flag.id), "{held:?}");
+        // Rejected: the released money repays the reversed commission first, so none of it
+        // becomes spendable.
         let rejected = withdrawals::reject(conn, ADMIN, request.id, "commission refunded", t0()).await.unwrap();
-        assert!(matches!(rejected, Decision::Rejected { .. }), "{rejected:?}");
-        assert_eq!(balance(conn, 65_001).await, rs(600));
+        assert!(
+            matches!(rejected, Decision::Rejected { repaid, balance, .. } if repaid == rs(600) && balance == Money::ZERO),
+            "{rejected:?}"
+        );
+        assert_eq!(balance(conn, 65_001).await, Money::ZERO);
+        let last_two: Vec<_> = ledger_of(conn, 65_001).await.into_iter().rev().take(2).collect();
+        assert_eq!(
+            last_two,
+            vec![(LedgerKind::CommissionReversal, rs(-600)), (LedgerKind::WithdrawalRelease, rs(600))]
+        );
         let screen = withdrawals::screen(conn, 65_001).await.unwrap().unwrap();
         assert_eq!(screen.withdrawable, Money::ZERO, "a reversed commission is not withdrawable");
 
