@@ -109,7 +109,8 @@ pub async fn amount_chosen(
     let Some(screen) = withdrawals::screen(&ctx.db, chat.0).await? else { return Ok(()) };
     let amount = Money::from_paise(paise);
     let dialogue = ChatDialogue::new(store, chat);
-    if rules::check_amount(amount, screen.min, screen.withdrawable).is_err() {
+    if screen.open.is_some() || screen.blocked || rules::check_amount(amount, screen.min, screen.withdrawable).is_err()
+    {
         // The button is older than what the wallet holds now: start over from today's amount.
         reply::send(bot, chat, t!("withdraw.changed"), None).await?;
         return start(bot, ctx, chat, None, &dialogue).await;

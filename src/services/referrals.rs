@@ -220,10 +220,12 @@ pub(crate) async fn reverse_for_order(
             .filter(commission_row::Column::Id.eq(commission.id))
             .exec(conn)
             .await?;
-        // Spent on plans is fine; withdrawn or reserved for a withdrawal is for an admin to see.
-        let left = totals(conn, earner.id).await?;
-        let paid_out = left.withdrawn.paise() + left.reserved.paise();
-        let flag = if recovered < amount && paid_out > left.credited.paise() {
+        // Spent on plans is fine; withdrawn or reserved for a withdrawal is for an admin to see:
+        // flag when this reversal left more withdrawn or reserved than credited.
+        let after = totals(conn, earner.id).await?;
+        let before =
+            CommissionTotals { credited: after.credited.checked_add(amount).unwrap_or(after.credited), ..after };
+        let flag = if recovered < amount && after.uncovered() > before.uncovered() {
             fraud::flag_clawback_shortfall(conn, earner.id, commission.id, order_id, amount, recovered, now).await?
         } else {
             None
@@ -290,7 +292,9 @@ pub(crate) async fn recover_from_release(
         match wallet::post(conn, &posting, now).await {
             Ok(_) => {}
             // The release itself was just credited, so the wallet holds at least `take`.
-            Err(PostingError::Insufficient { .. } | PostingError::Duplicate) => break,
+            Err(err @ (PostingError::Insufficient { .. } | PostingError::Duplicate)) => {
+                return Err(DbErr::Custom(format!("repaying commission {}: {err}", commission.id)))
+            }
             Err(PostingError::Db(err)) => return Err(err),
         }
         commission_row::Entity::update_many()
@@ -351,6 +355,12 @@ impl CommissionTotals {
     /// Everything earned and not cancelled or reversed.
     pub fn total(&self) -> Money {
         Money::from_paise(self.pending.paise() + self.credited.paise())
+    }
+
+    /// Withdrawn or reserved beyond the commission credited (after reversals): money that left
+    /// (or is about to leave) without a commission behind it.
+    pub fn uncovered(&self) -> Money {
+        Money::from_paise(std::cmp::max(self.withdrawn.paise() + self.reserved.paise() - self.credited.paise(), 0))
     }
 
     pub fn withdrawable(&self, balance: Money) -> Money {

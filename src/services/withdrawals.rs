@@ -306,16 +306,18 @@ async fn close_and_release(
 ) -> Result<Decision, DbErr> {
     let txn = db.begin().await?;
     let Some((found, user)) = find_with_user(&txn, id).await? else { return Ok(Decision::UnknownWithdrawal) };
-    let updated = withdrawal::Entity::update_many()
+    let mut update = withdrawal::Entity::update_many()
         .col_expr(withdrawal::Column::Status, Expr::value(to))
         .col_expr(withdrawal::Column::OpenKey, Expr::value(Option::<i32>::None))
-        .col_expr(withdrawal::Column::Reason, Expr::value(reason.to_owned()))
-        .col_expr(withdrawal::Column::DecidedBy, Expr::value(admin))
-        .col_expr(withdrawal::Column::DecidedAt, Expr::value(now))
-        .filter(withdrawal::Column::Id.eq(id))
-        .filter(withdrawal::Column::Status.eq(from))
-        .exec(&txn)
-        .await?;
+        .col_expr(withdrawal::Column::Reason, Expr::value(reason.to_owned()));
+    if from == WithdrawalStatus::Pending {
+        // A failed payout keeps who approved it; the audit log says who closed it.
+        update = update
+            .col_expr(withdrawal::Column::DecidedBy, Expr::value(admin))
+            .col_expr(withdrawal::Column::DecidedAt, Expr::value(now));
+    }
+    let updated =
+        update.filter(withdrawal::Column::Id.eq(id)).filter(withdrawal::Column::Status.eq(from)).exec(&txn).await?;
     if updated.rows_affected == 0 {
         drop(txn);
         return decided_meanwhile(db, id).await;
@@ -333,8 +335,14 @@ async fn close_and_release(
         Err(PostingError::Insufficient { .. }) => return Err(DbErr::Custom("a release cannot be short".into())),
         Err(PostingError::Db(err)) => return Err(err),
     };
-    // Released money first repays commissions reversed while it was reserved.
-    let repaid = referrals::recover_from_release(&txn, user.id, id, Money::from_paise(found.amount), now).await?;
+    // Released money first repays commissions reversed while it was reserved: the part of it
+    // that was covering more than the commission credited.
+    let released = Money::from_paise(found.amount);
+    let left = referrals::totals(&txn, user.id).await?;
+    let with_release =
+        referrals::CommissionTotals { reserved: left.reserved.checked_add(released).unwrap_or(left.reserved), ..left };
+    let covering = Money::from_paise(with_release.uncovered().paise() - left.uncovered().paise());
+    let repaid = referrals::recover_from_release(&txn, user.id, id, covering, now).await?;
     if repaid.is_positive() {
         balance = users::balance_of(&txn, user.id).await?;
     }

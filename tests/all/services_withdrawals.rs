@@ -651,3 +651,38 @@ async fn a_refund_of_reserved_commission_holds_the_withdrawal() {
         assert_ledger_consistent(conn).await;
     }
 }
+
+#[tokio::test]
+async fn a_release_repays_only_commission_that_was_reserved() {
+    for db in db::all().await {
+        let conn = &db.conn;
+        customer(conn, 66_001).await;
+        earn_withdrawable(conn, 66_001, 66_101, 100, t0()).await;
+        // The earner spends the ₹100 commission on a plan; then that sale is refunded.
+        let plan = plan_with_stock(conn, "Spent", 100, 10, 1).await;
+        let checkout = purchase::open_checkout(conn, 66_001, plan.id, WhenShort::Refuse, t0()).await.unwrap();
+        purchase::confirm(conn, 66_001, checkout.order_id, t0()).await.unwrap();
+        let buyer = users::find_by_telegram_id(conn, 66_101).await.unwrap().unwrap();
+        let order = ottsonly::entities::order::Entity::find()
+            .filter(ottsonly::entities::order::Column::UserId.eq(buyer.id))
+            .one(conn)
+            .await
+            .unwrap()
+            .unwrap();
+        let refund = ottsonly::services::refunds::refund(conn, ADMIN, order.id, "", t0()).await.unwrap();
+        let ottsonly::services::refunds::RefundOutcome::Refunded { commissions, .. } = refund else {
+            panic!("{refund:?}")
+        };
+        assert_eq!((commissions[0].recovered, commissions[0].flag.clone()), (Money::ZERO, None), "spent is fine");
+
+        // A later, unrelated request that is rejected gives all of its money back.
+        earn_withdrawable(conn, 66_001, 66_102, 600, t0()).await;
+        let request = requested(conn, 66_001, 600, "earner@okaxis").await;
+        match withdrawals::reject(conn, ADMIN, request.id, "typo in the UPI ID", t0()).await.unwrap() {
+            Decision::Rejected { repaid, balance, .. } => assert_eq!((repaid, balance), (Money::ZERO, rs(600))),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(withdrawals::screen(conn, 66_001).await.unwrap().unwrap().withdrawable, rs(600));
+        assert_ledger_consistent(conn).await;
+    }
+}
