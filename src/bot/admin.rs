@@ -25,7 +25,7 @@ fn event_key(msg: &Message) -> String {
 }
 
 /// A wallet adjustment's reason is shown to the customer; keep it a sentence.
-const MAX_REASON_CHARS: usize = 200;
+pub(super) const MAX_REASON_CHARS: usize = 200;
 
 /// Largest stock file we download.
 const MAX_STOCK_FILE: u32 = 1024 * 1024;

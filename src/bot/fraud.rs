@@ -5,7 +5,9 @@ use rust_i18n::t;
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, User};
 
+use super::admin::MAX_REASON_CHARS;
 use super::callback::Action;
+use super::keyboards::button;
 use super::{alerts, customer, keyboards, reply, withdrawals, Ctx, HandlerResult};
 use crate::entities::fraud_flag::{self, FraudRule};
 use crate::entities::user;
@@ -13,13 +15,8 @@ use crate::services::fraud::{self as fraud_service, BlockOutcome, ResolveOutcome
 
 /// Flags listed by /flags.
 const LIST_LIMIT: u64 = 10;
-const MAX_REASON_CHARS: usize = 200;
 /// Users named in one finding.
 const MAX_LISTED: usize = 10;
-
-fn button(label: impl Into<String>, action: Action) -> InlineKeyboardButton {
-    InlineKeyboardButton::callback(label.into(), action.encode())
-}
 
 /// `#3, #7`
 pub fn flag_ids(flags: &[fraud_flag::Model]) -> String {
@@ -186,8 +183,5 @@ async fn tell_user(bot: &Bot, ctx: &Ctx, user: &user::Model, blocked: bool) {
     } else {
         t!("flags.told_unblocked")
     };
-    if let Err(err) = reply::send(bot, ChatId(user.telegram_id), text.into_owned(), Some(keyboards::main_menu())).await
-    {
-        log::warn!("user {} not told about the block: {err}", user.telegram_id);
-    }
+    reply::tell(bot, ChatId(user.telegram_id), text, Some(keyboards::main_menu())).await;
 }

@@ -5,7 +5,7 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 use super::callback::Action;
 use crate::services::catalog::PlanListing;
 
-fn button(label: impl Into<String>, action: Action) -> InlineKeyboardButton {
+pub(super) fn button(label: impl Into<String>, action: Action) -> InlineKeyboardButton {
     InlineKeyboardButton::callback(label.into(), action.encode())
 }
 

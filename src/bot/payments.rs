@@ -8,6 +8,7 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
 
 use super::callback::{Action, Method};
 use super::dialogue::{ChatDialogue, State};
+use super::keyboards::button;
 use super::{customer, keyboards, reply, Ctx, HandlerResult};
 use crate::domain::Money;
 use crate::services::dialogue_store::DbDialogueStore;
@@ -18,10 +19,6 @@ use crate::services::razorpay;
 /// Razorpay does not accept links below ₹1.
 const MIN_GATEWAY_AMOUNT: Money = Money::from_rupees(1);
 const PRESETS: [i64; 3] = [100, 200, 500];
-
-fn button(label: impl Into<String>, action: Action) -> InlineKeyboardButton {
-    InlineKeyboardButton::callback(label.into(), action.encode())
-}
 
 /// The configured ways to pay for a plan: the top-up ones, and Stars.
 pub fn order_methods(ctx: &Ctx) -> Vec<Method> {

@@ -62,23 +62,16 @@ fn keyboard(link: &str) -> InlineKeyboardMarkup {
     if let Ok(share) = share {
         rows.push(vec![InlineKeyboardButton::url(t!("refer.share_button"), share)]);
     }
-    rows.push(vec![InlineKeyboardButton::callback(t!("refer.withdraw_button"), Action::Withdraw.encode())]);
-    rows.push(vec![InlineKeyboardButton::callback(t!("menu.back"), Action::Menu.encode())]);
+    rows.push(vec![keyboards::button(t!("refer.withdraw_button"), Action::Withdraw)]);
+    rows.push(vec![keyboards::button(t!("menu.back"), Action::Menu)]);
     InlineKeyboardMarkup::new(rows)
-}
-
-/// Best effort: a referrer who blocked the bot must not break the customer's flow.
-async fn tell(bot: &Bot, telegram_id: i64, text: impl Into<String>, keyboard: Option<InlineKeyboardMarkup>) {
-    if let Err(err) = reply::send(bot, ChatId(telegram_id), text.into(), keyboard).await {
-        log::warn!("referrer {telegram_id} not told: {err}");
-    }
 }
 
 /// Someone signed up through a referral link.
 pub async fn joined(bot: &Bot, signup: &Signup) {
     if let (true, Some(referrer)) = (signup.created, &signup.referrer) {
         let name = reply::escape(&privacy::mask_name(&signup.user.first_name));
-        tell(bot, referrer.telegram_id, t!("refer.joined", name = name), None).await;
+        reply::tell(bot, ChatId(referrer.telegram_id), t!("refer.joined", name = name), None).await;
     }
 }
 
@@ -95,17 +88,17 @@ pub async fn earned(bot: &Bot, commissions: &[EarnedCommission]) {
             name = reply::escape(&c.buyer),
             date = customer::date_time(c.available_at)
         );
-        tell(bot, c.earner_telegram_id, text, None).await;
+        reply::tell(bot, ChatId(c.earner_telegram_id), text, None).await;
     }
 }
 
 pub async fn available(bot: &Bot, matured: &Matured) {
     let text = t!("refer.available", amount = matured.amount, balance = matured.balance);
     let keyboard = InlineKeyboardMarkup::new(vec![
-        vec![InlineKeyboardButton::callback(t!("refer.withdraw_button"), Action::Withdraw.encode())],
-        vec![InlineKeyboardButton::callback(t!("menu.back"), Action::Menu.encode())],
+        vec![keyboards::button(t!("refer.withdraw_button"), Action::Withdraw)],
+        vec![keyboards::button(t!("menu.back"), Action::Menu)],
     ]);
-    tell(bot, matured.earner_telegram_id, text, Some(keyboard)).await;
+    reply::tell(bot, ChatId(matured.earner_telegram_id), text, Some(keyboard)).await;
 }
 
 pub async fn undone(bot: &Bot, reversals: &[CommissionReversal]) {
@@ -118,6 +111,6 @@ pub async fn undone(bot: &Bot, reversals: &[CommissionReversal]) {
             let rest = Money::from_paise(r.amount.paise() - r.recovered.paise());
             t!("refer.reversed_short", amount = r.amount, taken = r.recovered, rest = rest)
         };
-        tell(bot, r.earner_telegram_id, text, Some(keyboards::main_menu())).await;
+        reply::tell(bot, ChatId(r.earner_telegram_id), text, Some(keyboards::main_menu())).await;
     }
 }

@@ -27,6 +27,14 @@ pub async fn send(
     request.await
 }
 
+/// For messages to someone other than the sender (a referrer, a customer an admin decided
+/// about): a person who blocked the bot must not fail the update, so a failure is logged.
+pub async fn tell(bot: &Bot, chat: ChatId, text: impl Into<String>, keyboard: Option<InlineKeyboardMarkup>) {
+    if let Err(err) = send(bot, chat, text, keyboard).await {
+        log::warn!("message to {chat} not delivered: {err}");
+    }
+}
+
 /// Replaces a bot message in place (menu navigation). Pressing the same button twice is not
 /// an error; when the message can no longer be edited, the text is sent as a new message.
 pub async fn edit_or_send(

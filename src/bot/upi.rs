@@ -10,6 +10,7 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Par
 
 use super::callback::Action;
 use super::dialogue::{ChatDialogue, State};
+use super::keyboards::button;
 use super::{alerts, customer, keyboards, notifier, reply, upi_qr, Ctx, HandlerResult};
 use crate::domain::Money;
 use crate::entities::upi_claim::ClaimStatus;
@@ -17,10 +18,6 @@ use crate::services::dialogue_store::DbDialogueStore;
 use crate::services::notices::Notice;
 use crate::services::payments::Purpose;
 use crate::services::upi::{self, ClaimOutcome, Decision};
-
-fn button(label: impl Into<String>, action: Action) -> InlineKeyboardButton {
-    InlineKeyboardButton::callback(label.into(), action.encode())
-}
 
 /// Sends the QR, the exact amount, our VPA and the buttons for a new UPI payment.
 pub async fn start(bot: &Bot, ctx: &Ctx, chat: ChatId, purpose: Purpose) -> HandlerResult {
@@ -164,7 +161,7 @@ pub async fn reject_reason_step(
 ) -> HandlerResult {
     let chat = msg.chat.id;
     let reason = msg.text().map(str::trim).unwrap_or_default();
-    if reason.is_empty() || reason.chars().count() > 200 {
+    if reason.is_empty() || reason.chars().count() > super::admin::MAX_REASON_CHARS {
         reply::send(bot, chat, t!("upi.reason_needed"), None).await?;
         return Ok(());
     }

@@ -7,8 +7,10 @@ use rust_i18n::t;
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId, User};
 
+use super::admin::MAX_REASON_CHARS;
 use super::callback::Action;
 use super::dialogue::{ChatDialogue, State};
+use super::keyboards::button;
 use super::{alerts, customer, fraud, keyboards, reply, Ctx, HandlerError, HandlerResult};
 use crate::domain::withdrawal::{self as rules, AmountError};
 use crate::domain::Money;
@@ -16,14 +18,8 @@ use crate::entities::withdrawal::{self as withdrawal_row, WithdrawalStatus};
 use crate::services::dialogue_store::DbDialogueStore;
 use crate::services::withdrawals::{self, Decision, RequestOutcome};
 
-/// A reason is read by the customer; keep it a sentence.
-const MAX_REASON_CHARS: usize = 200;
 /// Requests shown by /withdrawals (each with its buttons).
 const QUEUE_LIMIT: u64 = 20;
-
-fn button(label: impl Into<String>, action: Action) -> InlineKeyboardButton {
-    InlineKeyboardButton::callback(label.into(), action.encode())
-}
 
 fn cancel_keyboard() -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new(vec![vec![button(t!("withdraw.cancel_button"), Action::Menu)]])
@@ -319,12 +315,6 @@ pub fn user_label(user: &crate::entities::user::Model) -> String {
     }
 }
 
-async fn tell_customer(bot: &Bot, telegram_id: i64, text: String) {
-    if let Err(err) = reply::send(bot, ChatId(telegram_id), text, Some(keyboards::main_menu())).await {
-        log::warn!("customer {telegram_id} not told about their withdrawal: {err}");
-    }
-}
-
 /// A decision that did not happen, explained to the admin.
 fn refused(id: i32, decision: &Decision) -> String {
     match decision {
@@ -368,7 +358,7 @@ pub async fn approve(bot: &Bot, ctx: &Ctx, chat: ChatId, admin: &User, id: i32) 
         reply::send(bot, chat, t!("withdrawals.done", id = id), None).await?;
     }
     let told = t!("withdraw.approved", amount = amount, vpa = reply::escape(&withdrawal.vpa));
-    tell_customer(bot, user.telegram_id, told.into_owned()).await;
+    reply::tell(bot, ChatId(user.telegram_id), told.into_owned(), Some(keyboards::main_menu())).await;
     Ok(())
 }
 
@@ -454,7 +444,7 @@ pub async fn reject_reason_step(
     if repaid.is_positive() {
         told.push_str(&t!("withdraw.repaid", amount = repaid));
     }
-    tell_customer(bot, user.telegram_id, told).await;
+    reply::tell(bot, ChatId(user.telegram_id), told, Some(keyboards::main_menu())).await;
     Ok(())
 }
 
@@ -488,6 +478,6 @@ pub async fn payout_utr_step(bot: &Bot, ctx: &Ctx, msg: &Message, dialogue: &Cha
         vpa = reply::escape(&withdrawal.vpa),
         utr = reply::escape(&utr)
     );
-    tell_customer(bot, user.telegram_id, told.into_owned()).await;
+    reply::tell(bot, ChatId(user.telegram_id), told.into_owned(), Some(keyboards::main_menu())).await;
     Ok(())
 }

@@ -12,14 +12,6 @@ pub enum Level {
     Two,
 }
 
-/// Business defaults (each becomes a runtime setting): 30% and 10% of profit.
-pub fn default_rate(level: Level) -> Decimal {
-    match level {
-        Level::One => Decimal::new(30, 2),
-        Level::Two => Decimal::new(10, 2),
-    }
-}
-
 /// `rate` x (price - cost), rounded to whole rupees with .5 going up; zero when there is no
 /// profit or the rate is not positive.
 pub fn commission(price: Money, cost: Money, rate: Decimal) -> Money {
@@ -35,9 +27,19 @@ pub fn commission(price: Money, cost: Money, rate: Decimal) -> Money {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::setting::{percent_to_fraction, SettingKey};
 
     fn rupees(r: i64) -> Money {
         Money::from_rupees(r)
+    }
+
+    /// The rates a shop starts with (`referral.l1_rate` / `l2_rate` defaults).
+    fn default_rate(level: Level) -> Decimal {
+        let key = match level {
+            Level::One => SettingKey::L1Rate,
+            Level::Two => SettingKey::L2Rate,
+        };
+        percent_to_fraction(key.default_value()).expect("a valid default")
     }
 
     #[test]

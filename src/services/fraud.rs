@@ -2,7 +2,7 @@
 //! admins resolve flags and block or unblock users. A user with an open flag cannot have a
 //! withdrawal approved; a blocked user earns no commission and cannot withdraw.
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, TransactionTrait, TryInsertResult,
@@ -11,7 +11,6 @@ use serde_json::json;
 
 use crate::domain::{fraud, Money};
 use crate::entities::fraud_flag::{self, FlagStatus, FraudRule};
-use crate::entities::order::{self, OrderStatus};
 use crate::entities::{payment, payout_vpa, user, withdrawal};
 use crate::services::{audit, settings, users};
 
@@ -89,15 +88,7 @@ pub(crate) async fn conversion(conn: &impl ConnectionTrait, referrer_id: i32) ->
     let referrals = user::Entity::find().filter(user::Column::ReferredBy.eq(referrer_id)).count(conn).await?;
     let paying = user::Entity::find()
         .filter(user::Column::ReferredBy.eq(referrer_id))
-        .filter(
-            user::Column::Id.in_subquery(
-                Query::select()
-                    .column(order::Column::UserId)
-                    .from(order::Entity)
-                    .and_where(Expr::col(order::Column::Status).eq(OrderStatus::Paid))
-                    .to_owned(),
-            ),
-        )
+        .filter(user::Column::Id.in_subquery(users::with_paid_order()))
         .count(conn)
         .await?;
     Ok((referrals, paying))
@@ -198,17 +189,12 @@ pub(crate) async fn check_referee_payments(
     vpa: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<fraud_flag::Model>, DbErr> {
-    let referees = Query::select()
-        .column(user::Column::Id)
-        .from(user::Entity)
-        .and_where(Expr::col(user::Column::ReferredBy).eq(requester.id))
-        .to_owned();
     let paid: Vec<(String, Option<String>, i32)> = payment::Entity::find()
         .select_only()
         .column(payment::Column::Reference)
         .column(payment::Column::PayerVpa)
         .column(payment::Column::UserId)
-        .filter(payment::Column::UserId.in_subquery(referees))
+        .filter(payment::Column::UserId.in_subquery(users::referred_by(requester.id)))
         .filter(payment::Column::PayerVpa.is_not_null())
         .into_tuple()
         .all(conn)

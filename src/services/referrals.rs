@@ -13,7 +13,7 @@ use crate::domain::{privacy, withdrawal as withdrawal_rules, Money};
 use crate::entities::commission::{self as commission_row, CommissionStatus};
 use crate::entities::fraud_flag;
 use crate::entities::ledger_entry::LedgerKind;
-use crate::entities::order::{self, OrderStatus};
+use crate::entities::order;
 use crate::entities::user;
 use crate::entities::withdrawal::{self, WithdrawalStatus};
 use crate::services::wallet::{self, Posting, PostingError};
@@ -429,20 +429,11 @@ pub struct ReferralStats {
 pub async fn stats(db: &DatabaseConnection, telegram_id: i64) -> Result<Option<ReferralStats>, DbErr> {
     let Some(me) = users::find_by_telegram_id(db, telegram_id).await? else { return Ok(None) };
     let (level1, level1_paying) = fraud::conversion(db, me.id).await?;
-    let direct = Query::select()
-        .column(user::Column::Id)
-        .from(user::Entity)
-        .and_where(Expr::col(user::Column::ReferredBy).eq(me.id))
-        .to_owned();
-    let level2 = user::Entity::find().filter(user::Column::ReferredBy.in_subquery(direct.to_owned())).count(db).await?;
-    let paying = Query::select()
-        .column(order::Column::UserId)
-        .from(order::Entity)
-        .and_where(Expr::col(order::Column::Status).eq(OrderStatus::Paid))
-        .to_owned();
+    let level2 =
+        user::Entity::find().filter(user::Column::ReferredBy.in_subquery(users::referred_by(me.id))).count(db).await?;
     let level2_paying = user::Entity::find()
-        .filter(user::Column::ReferredBy.in_subquery(direct.to_owned()))
-        .filter(user::Column::Id.in_subquery(paying))
+        .filter(user::Column::ReferredBy.in_subquery(users::referred_by(me.id)))
+        .filter(user::Column::Id.in_subquery(users::with_paid_order()))
         .count(db)
         .await?;
     let totals = totals(db, me.id).await?;

@@ -1,11 +1,13 @@
 //! Signing customers up and finding them.
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
 };
 
 use crate::domain::referral_code;
 use crate::entities::fraud_flag;
+use crate::entities::order::{self, OrderStatus};
 use crate::entities::user::{self, Role};
 use crate::services::fraud;
 
@@ -123,6 +125,24 @@ async fn refresh_profile(
     active.language_code = Set(profile.language_code.clone());
     active.role = Set(role);
     active.update(db).await
+}
+
+/// Subquery: the ids of the users `referrer_id` referred (level 1).
+pub(crate) fn referred_by(referrer_id: i32) -> SelectStatement {
+    Query::select()
+        .column(user::Column::Id)
+        .from(user::Entity)
+        .and_where(Expr::col(user::Column::ReferredBy).eq(referrer_id))
+        .to_owned()
+}
+
+/// Subquery: the ids of users with at least one paid order.
+pub(crate) fn with_paid_order() -> SelectStatement {
+    Query::select()
+        .column(order::Column::UserId)
+        .from(order::Entity)
+        .and_where(Expr::col(order::Column::Status).eq(OrderStatus::Paid))
+        .to_owned()
 }
 
 pub(crate) async fn balance_of(conn: &impl ConnectionTrait, user_id: i32) -> Result<crate::domain::Money, DbErr> {

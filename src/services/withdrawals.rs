@@ -122,13 +122,12 @@ pub async fn request(
     .on_conflict_do_nothing_on([withdrawal::Column::OpenKey])
     .exec_without_returning(&txn)
     .await?;
-    let created = open_request(&txn, user.id).await?;
-    let (true, Some(created)) = (matches!(inserted, TryInsertResult::Inserted(n) if n > 0), created.clone()) else {
-        drop(txn);
-        return match open_request(db, user.id).await? {
-            Some(open) => Ok(RequestOutcome::OpenRequest(open)),
-            None => Err(DbErr::Custom("withdrawal request neither inserted nor found".into())),
-        };
+    // Inserted or not, the open request is the one that now holds the key.
+    let open = open_request(&txn, user.id).await?;
+    let created = match (inserted, open) {
+        (TryInsertResult::Inserted(n), Some(open)) if n > 0 => open,
+        (_, Some(open)) => return Ok(RequestOutcome::OpenRequest(open)),
+        (_, None) => return Err(DbErr::Custom("withdrawal request neither inserted nor found".into())),
     };
     let posting = Posting {
         user_id: user.id,

@@ -37,6 +37,18 @@ async fn status_of(conn: &DatabaseConnection, id: i32) -> WithdrawalStatus {
     withdrawal::Entity::find_by_id(id).one(conn).await.unwrap().unwrap().status
 }
 
+/// Refunds the one order of buyer `telegram_id`; returns what it did to commissions.
+async fn refund_purchase_of(conn: &DatabaseConnection, telegram_id: i64) -> Vec<referrals::CommissionReversal> {
+    use ottsonly::entities::order;
+    use ottsonly::services::refunds::{self, RefundOutcome};
+    let buyer = users::find_by_telegram_id(conn, telegram_id).await.unwrap().unwrap();
+    let order = order::Entity::find().filter(order::Column::UserId.eq(buyer.id)).one(conn).await.unwrap().unwrap();
+    match refunds::refund(conn, ADMIN, order.id, "", t0()).await.unwrap() {
+        RefundOutcome::Refunded { commissions, .. } => commissions,
+        other => panic!("{other:?}"),
+    }
+}
+
 async fn withdrawal_count(conn: &DatabaseConnection) -> u64 {
     withdrawal::Entity::find().count(conn).await.unwrap()
 }
@@ -595,17 +607,7 @@ async fn a_refund_of_reserved_commission_holds_the_withdrawal() {
         assert_eq!(balance(conn, 65_001).await, Money::ZERO, "all of it is reserved");
 
         // The buyer's order is refunded: nothing is left in the wallet to take back.
-        let buyer = users::find_by_telegram_id(conn, 65_101).await.unwrap().unwrap();
-        let order = ottsonly::entities::order::Entity::find()
-            .filter(ottsonly::entities::order::Column::UserId.eq(buyer.id))
-            .one(conn)
-            .await
-            .unwrap()
-            .unwrap();
-        let refund = ottsonly::services::refunds::refund(conn, ADMIN, order.id, "", t0()).await.unwrap();
-        let ottsonly::services::refunds::RefundOutcome::Refunded { commissions, .. } = refund else {
-            panic!("{refund:?}")
-        };
+        let commissions = refund_purchase_of(conn, 65_101).await;
         assert_eq!(commissions.len(), 1);
         assert_eq!(commissions[0].recovered, Money::ZERO);
         let flag = commissions[0].flag.clone().expect("a shortfall flag");
@@ -634,17 +636,7 @@ async fn a_refund_of_reserved_commission_holds_the_withdrawal() {
         // A refund that finds the money in the wallet raises nothing.
         customer(conn, 65_002).await;
         earn_withdrawable(conn, 65_002, 65_102, 600, t0()).await;
-        let buyer = users::find_by_telegram_id(conn, 65_102).await.unwrap().unwrap();
-        let order = ottsonly::entities::order::Entity::find()
-            .filter(ottsonly::entities::order::Column::UserId.eq(buyer.id))
-            .one(conn)
-            .await
-            .unwrap()
-            .unwrap();
-        let refund = ottsonly::services::refunds::refund(conn, ADMIN, order.id, "", t0()).await.unwrap();
-        let ottsonly::services::refunds::RefundOutcome::Refunded { commissions, .. } = refund else {
-            panic!("{refund:?}")
-        };
+        let commissions = refund_purchase_of(conn, 65_102).await;
         assert_eq!(commissions[0].recovered, rs(600));
         assert_eq!(commissions[0].flag, None);
         assert_eq!(balance(conn, 65_002).await, Money::ZERO);
@@ -662,17 +654,7 @@ async fn a_release_repays_only_commission_that_was_reserved() {
         let plan = plan_with_stock(conn, "Spent", 100, 10, 1).await;
         let checkout = purchase::open_checkout(conn, 66_001, plan.id, WhenShort::Refuse, t0()).await.unwrap();
         purchase::confirm(conn, 66_001, checkout.order_id, t0()).await.unwrap();
-        let buyer = users::find_by_telegram_id(conn, 66_101).await.unwrap().unwrap();
-        let order = ottsonly::entities::order::Entity::find()
-            .filter(ottsonly::entities::order::Column::UserId.eq(buyer.id))
-            .one(conn)
-            .await
-            .unwrap()
-            .unwrap();
-        let refund = ottsonly::services::refunds::refund(conn, ADMIN, order.id, "", t0()).await.unwrap();
-        let ottsonly::services::refunds::RefundOutcome::Refunded { commissions, .. } = refund else {
-            panic!("{refund:?}")
-        };
+        let commissions = refund_purchase_of(conn, 66_101).await;
         assert_eq!((commissions[0].recovered, commissions[0].flag.clone()), (Money::ZERO, None), "spent is fine");
 
         // A later, unrelated request that is rejected gives all of its money back.
