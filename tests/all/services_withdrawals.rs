@@ -668,3 +668,44 @@ async fn a_release_repays_only_commission_that_was_reserved() {
         assert_ledger_consistent(conn).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn mark_paid_and_payout_failed_at_once_decide_once() {
+    for db in db::all().await {
+        let conn = &db.conn;
+        for round in 0..6_i64 {
+            let (earner, buyer) = (67_000 + round, 67_100 + round);
+            customer(conn, earner).await;
+            earn_withdrawable(conn, earner, buyer, 600, t0()).await;
+            // Each earner their own UPI ID: a shared one would be flagged and held.
+            let w = requested(conn, earner, 600, &format!("earner{round}@okaxis")).await;
+            assert!(matches!(withdrawals::approve(conn, ADMIN, w.id, t0()).await.unwrap(), Decision::Approved { .. }));
+            let tasks: Vec<_> = (0..6)
+                .map(|n| {
+                    let conn = conn.clone();
+                    tokio::spawn(async move {
+                        if n % 2 == 0 {
+                            withdrawals::mark_paid(&conn, ADMIN + n, w.id, &format!("41234567{round:02}{n:02}"), t0())
+                                .await
+                        } else {
+                            withdrawals::payout_failed(&conn, ADMIN + n, w.id, "bounced", t0()).await
+                        }
+                    })
+                })
+                .collect();
+            let (mut paid, mut failed) = (0, 0);
+            for task in tasks {
+                match task.await.unwrap().unwrap() {
+                    Decision::Paid { .. } => paid += 1,
+                    Decision::Rejected { .. } => failed += 1,
+                    Decision::AlreadyDecided(_) => {}
+                    other => panic!("{other:?}"),
+                }
+            }
+            assert_eq!(paid + failed, 1, "{}: round {round}", db.backend);
+            let expected = if paid == 1 { Money::ZERO } else { rs(600) };
+            assert_eq!(balance(conn, earner).await, expected, "{}: round {round}", db.backend);
+        }
+        assert_ledger_consistent(conn).await;
+    }
+}
