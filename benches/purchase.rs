@@ -36,7 +36,7 @@ async fn setup(db: &DatabaseConnection) -> i32 {
             last_name: None,
             language_code: None,
         };
-        let signup = users::sign_up(db, &profile, referral.as_deref(), false, Utc::now()).await.expect("referrer");
+        let signup = users::sign_up(db, &profile, referral.as_deref(), Utc::now()).await.expect("referrer");
         referral = Some(signup.user.referral_code);
     }
     // Many signups through one link in a minute are exactly what the fraud check flags;
@@ -52,7 +52,7 @@ async fn setup(db: &DatabaseConnection) -> i32 {
             last_name: None,
             language_code: None,
         };
-        users::sign_up(db, &profile, referral.as_deref(), false, Utc::now()).await.expect("user");
+        users::sign_up(db, &profile, referral.as_deref(), Utc::now()).await.expect("user");
         wallet::admin_adjust(
             db,
             1,

@@ -6,7 +6,7 @@ use teloxide::update_listeners::Polling;
 
 use crate::bot::{self, Ctx};
 use crate::config::Config;
-use crate::services::{db, notices};
+use crate::services::{db, users};
 use crate::{http, jobs};
 
 #[derive(Debug, thiserror::Error)]
@@ -23,16 +23,19 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     let config = Arc::new(config);
     let db = db::connect_and_migrate(&config.database_url).await.map_err(StartupError::Database)?;
     log::info!("database ready");
+    users::sync_staff_from_config(&db, &config.admin_ids, config.admin_chat_id, chrono::Utc::now())
+        .await
+        .map_err(StartupError::Database)?;
 
     let listener = tokio::net::TcpListener::bind(config.http_addr)
         .await
         .map_err(|source| StartupError::Http { addr: config.http_addr, source })?;
     log::info!("HTTP listening on {}", config.http_addr);
-    let (notices, notice_receiver) = notices::channel();
+    let outbox_wake = std::sync::Arc::new(tokio::sync::Notify::new());
     let router = http::router(http::HttpState {
         db: db.clone(),
         razorpay_webhook_secret: config.payments.razorpay.as_ref().map(|r| r.webhook_secret.clone()),
-        notices: notices.clone(),
+        outbox_wake: outbox_wake.clone(),
         upi: config.payments.upi.clone(),
     });
     let http_server = tokio::spawn(async move {
@@ -52,11 +55,11 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         log::warn!("could not register the command list: {err}");
     }
 
-    let ctx = Arc::new(Ctx::new(db.clone(), config.clone(), bot_username));
-    tokio::spawn(bot::notifier::run(bot.clone(), ctx.clone(), notice_receiver));
-    jobs::spawn_commission_maturity(db.clone(), notices.clone());
+    let ctx = Arc::new(Ctx::new(db.clone(), config.clone(), bot_username).with_outbox_wake(outbox_wake.clone()));
+    let outbox_sender = tokio::spawn(bot::outbox_sender::run(ctx.tg(bot.clone()), ctx.clone()));
+    jobs::spawn_commission_maturity(db.clone(), outbox_wake.clone());
     if let Some(client) = ctx.razorpay.clone() {
-        jobs::spawn_razorpay_reconciliation(db, client, config.payments.reconcile_after, notices);
+        jobs::spawn_razorpay_reconciliation(db, client, config.payments.reconcile_after, outbox_wake);
     }
     // Pending updates are kept: a button pressed while we were down is still answered.
     let listener = Polling::builder(bot.clone()).build();
@@ -65,6 +68,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     stop_on_sigterm(dispatcher.shutdown_token());
     dispatcher.dispatch_with_listener(listener, LoggingErrorHandler::with_custom_text("update listener error")).await;
     http_server.abort();
+    outbox_sender.abort();
     log::info!("stopped");
     Ok(())
 }

@@ -1,11 +1,12 @@
-//! Background jobs: each tick calls one service and hands what it produced to the notifier.
-//! Every job is safe to run twice or concurrently: the services it calls are idempotent.
+//! Background jobs: each tick calls one idempotent service, then wakes the outbox sender for
+//! the messages the service wrote. Every job is safe to run twice or concurrently.
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use sea_orm::DatabaseConnection;
+use tokio::sync::Notify;
 
-use crate::services::notices::{Notice, NoticeSender};
 use crate::services::razorpay::{self, RazorpayClient};
 use crate::services::{referrals, settings};
 
@@ -22,17 +23,14 @@ pub fn spawn_razorpay_reconciliation(
     db: DatabaseConnection,
     client: RazorpayClient,
     after: Duration,
-    notices: NoticeSender,
+    outbox_wake: Arc<Notify>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let after = chrono::Duration::from_std(after).unwrap_or(chrono::Duration::minutes(10));
         loop {
             match razorpay::reconcile(&db, &client, after, Utc::now()).await {
-                Ok(settled) => {
-                    for notice in settled.iter().filter_map(Notice::of) {
-                        let _ = notices.send(notice);
-                    }
-                }
+                Ok(settled) if !settled.is_empty() => outbox_wake.notify_one(),
+                Ok(_) => {}
                 Err(err) => log::warn!("Razorpay reconciliation failed: {err}"),
             }
             pause(&db).await;
@@ -41,15 +39,12 @@ pub fn spawn_razorpay_reconciliation(
 }
 
 /// Credits referral commissions whose hold is over.
-pub fn spawn_commission_maturity(db: DatabaseConnection, notices: NoticeSender) -> tokio::task::JoinHandle<()> {
+pub fn spawn_commission_maturity(db: DatabaseConnection, outbox_wake: Arc<Notify>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             match referrals::mature_due(&db, Utc::now()).await {
-                Ok(matured) => {
-                    for done in matured {
-                        let _ = notices.send(Notice::CommissionAvailable(done));
-                    }
-                }
+                Ok(matured) if !matured.is_empty() => outbox_wake.notify_one(),
+                Ok(_) => {}
                 Err(err) => log::warn!("commission maturity failed: {err}"),
             }
             pause(&db).await;

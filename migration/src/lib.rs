@@ -5,6 +5,7 @@ mod m20261122_000001_foundation;
 mod m20261122_000002_payments;
 mod m20261122_000003_upi_claims;
 mod m20261122_000004_referrals;
+mod m20261202_000005_outbox;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_payments::Migration),
             Box::new(m20261122_000003_upi_claims::Migration),
             Box::new(m20261122_000004_referrals::Migration),
+            Box::new(m20261202_000005_outbox::Migration),
         ]
     }
 }

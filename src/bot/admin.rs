@@ -10,7 +10,7 @@ use teloxide::types::User;
 
 use super::command::Command;
 use super::dialogue::{ChatDialogue, State};
-use super::{fraud, keyboards, referrals, reply, settings, withdrawals, Ctx, HandlerResult};
+use super::{fraud, keyboards, reply, settings, withdrawals, Ctx, HandlerResult, Tg};
 use crate::domain::credentials::{self, CredentialBatch};
 use crate::domain::plan_draft::{self, PlanDraft, PlanDraftError};
 use crate::domain::{Money, MoneyError};
@@ -31,7 +31,7 @@ pub(super) const MAX_REASON_CHARS: usize = 200;
 const MAX_STOCK_FILE: u32 = 1024 * 1024;
 
 pub async fn on_command(
-    bot: &Bot,
+    bot: &Tg,
     ctx: &Ctx,
     msg: &Message,
     from: &User,
@@ -40,7 +40,7 @@ pub async fn on_command(
 ) -> HandlerResult {
     let chat = msg.chat.id;
     if !ctx.is_admin(from) {
-        reply::send(bot, chat, t!("admin.not_allowed"), Some(keyboards::main_menu())).await?;
+        reply::send(bot, chat, t!("admin.not_allowed"), Some(keyboards::main_menu("en"))).await?;
         return Ok(());
     }
     let actor = from.id.0 as i64;
@@ -74,13 +74,7 @@ pub async fn on_command(
 }
 
 /// One answer in the /addplan dialogue.
-pub async fn dialogue_step(
-    bot: &Bot,
-    ctx: &Ctx,
-    msg: &Message,
-    dialogue: &ChatDialogue,
-    state: State,
-) -> HandlerResult {
+pub async fn dialogue_step(bot: &Tg, ctx: &Ctx, msg: &Message, dialogue: &ChatDialogue, state: State) -> HandlerResult {
     let chat = msg.chat.id;
     let Some(text) = msg.text() else {
         reply::send(bot, chat, t!("admin.addplan_text_only"), None).await?;
@@ -129,7 +123,7 @@ pub async fn dialogue_step(
     Ok(())
 }
 
-async fn create_plan(bot: &Bot, ctx: &Ctx, msg: &Message, actor: i64, draft: &PlanDraft) -> HandlerResult {
+async fn create_plan(bot: &Tg, ctx: &Ctx, msg: &Message, actor: i64, draft: &PlanDraft) -> HandlerResult {
     let chat = msg.chat.id;
     let created = catalog::create_plan(&ctx.db, actor, draft, &event_key(msg), Utc::now()).await?;
     let plan = created.plan;
@@ -149,7 +143,7 @@ async fn create_plan(bot: &Bot, ctx: &Ctx, msg: &Message, actor: i64, draft: &Pl
     Ok(())
 }
 
-async fn describe(bot: &Bot, ctx: &Ctx, chat: ChatId, actor: i64, args: &str) -> HandlerResult {
+async fn describe(bot: &Tg, ctx: &Ctx, chat: ChatId, actor: i64, args: &str) -> HandlerResult {
     let (id, text) = args.split_once(char::is_whitespace).unwrap_or((args, ""));
     let Some(plan_id) = id.trim_start_matches('#').parse::<i32>().ok() else {
         reply::send(bot, chat, t!("admin.describe_usage"), None).await?;
@@ -170,7 +164,7 @@ async fn describe(bot: &Bot, ctx: &Ctx, chat: ChatId, actor: i64, args: &str) ->
     Ok(())
 }
 
-async fn refund(bot: &Bot, ctx: &Ctx, chat: ChatId, actor: i64, args: &str) -> HandlerResult {
+async fn refund(bot: &Tg, ctx: &Ctx, chat: ChatId, actor: i64, args: &str) -> HandlerResult {
     let (id, reason) = args.split_once(char::is_whitespace).unwrap_or((args, ""));
     let reason = reason.trim();
     let Some(order_id) = id.trim_start_matches('#').parse::<i32>().ok().filter(|id| *id > 0) else {
@@ -182,26 +176,7 @@ async fn refund(bot: &Bot, ctx: &Ctx, chat: ChatId, actor: i64, args: &str) -> H
         return Ok(());
     }
     let text = match refunds::refund(&ctx.db, actor, order_id, reason, Utc::now()).await? {
-        RefundOutcome::Refunded { customer, order_id, plan_name, amount, balance, commissions } => {
-            referrals::undone(bot, &commissions).await;
-            let flags: Vec<_> = commissions.iter().filter_map(|c| c.flag.clone()).collect();
-            fraud::alert_raised(bot, ctx, &flags).await;
-            let reason_line = if reason.is_empty() {
-                String::new()
-            } else {
-                t!("wallet.reason", reason = reply::escape(reason)).into_owned()
-            };
-            let told = t!(
-                "wallet.refunded",
-                order = order_id,
-                name = reply::escape(&plan_name),
-                amount = amount,
-                reason = reason_line,
-                balance = balance
-            );
-            if let Err(err) = reply::send(bot, ChatId(customer.telegram_id), told, None).await {
-                log::warn!("could not tell {} about the refund: {err}", customer.telegram_id);
-            }
+        RefundOutcome::Refunded { customer, order_id, amount, balance, commissions, .. } => {
             let who = t!("admin.customer_id", id = customer.telegram_id);
             let mut text = t!("admin.refunded", order = order_id, amount = amount, user = who, balance = balance);
             if !commissions.is_empty() {
@@ -217,7 +192,7 @@ async fn refund(bot: &Bot, ctx: &Ctx, chat: ChatId, actor: i64, args: &str) -> H
     Ok(())
 }
 
-async fn add_stock(bot: &Bot, ctx: &Ctx, msg: &Message, actor: i64, args: &str) -> HandlerResult {
+async fn add_stock(bot: &Tg, ctx: &Ctx, msg: &Message, actor: i64, args: &str) -> HandlerResult {
     let chat = msg.chat.id;
     let (first_line, rest) = args.split_once('\n').unwrap_or((args, ""));
     let Some(plan_id) =
@@ -258,7 +233,7 @@ async fn add_stock(bot: &Bot, ctx: &Ctx, msg: &Message, actor: i64, args: &str) 
 }
 
 async fn report_stock(
-    bot: &Bot,
+    bot: &Tg,
     ctx: &Ctx,
     chat: ChatId,
     actor: i64,
@@ -283,7 +258,7 @@ async fn report_stock(
     Ok(())
 }
 
-async fn adjust(bot: &Bot, ctx: &Ctx, msg: &Message, actor: i64, args: &str, direction: Direction) -> HandlerResult {
+async fn adjust(bot: &Tg, ctx: &Ctx, msg: &Message, actor: i64, args: &str, direction: Direction) -> HandlerResult {
     let chat = msg.chat.id;
     let name = match direction {
         Direction::Credit => "credit",
@@ -320,19 +295,10 @@ async fn adjust(bot: &Bot, ctx: &Ctx, msg: &Message, actor: i64, args: &str, dir
                     t!("admin.user_without_username", name = reply::escape(&user.first_name), id = user.telegram_id)
                 }
             };
-            let reason_line = if reason.is_empty() {
-                String::new()
-            } else {
-                t!("wallet.reason", reason = reply::escape(reason)).into_owned()
+            let admin_key = match direction {
+                Direction::Credit => "admin.credited",
+                Direction::Debit => "admin.debited",
             };
-            let (admin_key, customer_key) = match direction {
-                Direction::Credit => ("admin.credited", "wallet.credited"),
-                Direction::Debit => ("admin.debited", "wallet.debited"),
-            };
-            let customer_text = t!(customer_key, amount = amount, reason = reason_line, balance = balance);
-            if let Err(err) = reply::send(bot, ChatId(user.telegram_id), customer_text, None).await {
-                log::warn!("could not tell {} about the wallet change: {err}", user.telegram_id);
-            }
             t!(admin_key, amount = amount, user = who, balance = balance)
         }
         AdjustOutcome::AlreadyApplied => t!("admin.adjust_repeat"),

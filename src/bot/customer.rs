@@ -9,7 +9,7 @@ use teloxide::types::{MessageId, User};
 use super::callback::Action;
 use super::command::{self, Command};
 use super::dialogue::{ChatDialogue, State};
-use super::{admin, alerts, fraud, keyboards, payments, referrals, reply, stars, upi, withdrawals, Ctx, HandlerResult};
+use super::{admin, fraud, keyboards, payments, referrals, reply, stars, upi, withdrawals, Ctx, HandlerResult, Tg};
 use crate::domain::subscription_period::SubscriptionState;
 use crate::domain::Money;
 use crate::entities::ledger_entry::LedgerKind;
@@ -20,33 +20,38 @@ use crate::services::{catalog, subscriptions, wallet};
 
 /// `state` is the chat's dialogue state, loaded by `enter_dialogue` in the handler tree.
 pub async fn on_message(bot: Bot, msg: Message, ctx: Arc<Ctx>, dialogue: ChatDialogue, state: State) -> HandlerResult {
+    let bot = ctx.tg(bot);
     let chat = msg.chat.id;
     let result = handle_message(&bot, &msg, &ctx, &dialogue, state).await;
+    ctx.outbox_wake.notify_one();
     apologise_on_error(&bot, chat, result).await
 }
 
 pub async fn on_callback(bot: Bot, query: CallbackQuery, ctx: Arc<Ctx>, store: Arc<DbDialogueStore>) -> HandlerResult {
+    let bot = ctx.tg(bot);
     let chat = query.message.as_ref().map(|m| m.chat().id).unwrap_or(ChatId(from_id(&query.from)));
+    let wake = ctx.outbox_wake.clone();
     let result = handle_callback(&bot, query, ctx, store).await;
+    wake.notify_one();
     apologise_on_error(&bot, chat, result).await
 }
 
 /// Never silence: when something fails on our side the person is told, and the error logged.
-async fn apologise_on_error(bot: &Bot, chat: ChatId, result: HandlerResult) -> HandlerResult {
+async fn apologise_on_error(bot: &Tg, chat: ChatId, result: HandlerResult) -> HandlerResult {
     if let Err(err) = result {
         log::error!("update in chat {chat} failed: {err}");
-        reply::send(bot, chat, t!("error_generic"), Some(keyboards::main_menu())).await?;
+        reply::send(bot, chat, t!("error_generic"), Some(keyboards::main_menu("en"))).await?;
     }
     Ok(())
 }
 
-async fn handle_message(bot: &Bot, msg: &Message, ctx: &Ctx, dialogue: &ChatDialogue, state: State) -> HandlerResult {
+async fn handle_message(bot: &Tg, msg: &Message, ctx: &Ctx, dialogue: &ChatDialogue, state: State) -> HandlerResult {
     let Some(from) = msg.from.clone() else { return Ok(()) };
     if !msg.chat.is_private() {
         return Ok(());
     }
     if msg.successful_payment().is_some() {
-        return stars::on_successful_payment(bot, ctx, msg).await;
+        return stars::on_successful_payment(ctx, msg).await;
     }
     let text = msg.text().or(msg.caption()).unwrap_or_default();
     let command = command::parse(text, &ctx.bot_username);
@@ -55,15 +60,13 @@ async fn handle_message(bot: &Bot, msg: &Message, ctx: &Ctx, dialogue: &ChatDial
         _ => None,
     };
     let signup = sign_up(ctx, &from, referral.as_deref()).await?;
-    referrals::joined(bot, &signup).await;
-    fraud::alert_raised(bot, ctx, &signup.flags).await;
     let chat = msg.chat.id;
 
     let Some(command) = command else {
         match state {
             State::Idle => {}
             State::TopUpAmount => return payments::custom_amount_step(bot, ctx, msg, dialogue).await,
-            State::UpiUtr { payment_id } => return upi::utr_step(bot, ctx, msg, dialogue, payment_id, &from).await,
+            State::UpiUtr { payment_id } => return upi::utr_step(bot, ctx, msg, dialogue, payment_id).await,
             State::UpiRejectReason { claim_id } if ctx.is_admin(&from) => {
                 return upi::reject_reason_step(bot, ctx, msg, dialogue, claim_id).await
             }
@@ -84,7 +87,7 @@ async fn handle_message(bot: &Bot, msg: &Message, ctx: &Ctx, dialogue: &ChatDial
             }
             _ => {}
         }
-        reply::send(bot, chat, t!("fallback"), Some(keyboards::main_menu())).await?;
+        reply::send(bot, chat, t!("fallback"), Some(keyboards::main_menu("en"))).await?;
         return Ok(());
     };
 
@@ -103,17 +106,17 @@ async fn handle_message(bot: &Bot, msg: &Message, ctx: &Ctx, dialogue: &ChatDial
         Command::Help => show_help(bot, ctx, chat, None, ctx.is_admin(&from)).await?,
         Command::Cancel => {
             let key = if had_dialogue { "admin.cancelled" } else { "admin.nothing_to_cancel" };
-            reply::send(bot, chat, t!(key), Some(keyboards::main_menu())).await?;
+            reply::send(bot, chat, t!(key), Some(keyboards::main_menu("en"))).await?;
         }
         Command::Unknown => {
-            reply::send(bot, chat, t!("fallback"), Some(keyboards::main_menu())).await?;
+            reply::send(bot, chat, t!("fallback"), Some(keyboards::main_menu("en"))).await?;
         }
         admin_command => admin::on_command(bot, ctx, msg, &from, dialogue, admin_command).await?,
     }
     Ok(())
 }
 
-async fn handle_callback(bot: &Bot, query: CallbackQuery, ctx: Arc<Ctx>, store: Arc<DbDialogueStore>) -> HandlerResult {
+async fn handle_callback(bot: &Tg, query: CallbackQuery, ctx: Arc<Ctx>, store: Arc<DbDialogueStore>) -> HandlerResult {
     let from = query.from.clone();
     sign_up(&ctx, &from, None).await?;
     // Buttons live on our messages in private chats; without one we answer in the user's chat.
@@ -122,7 +125,7 @@ async fn handle_callback(bot: &Bot, query: CallbackQuery, ctx: Arc<Ctx>, store: 
     let action = query.data.as_deref().and_then(Action::decode);
     let Some(action) = action else {
         answer(bot, &query, Some(t!("stale_button").into_owned())).await;
-        reply::send(bot, chat, t!("menu.title"), Some(keyboards::main_menu())).await?;
+        reply::send(bot, chat, t!("menu.title"), Some(keyboards::main_menu("en"))).await?;
         return Ok(());
     };
     answer(bot, &query, None).await;
@@ -144,7 +147,9 @@ async fn handle_callback(bot: &Bot, query: CallbackQuery, ctx: Arc<Ctx>, store: 
         let _ = ChatDialogue::new(store.clone(), chat).exit().await;
     }
     match action {
-        Action::Menu => reply::edit_or_send(bot, chat, message, t!("menu.title"), Some(keyboards::main_menu())).await?,
+        Action::Menu => {
+            reply::edit_or_send(bot, chat, message, t!("menu.title"), Some(keyboards::main_menu("en"))).await?
+        }
         Action::Plans => show_plans(bot, &ctx, chat, message, false).await?,
         Action::Wallet => show_wallet(bot, &ctx, chat, message, telegram_id).await?,
         Action::Subscriptions => show_subscriptions(bot, &ctx, chat, telegram_id, Utc::now()).await?,
@@ -182,7 +187,7 @@ async fn handle_callback(bot: &Bot, query: CallbackQuery, ctx: Arc<Ctx>, store: 
         Action::Withdraw => withdrawals::start(bot, &ctx, chat, message, &ChatDialogue::new(store, chat)).await?,
         Action::WithdrawAmount(paise) => withdrawals::amount_chosen(bot, &ctx, chat, paise, store).await?,
         Action::WithdrawLastVpa => withdrawals::last_vpa_chosen(bot, &ctx, chat, store).await?,
-        Action::WithdrawConfirm => withdrawals::confirm(bot, &ctx, chat, message, &from, store).await?,
+        Action::WithdrawConfirm => withdrawals::confirm(bot, &ctx, chat, message, store).await?,
         Action::WithdrawalApprove(_)
         | Action::WithdrawalReject(_)
         | Action::WithdrawalPaid(_)
@@ -210,7 +215,7 @@ async fn handle_callback(bot: &Bot, query: CallbackQuery, ctx: Arc<Ctx>, store: 
 
 /// Stops the button's spinner. Telegram refuses answers to queries older than about 15
 /// seconds (a button pressed while we were down); the action itself must still happen.
-async fn answer(bot: &Bot, query: &CallbackQuery, text: Option<String>) {
+async fn answer(bot: &Tg, query: &CallbackQuery, text: Option<String>) {
     let mut request = bot.answer_callback_query(query.id.clone());
     if let Some(text) = text {
         request = request.text(text);
@@ -233,21 +238,21 @@ async fn sign_up(ctx: &Ctx, user: &User, referral: Option<&str>) -> Result<Signu
         last_name: user.last_name.clone(),
         language_code: user.language_code.clone(),
     };
-    users::sign_up(&ctx.db, &profile, referral, ctx.is_admin(user), Utc::now()).await
+    users::sign_up(&ctx.db, &profile, referral, Utc::now()).await
 }
 
-async fn start(bot: &Bot, ctx: &Ctx, chat: ChatId, signup: &Signup) -> HandlerResult {
+async fn start(bot: &Tg, ctx: &Ctx, chat: ChatId, signup: &Signup) -> HandlerResult {
     let name = reply::escape(&signup.user.first_name);
     let greeting = if signup.created {
         t!("welcome", shop = reply::escape(&ctx.config.shop_name), name = name)
     } else {
         t!("welcome_back", name = name)
     };
-    reply::send(bot, chat, format!("{greeting}\n\n{}", t!("menu.title")), Some(keyboards::main_menu())).await?;
+    reply::send(bot, chat, format!("{greeting}\n\n{}", t!("menu.title")), Some(keyboards::main_menu("en"))).await?;
     Ok(())
 }
 
-async fn show_plans(bot: &Bot, ctx: &Ctx, chat: ChatId, message: Option<MessageId>, admin_view: bool) -> HandlerResult {
+async fn show_plans(bot: &Tg, ctx: &Ctx, chat: ChatId, message: Option<MessageId>, admin_view: bool) -> HandlerResult {
     let listings = catalog::list_plans(&ctx.db, !admin_view).await?;
     if admin_view {
         let blocks = listings
@@ -303,7 +308,7 @@ async fn show_plans(bot: &Bot, ctx: &Ctx, chat: ChatId, message: Option<MessageI
     Ok(())
 }
 
-async fn show_plan(bot: &Bot, ctx: &Ctx, chat: ChatId, message: Option<MessageId>, plan_id: i32) -> HandlerResult {
+async fn show_plan(bot: &Tg, ctx: &Ctx, chat: ChatId, message: Option<MessageId>, plan_id: i32) -> HandlerResult {
     let Some(listing) = catalog::find_plan(&ctx.db, plan_id).await?.filter(|l| l.plan.is_active) else {
         reply::send(bot, chat, t!("plans.unavailable"), None).await?;
         return show_plans(bot, ctx, chat, None, false).await;
@@ -327,7 +332,7 @@ async fn show_plan(bot: &Bot, ctx: &Ctx, chat: ChatId, message: Option<MessageId
 }
 
 async fn open_checkout(
-    bot: &Bot,
+    bot: &Tg,
     ctx: &Ctx,
     chat: ChatId,
     message: Option<MessageId>,
@@ -372,7 +377,7 @@ async fn open_checkout(
 }
 
 async fn confirm(
-    bot: &Bot,
+    bot: &Tg,
     ctx: &Ctx,
     chat: ChatId,
     message: Option<MessageId>,
@@ -384,8 +389,6 @@ async fn confirm(
             let paid = t!("checkout.paid_edit", price = delivery.price, name = reply::escape(&delivery.plan_name));
             reply::edit_or_send(bot, chat, message, paid, None).await?;
             send_delivery(bot, chat, &delivery).await?;
-            alerts::new_order(bot, ctx, &customer_label(customer), &delivery).await;
-            referrals::earned(bot, &delivery.commissions).await;
         }
         Err(PurchaseError::AlreadyPaid(delivery)) => {
             reply::send(bot, chat, t!("checkout.already_paid"), None).await?;
@@ -397,7 +400,7 @@ async fn confirm(
 }
 
 pub(super) async fn send_delivery(
-    bot: &Bot,
+    bot: &Tg,
     chat: ChatId,
     delivery: &purchase::Delivery,
 ) -> Result<(), teloxide::RequestError> {
@@ -408,29 +411,26 @@ pub(super) async fn send_delivery(
         ends = date(delivery.ends_at),
         balance = delivery.balance
     );
-    reply::send(bot, chat, text, Some(keyboards::main_menu())).await?;
+    reply::send(bot, chat, text, Some(keyboards::main_menu("en"))).await?;
     Ok(())
 }
 
 async fn purchase_failed(
-    bot: &Bot,
+    bot: &Tg,
     ctx: &Ctx,
     chat: ChatId,
     message: Option<MessageId>,
     err: PurchaseError,
 ) -> HandlerResult {
     let text = match err {
-        PurchaseError::SoldOut { plan_name, plan_id } => {
-            alerts::plan_sold_out(bot, ctx, plan_id, &plan_name).await;
-            t!("checkout.sold_out", name = reply::escape(&plan_name))
-        }
+        PurchaseError::SoldOut { plan_name, .. } => t!("checkout.sold_out", name = reply::escape(&plan_name)),
         PurchaseError::InsufficientBalance { balance, price, missing, plan_name } => t!(
             "checkout.insufficient",
             name = reply::escape(&plan_name),
             price = price,
             balance = balance,
             missing = missing,
-            support = support_contact(ctx),
+            support = support_contact(ctx, "en"),
             id = chat.0
         ),
         PurchaseError::PlanUnavailable => {
@@ -450,13 +450,7 @@ async fn purchase_failed(
     Ok(())
 }
 
-async fn show_wallet(
-    bot: &Bot,
-    ctx: &Ctx,
-    chat: ChatId,
-    message: Option<MessageId>,
-    telegram_id: i64,
-) -> HandlerResult {
+async fn show_wallet(bot: &Tg, ctx: &Ctx, chat: ChatId, message: Option<MessageId>, telegram_id: i64) -> HandlerResult {
     let Some(overview) = wallet::overview(&ctx.db, telegram_id, 10).await? else {
         return Ok(());
     };
@@ -487,10 +481,10 @@ async fn show_wallet(
     Ok(())
 }
 
-async fn show_subscriptions(bot: &Bot, ctx: &Ctx, chat: ChatId, telegram_id: i64, now: DateTime<Utc>) -> HandlerResult {
+async fn show_subscriptions(bot: &Tg, ctx: &Ctx, chat: ChatId, telegram_id: i64, now: DateTime<Utc>) -> HandlerResult {
     let subs = subscriptions::list_for(&ctx.db, telegram_id, now).await?;
     if subs.is_empty() {
-        reply::send(bot, chat, t!("subs.empty"), Some(keyboards::main_menu())).await?;
+        reply::send(bot, chat, t!("subs.empty"), Some(keyboards::main_menu("en"))).await?;
         return Ok(());
     }
     let blocks = subs
@@ -516,8 +510,8 @@ async fn show_subscriptions(bot: &Bot, ctx: &Ctx, chat: ChatId, telegram_id: i64
     Ok(())
 }
 
-async fn show_help(bot: &Bot, ctx: &Ctx, chat: ChatId, message: Option<MessageId>, admin_view: bool) -> HandlerResult {
-    let mut text = t!("help.text", support = support_contact(ctx)).into_owned();
+async fn show_help(bot: &Tg, ctx: &Ctx, chat: ChatId, message: Option<MessageId>, admin_view: bool) -> HandlerResult {
+    let mut text = t!("help.text", support = support_contact(ctx, "en")).into_owned();
     if admin_view {
         text.push_str(&t!("help.admin"));
     }
@@ -534,10 +528,10 @@ pub fn customer_label(user: &User) -> String {
     }
 }
 
-pub(super) fn support_contact(ctx: &Ctx) -> String {
+pub(super) fn support_contact(ctx: &Ctx, lang: &str) -> String {
     match &ctx.config.support_contact {
         Some(contact) => reply::escape(contact),
-        None => t!("help.default_support").into_owned(),
+        None => t!("help.default_support", locale = lang).into_owned(),
     }
 }
 

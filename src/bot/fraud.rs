@@ -8,9 +8,8 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, User};
 use super::admin::MAX_REASON_CHARS;
 use super::callback::Action;
 use super::keyboards::button;
-use super::{alerts, customer, keyboards, reply, withdrawals, Ctx, HandlerResult};
-use crate::entities::fraud_flag::{self, FraudRule};
-use crate::entities::user;
+use super::{customer, reply, withdrawals, Ctx, HandlerResult, Tg};
+use crate::entities::fraud_flag::FraudRule;
 use crate::services::fraud::{self as fraud_service, BlockOutcome, ResolveOutcome};
 
 /// Flags listed by /flags.
@@ -19,19 +18,22 @@ const LIST_LIMIT: u64 = 10;
 const MAX_LISTED: usize = 10;
 
 /// `#3, #7`
-pub fn flag_ids(flags: &[fraud_flag::Model]) -> String {
-    flags.iter().map(|f| format!("#{}", f.id)).collect::<Vec<_>>().join(", ")
+pub fn flag_ids(ids: &[i32]) -> String {
+    ids.iter().map(|id| format!("#{id}")).collect::<Vec<_>>().join(", ")
 }
 
-/// The rule's finding in words, from its evidence.
-fn finding(flag: &fraud_flag::Model) -> String {
-    let evidence: serde_json::Value = serde_json::from_str(&flag.evidence).unwrap_or_default();
+/// The rule's finding in words, from its evidence (`rule` as stored, e.g. `shared_upi`).
+pub fn finding(rule: &str, evidence: &str, lang: &str) -> String {
+    let evidence: serde_json::Value = serde_json::from_str(evidence).unwrap_or_default();
     let text = |key: &str| match &evidence[key] {
         serde_json::Value::String(s) => reply::escape(s),
         serde_json::Value::Null => String::new(),
         other => reply::escape(&other.to_string()),
     };
-    match flag.rule {
+    let Ok(rule) = <FraudRule as sea_orm::ActiveEnum>::try_from_value(&rule.to_owned()) else {
+        return reply::escape(rule);
+    };
+    match rule {
         FraudRule::SharedUpi => {
             let ids = match &evidence["other_users"] {
                 serde_json::Value::Array(ids) => ids.iter().map(|v| v.to_string()).collect::<Vec<_>>(),
@@ -40,24 +42,32 @@ fn finding(flag: &fraud_flag::Model) -> String {
             // A long list would not fit a message: name the first few.
             let mut others = ids.iter().take(MAX_LISTED).cloned().collect::<Vec<_>>().join(", ");
             if ids.len() > MAX_LISTED {
-                others.push_str(&t!("flags.and_more", count = ids.len() - MAX_LISTED));
+                others.push_str(&t!("flags.and_more", locale = lang, count = ids.len() - MAX_LISTED));
             }
-            t!("flags.shared_upi", vpa = text("vpa"), others = others)
+            t!("flags.shared_upi", locale = lang, vpa = text("vpa"), others = others)
         }
         FraudRule::RapidSignups => {
-            t!("flags.rapid_signups", count = text("referrals_last_hour"), limit = text("limit"))
+            t!("flags.rapid_signups", locale = lang, count = text("referrals_last_hour"), limit = text("limit"))
         }
         FraudRule::LowConversion => t!(
             "flags.low_conversion",
+            locale = lang,
             paying = text("paying"),
             referrals = text("referrals"),
             rate = text("min_rate_percent")
         ),
         FraudRule::OwnReferee => {
-            t!("flags.own_referee", referee = text("referee"), payment = text("payment"), vpa = text("vpa"))
+            t!(
+                "flags.own_referee",
+                locale = lang,
+                referee = text("referee"),
+                payment = text("payment"),
+                vpa = text("vpa")
+            )
         }
         FraudRule::ClawbackShortfall => t!(
             "flags.clawback_shortfall",
+            locale = lang,
             order = text("order"),
             amount = text("amount"),
             recovered = text("recovered"),
@@ -67,27 +77,14 @@ fn finding(flag: &fraud_flag::Model) -> String {
     .into_owned()
 }
 
-fn flag_buttons(flag: &fraud_flag::Model) -> Vec<InlineKeyboardButton> {
+pub fn flag_buttons(id: i32, lang: &str) -> Vec<InlineKeyboardButton> {
     vec![
-        button(t!("flags.resolve_button", id = flag.id), Action::FlagResolve(flag.id)),
-        button(t!("flags.block_button", id = flag.id), Action::FlagBlock(flag.id)),
+        button(t!("flags.resolve_button", locale = lang, id = id), Action::FlagResolve(id)),
+        button(t!("flags.block_button", locale = lang, id = id), Action::FlagBlock(id)),
     ]
 }
 
-/// New flags, one alert each.
-pub async fn alert_raised(bot: &Bot, ctx: &Ctx, flags: &[fraud_flag::Model]) {
-    for flag in flags {
-        let who = match fraud_service::find_flag(&ctx.db, flag.id).await {
-            Ok(Some((_, owner))) => withdrawals::user_label(&owner),
-            _ => flag.user_id.to_string(),
-        };
-        let text = t!("flags.alert", id = flag.id, user = who, finding = finding(flag));
-        let keyboard = InlineKeyboardMarkup::new(vec![flag_buttons(flag)]);
-        alerts::notify_admins_with(bot, ctx, text.into_owned(), keyboard, None).await;
-    }
-}
-
-pub async fn list(bot: &Bot, ctx: &Ctx, chat: ChatId) -> HandlerResult {
+pub async fn list(bot: &Tg, ctx: &Ctx, chat: ChatId) -> HandlerResult {
     let open = fraud_service::open_flags(&ctx.db, LIST_LIMIT).await?;
     if open.is_empty() {
         reply::send(bot, chat, t!("flags.empty"), None).await?;
@@ -102,19 +99,19 @@ pub async fn list(bot: &Bot, ctx: &Ctx, chat: ChatId) -> HandlerResult {
                 "flags.line",
                 id = flag.id,
                 user = who,
-                finding = finding(flag),
+                finding = finding(&sea_orm::ActiveEnum::to_value(&flag.rule), &flag.evidence, "en"),
                 date = customer::date_time(flag.created_at)
             )
             .into_owned(),
         );
-        rows.push(flag_buttons(flag));
+        rows.push(flag_buttons(flag.id, "en"));
     }
     let text = reply::first_page(t!("flags.title").into_owned(), lines, &t!("plans.more"));
     reply::send(bot, chat, text, Some(InlineKeyboardMarkup::new(rows))).await?;
     Ok(())
 }
 
-pub async fn resolve(bot: &Bot, ctx: &Ctx, chat: ChatId, admin: &User, flag_id: i32) -> HandlerResult {
+pub async fn resolve(bot: &Tg, ctx: &Ctx, chat: ChatId, admin: &User, flag_id: i32) -> HandlerResult {
     let text = match fraud_service::resolve(&ctx.db, admin.id.0 as i64, flag_id, Utc::now()).await? {
         ResolveOutcome::Resolved(_) => {
             t!("flags.resolved", id = flag_id, by = customer::customer_label(admin))
@@ -127,7 +124,7 @@ pub async fn resolve(bot: &Bot, ctx: &Ctx, chat: ChatId, admin: &User, flag_id: 
 }
 
 /// The Block button under a flag: blocks the flagged user.
-pub async fn block_flagged(bot: &Bot, ctx: &Ctx, chat: ChatId, admin: &User, flag_id: i32) -> HandlerResult {
+pub async fn block_flagged(bot: &Tg, ctx: &Ctx, chat: ChatId, admin: &User, flag_id: i32) -> HandlerResult {
     let open = fraud_service::find_flag(&ctx.db, flag_id).await?;
     let Some((flag, owner)) = open else {
         reply::send(bot, chat, t!("flags.unknown", id = flag_id), None).await?;
@@ -138,7 +135,7 @@ pub async fn block_flagged(bot: &Bot, ctx: &Ctx, chat: ChatId, admin: &User, fla
 }
 
 /// `/block <telegram_id> [reason]` and `/unblock <telegram_id>`.
-pub async fn block_command(bot: &Bot, ctx: &Ctx, chat: ChatId, admin: i64, args: &str, blocked: bool) -> HandlerResult {
+pub async fn block_command(bot: &Tg, ctx: &Ctx, chat: ChatId, admin: i64, args: &str, blocked: bool) -> HandlerResult {
     let (id, reason) = args.split_once(char::is_whitespace).unwrap_or((args, ""));
     let usage = if blocked { "flags.block_usage" } else { "flags.unblock_usage" };
     let Some(target) = id.trim().parse::<i64>().ok().filter(|id| *id > 0) else {
@@ -154,7 +151,7 @@ pub async fn block_command(bot: &Bot, ctx: &Ctx, chat: ChatId, admin: i64, args:
 }
 
 async fn set_blocked(
-    bot: &Bot,
+    bot: &Tg,
     ctx: &Ctx,
     chat: ChatId,
     admin: i64,
@@ -171,17 +168,5 @@ async fn set_blocked(
         (BlockOutcome::UnknownUser, _) => t!("admin.adjust_unknown_user", id = target),
     };
     reply::send(bot, chat, text, None).await?;
-    if let BlockOutcome::Changed(user) = outcome {
-        tell_user(bot, ctx, &user, blocked).await;
-    }
     Ok(())
-}
-
-async fn tell_user(bot: &Bot, ctx: &Ctx, user: &user::Model, blocked: bool) {
-    let text = if blocked {
-        t!("flags.told_blocked", support = customer::support_contact(ctx))
-    } else {
-        t!("flags.told_unblocked")
-    };
-    reply::tell(bot, ChatId(user.telegram_id), text, Some(keyboards::main_menu())).await;
 }

@@ -9,12 +9,18 @@ pub(super) fn button(label: impl Into<String>, action: Action) -> InlineKeyboard
     InlineKeyboardButton::callback(label.into(), action.encode())
 }
 
-pub fn main_menu() -> InlineKeyboardMarkup {
+pub fn main_menu(lang: &str) -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new(vec![
-        vec![button(t!("menu.plans"), Action::Plans), button(t!("menu.wallet"), Action::Wallet)],
-        vec![button(t!("menu.subs"), Action::Subscriptions)],
-        vec![button(t!("menu.refer"), Action::Refer), button(t!("menu.withdraw"), Action::Withdraw)],
-        vec![button(t!("menu.help"), Action::Help)],
+        vec![
+            button(t!("menu.plans", locale = lang), Action::Plans),
+            button(t!("menu.wallet", locale = lang), Action::Wallet),
+        ],
+        vec![button(t!("menu.subs", locale = lang), Action::Subscriptions)],
+        vec![
+            button(t!("menu.refer", locale = lang), Action::Refer),
+            button(t!("menu.withdraw", locale = lang), Action::Withdraw),
+        ],
+        vec![button(t!("menu.help", locale = lang), Action::Help)],
     ])
 }
 

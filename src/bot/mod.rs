@@ -1,27 +1,27 @@
 //! The Telegram side: turning updates into service calls and results into chat messages.
 //! No database access here; everything goes through `services`.
 mod admin;
-mod alerts;
 pub mod callback;
 pub mod command;
 mod customer;
 pub mod dialogue;
 mod fraud;
 mod keyboards;
-pub mod notifier;
+pub mod notices;
+pub mod outbox_sender;
 mod payments;
+pub mod rate_limit;
 mod referrals;
 mod reply;
 mod settings;
 mod setup;
 mod stars;
+mod tg;
 mod upi;
 pub mod upi_qr;
 mod withdrawals;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 use teloxide::dispatching::UpdateHandler;
@@ -32,6 +32,7 @@ use crate::services::dialogue_store::DbDialogueStore;
 use crate::services::razorpay::RazorpayClient;
 
 pub use setup::register_commands;
+pub use tg::Tg;
 
 pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
 pub type HandlerResult = Result<(), HandlerError>;
@@ -44,14 +45,27 @@ pub struct Ctx {
     pub bot_username: String,
     /// Present when Razorpay is configured.
     pub razorpay: Option<RazorpayClient>,
-    /// When admins were last told that a plan sold out, so a rush of buyers is one alert.
-    sold_out_alerts: Mutex<HashMap<i32, Instant>>,
+    /// The one limiter for every send of this process.
+    pub limiter: Arc<rate_limit::Limiter>,
+    /// Woken after an act wrote outbox rows, so they go out at once.
+    pub outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Ctx {
     pub fn new(db: DatabaseConnection, config: Arc<Config>, bot_username: String) -> Ctx {
         let razorpay = config.payments.razorpay.clone().map(RazorpayClient::new);
-        Ctx { db, config, bot_username, razorpay, sold_out_alerts: Mutex::default() }
+        let limiter = Arc::new(rate_limit::Limiter::new(config.send_limits));
+        Ctx { db, config, bot_username, razorpay, limiter, outbox_wake: Arc::default() }
+    }
+
+    /// Shares one wake-up with the HTTP server and the jobs.
+    pub fn with_outbox_wake(mut self, wake: Arc<tokio::sync::Notify>) -> Ctx {
+        self.outbox_wake = wake;
+        self
+    }
+
+    pub fn tg(&self, bot: Bot) -> Tg {
+        Tg::new(bot, self.limiter.clone())
     }
 
     pub fn is_admin(&self, user: &teloxide::types::User) -> bool {

@@ -9,7 +9,7 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
 use super::callback::{Action, Method};
 use super::dialogue::{ChatDialogue, State};
 use super::keyboards::button;
-use super::{customer, keyboards, reply, Ctx, HandlerResult};
+use super::{customer, keyboards, reply, Ctx, HandlerResult, Tg};
 use crate::domain::Money;
 use crate::services::dialogue_store::DbDialogueStore;
 use crate::services::payments::Purpose;
@@ -49,10 +49,10 @@ fn method_name(method: Method) -> std::borrow::Cow<'static, str> {
     }
 }
 
-pub async fn show_topup(bot: &Bot, ctx: &Ctx, chat: ChatId, message: Option<MessageId>) -> HandlerResult {
+pub async fn show_topup(bot: &Tg, ctx: &Ctx, chat: ChatId, message: Option<MessageId>) -> HandlerResult {
     let (min, max) = (ctx.config.payments.min_topup, ctx.config.payments.max_topup);
     if methods(ctx).is_empty() {
-        let text = t!("topup.none", support = customer::support_contact(ctx), id = chat.0);
+        let text = t!("topup.none", support = customer::support_contact(ctx, "en"), id = chat.0);
         reply::edit_or_send(bot, chat, message, text, Some(keyboards::back_to_menu())).await?;
         return Ok(());
     }
@@ -71,7 +71,7 @@ pub async fn show_topup(bot: &Bot, ctx: &Ctx, chat: ChatId, message: Option<Mess
     Ok(())
 }
 
-pub async fn ask_custom_amount(bot: &Bot, ctx: &Ctx, chat: ChatId, store: Arc<DbDialogueStore>) -> HandlerResult {
+pub async fn ask_custom_amount(bot: &Tg, ctx: &Ctx, chat: ChatId, store: Arc<DbDialogueStore>) -> HandlerResult {
     ChatDialogue::new(store, chat).update(State::TopUpAmount).await?;
     let (min, max) = (ctx.config.payments.min_topup, ctx.config.payments.max_topup);
     reply::send(bot, chat, t!("topup.ask_amount", min = min, max = max), None).await?;
@@ -79,7 +79,7 @@ pub async fn ask_custom_amount(bot: &Bot, ctx: &Ctx, chat: ChatId, store: Arc<Db
 }
 
 /// The customer typed an amount while we were waiting for one.
-pub async fn custom_amount_step(bot: &Bot, ctx: &Ctx, msg: &Message, dialogue: &ChatDialogue) -> HandlerResult {
+pub async fn custom_amount_step(bot: &Tg, ctx: &Ctx, msg: &Message, dialogue: &ChatDialogue) -> HandlerResult {
     let chat = msg.chat.id;
     let (min, max) = (ctx.config.payments.min_topup, ctx.config.payments.max_topup);
     let amount = msg.text().map(Money::parse_rupees);
@@ -100,7 +100,7 @@ pub async fn custom_amount_step(bot: &Bot, ctx: &Ctx, msg: &Message, dialogue: &
 }
 
 pub async fn choose_method(
-    bot: &Bot,
+    bot: &Tg,
     ctx: &Ctx,
     chat: ChatId,
     message: Option<MessageId>,
@@ -121,7 +121,7 @@ pub async fn choose_method(
     Ok(())
 }
 
-pub async fn pay_topup(bot: &Bot, ctx: &Ctx, chat: ChatId, amount: Money, method: Method) -> HandlerResult {
+pub async fn pay_topup(bot: &Tg, ctx: &Ctx, chat: ChatId, amount: Money, method: Method) -> HandlerResult {
     let (min, max) = (ctx.config.payments.min_topup, ctx.config.payments.max_topup);
     if amount < min || amount > max {
         reply::send(bot, chat, t!("topup.out_of_bounds", min = min, max = max), None).await?;
@@ -159,7 +159,7 @@ fn topped_up(shortfall: Money) -> Money {
 }
 
 pub async fn pay_order(
-    bot: &Bot,
+    bot: &Tg,
     ctx: &Ctx,
     chat: ChatId,
     message: Option<MessageId>,
@@ -187,7 +187,7 @@ pub async fn pay_order(
 }
 
 async fn start(
-    bot: &Bot,
+    bot: &Tg,
     ctx: &Ctx,
     chat: ChatId,
     purpose: Purpose,
@@ -201,11 +201,11 @@ async fn start(
         Method::Upi => super::upi::start(bot, ctx, chat, purpose).await?,
         // Stars pay for plans only, through an invoice (see `pay_order`).
         Method::Stars => {
-            reply::send(bot, chat, t!("pay.unavailable"), Some(keyboards::main_menu())).await.map(|_| ())?
+            reply::send(bot, chat, t!("pay.unavailable"), Some(keyboards::main_menu("en"))).await.map(|_| ())?
         }
         Method::Razorpay => {
             let Some(client) = ctx.razorpay.as_ref() else {
-                reply::send(bot, chat, t!("pay.unavailable"), Some(keyboards::main_menu())).await?;
+                reply::send(bot, chat, t!("pay.unavailable"), Some(keyboards::main_menu("en"))).await?;
                 return Ok(());
             };
             let started =
@@ -214,7 +214,7 @@ async fn start(
                 Ok(started) => started,
                 Err(err) => {
                     log::error!("Razorpay payment for {} failed: {err}", chat.0);
-                    reply::send(bot, chat, t!("pay.failed"), Some(keyboards::main_menu())).await?;
+                    reply::send(bot, chat, t!("pay.failed"), Some(keyboards::main_menu("en"))).await?;
                     return Ok(());
                 }
             };

@@ -6,11 +6,9 @@ use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
 
 use super::callback::Action;
-use super::{customer, keyboards, reply, Ctx, HandlerResult};
-use crate::domain::commission::Level;
-use crate::domain::{fraud, privacy, Money};
-use crate::services::referrals::{self, CommissionReversal, EarnedCommission, Matured};
-use crate::services::users::Signup;
+use super::{keyboards, reply, Ctx, HandlerResult, Tg};
+use crate::domain::fraud;
+use crate::services::referrals;
 
 fn percent(fraction: Decimal) -> String {
     (fraction * Decimal::ONE_HUNDRED).normalize().to_string()
@@ -20,7 +18,7 @@ pub fn link(ctx: &Ctx, code: &str) -> String {
     format!("https://t.me/{}?start=ref_{code}", ctx.bot_username)
 }
 
-pub async fn show(bot: &Bot, ctx: &Ctx, chat: ChatId, message: Option<MessageId>, telegram_id: i64) -> HandlerResult {
+pub async fn show(bot: &Tg, ctx: &Ctx, chat: ChatId, message: Option<MessageId>, telegram_id: i64) -> HandlerResult {
     let Some(stats) = referrals::stats(&ctx.db, telegram_id).await? else { return Ok(()) };
     let min = crate::services::settings::withdrawal_min(&ctx.db).await?;
     let link = link(ctx, &stats.code);
@@ -65,52 +63,4 @@ fn keyboard(link: &str) -> InlineKeyboardMarkup {
     rows.push(vec![keyboards::button(t!("refer.withdraw_button"), Action::Withdraw)]);
     rows.push(vec![keyboards::button(t!("menu.back"), Action::Menu)]);
     InlineKeyboardMarkup::new(rows)
-}
-
-/// Someone signed up through a referral link.
-pub async fn joined(bot: &Bot, signup: &Signup) {
-    if let (true, Some(referrer)) = (signup.created, &signup.referrer) {
-        let name = reply::escape(&privacy::mask_name(&signup.user.first_name));
-        reply::tell(bot, ChatId(referrer.telegram_id), t!("refer.joined", name = name), None).await;
-    }
-}
-
-pub async fn earned(bot: &Bot, commissions: &[EarnedCommission]) {
-    for c in commissions {
-        let level = match c.level {
-            Level::One => 1,
-            Level::Two => 2,
-        };
-        let text = t!(
-            "refer.earned",
-            amount = c.amount,
-            level = level,
-            name = reply::escape(&c.buyer),
-            date = customer::date_time(c.available_at)
-        );
-        reply::tell(bot, ChatId(c.earner_telegram_id), text, None).await;
-    }
-}
-
-pub async fn available(bot: &Bot, matured: &Matured) {
-    let text = t!("refer.available", amount = matured.amount, balance = matured.balance);
-    let keyboard = InlineKeyboardMarkup::new(vec![
-        vec![keyboards::button(t!("refer.withdraw_button"), Action::Withdraw)],
-        vec![keyboards::button(t!("menu.back"), Action::Menu)],
-    ]);
-    reply::tell(bot, ChatId(matured.earner_telegram_id), text, Some(keyboard)).await;
-}
-
-pub async fn undone(bot: &Bot, reversals: &[CommissionReversal]) {
-    for r in reversals {
-        let text = if !r.was_credited {
-            t!("refer.cancelled", amount = r.amount)
-        } else if r.recovered >= r.amount {
-            t!("refer.reversed", amount = r.amount, taken = r.recovered)
-        } else {
-            let rest = Money::from_paise(r.amount.paise() - r.recovered.paise());
-            t!("refer.reversed_short", amount = r.amount, taken = r.recovered, rest = rest)
-        };
-        reply::tell(bot, ChatId(r.earner_telegram_id), text, Some(keyboards::main_menu())).await;
-    }
 }

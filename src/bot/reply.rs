@@ -4,6 +4,8 @@ use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardMarkup, MessageId, ParseMode};
 use teloxide::{ApiError, RequestError};
 
+use super::tg::Tg;
+
 pub use teloxide::utils::html::escape;
 
 /// Telegram's limit for one message is 4096 UTF-16 code units; we stay a little below.
@@ -15,11 +17,12 @@ fn units(text: &str) -> usize {
 }
 
 pub async fn send(
-    bot: &Bot,
+    bot: &Tg,
     chat: ChatId,
     text: impl Into<String>,
     keyboard: Option<InlineKeyboardMarkup>,
 ) -> Result<Message, RequestError> {
+    bot.slot(chat).await;
     let mut request = bot.send_message(chat, text).parse_mode(ParseMode::Html);
     if let Some(keyboard) = keyboard {
         request = request.reply_markup(keyboard);
@@ -27,18 +30,10 @@ pub async fn send(
     request.await
 }
 
-/// For messages to someone other than the sender (a referrer, a customer an admin decided
-/// about): a person who blocked the bot must not fail the update, so a failure is logged.
-pub async fn tell(bot: &Bot, chat: ChatId, text: impl Into<String>, keyboard: Option<InlineKeyboardMarkup>) {
-    if let Err(err) = send(bot, chat, text, keyboard).await {
-        log::warn!("message to {chat} not delivered: {err}");
-    }
-}
-
 /// Replaces a bot message in place (menu navigation). Pressing the same button twice is not
 /// an error; when the message can no longer be edited, the text is sent as a new message.
 pub async fn edit_or_send(
-    bot: &Bot,
+    bot: &Tg,
     chat: ChatId,
     message: Option<MessageId>,
     text: impl Into<String>,
@@ -46,6 +41,7 @@ pub async fn edit_or_send(
 ) -> Result<(), RequestError> {
     let text = text.into();
     if let Some(message_id) = message {
+        bot.slot(chat).await;
         let mut request = bot.edit_message_text(chat, message_id, text.clone()).parse_mode(ParseMode::Html);
         if let Some(keyboard) = keyboard.clone() {
             request = request.reply_markup(keyboard);
@@ -62,7 +58,7 @@ pub async fn edit_or_send(
 /// Sends `header` followed by `blocks`, splitting into several messages so none exceeds
 /// Telegram's length limit. A block is never split (it may hold an open HTML tag).
 pub async fn send_blocks(
-    bot: &Bot,
+    bot: &Tg,
     chat: ChatId,
     header: String,
     blocks: Vec<String>,

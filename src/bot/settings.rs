@@ -3,11 +3,11 @@ use chrono::Utc;
 use rust_i18n::t;
 use teloxide::prelude::*;
 
-use super::{reply, Ctx, HandlerResult};
+use super::{reply, Ctx, HandlerResult, Tg};
 use crate::domain::setting::{SettingError, SettingKey};
 use crate::services::settings;
 
-pub async fn list(bot: &Bot, ctx: &Ctx, chat: ChatId) -> HandlerResult {
+pub async fn list(bot: &Tg, ctx: &Ctx, chat: ChatId) -> HandlerResult {
     let mut text = t!("settings.title").into_owned();
     for (key, value) in settings::all(&ctx.db).await? {
         let help = t!(format!("settings.help_{}", key.key().replace('.', "_")));
@@ -18,7 +18,7 @@ pub async fn list(bot: &Bot, ctx: &Ctx, chat: ChatId) -> HandlerResult {
     Ok(())
 }
 
-pub async fn set(bot: &Bot, ctx: &Ctx, chat: ChatId, admin: i64, args: &str) -> HandlerResult {
+pub async fn set(bot: &Tg, ctx: &Ctx, chat: ChatId, admin: i64, args: &str) -> HandlerResult {
     let mut parts = args.split_whitespace();
     let (Some(key), Some(value), None) = (parts.next(), parts.next(), parts.next()) else {
         reply::send(bot, chat, t!("settings.usage").trim_start().to_owned(), None).await?;

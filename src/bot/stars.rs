@@ -6,17 +6,16 @@ use rust_i18n::t;
 use teloxide::prelude::*;
 use teloxide::types::{LabeledPrice, PreCheckoutQuery};
 
-use super::{alerts, keyboards, notifier, reply, Ctx, HandlerResult};
+use super::{keyboards, reply, Ctx, HandlerResult, Tg};
 use crate::domain::stars::stars_for;
 use crate::domain::Money;
-use crate::services::notices::Notice;
 use crate::services::payments::Purpose;
 use crate::services::stars::{self, PreCheckout};
 
 /// Sends an XTR invoice for a purchase payment.
-pub async fn send_invoice(bot: &Bot, ctx: &Ctx, chat: ChatId, purpose: Purpose, title: &str) -> HandlerResult {
+pub async fn send_invoice(bot: &Tg, ctx: &Ctx, chat: ChatId, purpose: Purpose, title: &str) -> HandlerResult {
     let Some(rate) = ctx.config.payments.stars_per_rupee else {
-        reply::send(bot, chat, t!("pay.unavailable"), Some(keyboards::main_menu())).await?;
+        reply::send(bot, chat, t!("pay.unavailable"), Some(keyboards::main_menu("en"))).await?;
         return Ok(());
     };
     let valid_for =
@@ -24,18 +23,20 @@ pub async fn send_invoice(bot: &Bot, ctx: &Ctx, chat: ChatId, purpose: Purpose, 
     let payment = stars::start(&ctx.db, chat.0, purpose, valid_for, Utc::now()).await?;
     let amount = Money::from_paise(payment.amount);
     let Some(count) = stars_for(amount, rate) else {
-        reply::send(bot, chat, t!("pay.unavailable"), Some(keyboards::main_menu())).await?;
+        reply::send(bot, chat, t!("pay.unavailable"), Some(keyboards::main_menu("en"))).await?;
         return Ok(());
     };
     // Telegram: title up to 32 characters, description up to 255.
     let title: String = title.chars().take(32).collect();
     let description = t!("stars.description", amount = amount, reference = &payment.reference);
     let price = LabeledPrice::new(t!("stars.label", amount = amount), count);
+    bot.slot(chat).await;
     bot.send_invoice(chat, title, description, payment.reference.clone(), stars::CURRENCY, vec![price]).await?;
     Ok(())
 }
 
 pub async fn on_pre_checkout(bot: Bot, query: PreCheckoutQuery, ctx: Arc<Ctx>) -> HandlerResult {
+    let bot = ctx.tg(bot);
     let verdict = match ctx.config.payments.stars_per_rupee {
         None => PreCheckout::Unknown,
         Some(rate) => {
@@ -60,14 +61,12 @@ pub async fn on_pre_checkout(bot: Bot, query: PreCheckoutQuery, ctx: Arc<Ctx>) -
 }
 
 /// The `successful_payment` service message: credit once, complete the purchase, tell.
-pub async fn on_successful_payment(bot: &Bot, ctx: &Ctx, msg: &Message) -> HandlerResult {
+pub async fn on_successful_payment(ctx: &Ctx, msg: &Message) -> HandlerResult {
     let Some(paid) = msg.successful_payment() else { return Ok(()) };
     let charge = paid.telegram_payment_charge_id.0.as_str();
     match stars::complete(&ctx.db, &paid.invoice_payload, charge, Utc::now()).await {
-        Ok(Some(settlement)) => {
-            if let Some(notice) = Notice::of(&settlement) {
-                notifier::deliver(bot, ctx, notice).await;
-            }
+        Ok(Some(_)) => {
+            ctx.outbox_wake.notify_one();
             Ok(())
         }
         Ok(None) => {
@@ -77,14 +76,12 @@ pub async fn on_successful_payment(bot: &Bot, ctx: &Ctx, msg: &Message) -> Handl
         Err(err) => {
             // Telegram does not send this update again: the admins must credit by hand.
             log::error!("Stars charge {charge} ({}) not recorded: {err}", paid.invoice_payload);
-            let alert = t!(
-                "stars.unrecorded_alert",
-                charge = reply::escape(charge),
-                reference = reply::escape(&paid.invoice_payload),
-                stars = paid.total_amount,
-                customer = msg.chat.id.0
-            );
-            alerts::notify_admins(bot, ctx, alert.into_owned()).await;
+            let (reference, stars) = (&paid.invoice_payload, paid.total_amount);
+            if let Err(alert_err) =
+                stars::alert_unrecorded(&ctx.db, charge, reference, stars, msg.chat.id.0, Utc::now()).await
+            {
+                log::error!("Stars charge {charge}: admins not alerted either: {alert_err}");
+            }
             Err(err.into())
         }
     }

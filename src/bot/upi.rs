@@ -11,19 +11,18 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Par
 use super::callback::Action;
 use super::dialogue::{ChatDialogue, State};
 use super::keyboards::button;
-use super::{alerts, customer, keyboards, notifier, reply, upi_qr, Ctx, HandlerResult};
+use super::{customer, keyboards, reply, upi_qr, Ctx, HandlerResult, Tg};
 use crate::domain::Money;
 use crate::entities::upi_claim::ClaimStatus;
 use crate::services::dialogue_store::DbDialogueStore;
-use crate::services::notices::Notice;
 use crate::services::payments::Purpose;
 use crate::services::upi::{self, ClaimOutcome, Decision};
 
 /// Sends the QR, the exact amount, our VPA and the buttons for a new UPI payment.
-pub async fn start(bot: &Bot, ctx: &Ctx, chat: ChatId, purpose: Purpose) -> HandlerResult {
+pub async fn start(bot: &Tg, ctx: &Ctx, chat: ChatId, purpose: Purpose) -> HandlerResult {
     let payments = &ctx.config.payments;
     let (Some(config), Some(public_url)) = (payments.upi.as_ref(), payments.public_url.as_ref()) else {
-        reply::send(bot, chat, t!("pay.unavailable"), Some(keyboards::main_menu())).await?;
+        reply::send(bot, chat, t!("pay.unavailable"), Some(keyboards::main_menu("en"))).await?;
         return Ok(());
     };
     let window = chrono::Duration::from_std(payments.upi_claim_window).unwrap_or(chrono::Duration::hours(24));
@@ -52,6 +51,7 @@ pub async fn start(bot: &Bot, ctx: &Ctx, chat: ChatId, purpose: Purpose) -> Hand
     let keyboard = InlineKeyboardMarkup::new(rows);
     match upi_qr::png(&link) {
         Ok(png) => {
+            bot.slot(chat).await;
             bot.send_photo(chat, InputFile::memory(png).file_name("upi.png"))
                 .caption(caption)
                 .parse_mode(ParseMode::Html)
@@ -66,21 +66,14 @@ pub async fn start(bot: &Bot, ctx: &Ctx, chat: ChatId, purpose: Purpose) -> Hand
     Ok(())
 }
 
-pub async fn ask_utr(bot: &Bot, chat: ChatId, payment_id: i32, store: Arc<DbDialogueStore>) -> HandlerResult {
+pub async fn ask_utr(bot: &Tg, chat: ChatId, payment_id: i32, store: Arc<DbDialogueStore>) -> HandlerResult {
     ChatDialogue::new(store, chat).update(State::UpiUtr { payment_id }).await?;
     reply::send(bot, chat, t!("upi.ask_utr"), None).await?;
     Ok(())
 }
 
 /// The customer's answer: a UTR as text, or a screenshot with the UTR as its caption.
-pub async fn utr_step(
-    bot: &Bot,
-    ctx: &Ctx,
-    msg: &Message,
-    dialogue: &ChatDialogue,
-    payment_id: i32,
-    from: &User,
-) -> HandlerResult {
+pub async fn utr_step(bot: &Tg, ctx: &Ctx, msg: &Message, dialogue: &ChatDialogue, payment_id: i32) -> HandlerResult {
     let chat = msg.chat.id;
     let input = msg.text().or(msg.caption()).unwrap_or_default();
     let screenshot = msg.photo().and_then(|sizes| sizes.last()).map(|p| p.file.id.to_string());
@@ -98,20 +91,6 @@ pub async fn utr_step(
         }
         ClaimOutcome::Created { claim, payment, .. } => {
             dialogue.exit().await?;
-            let amount = Money::from_paise(payment.amount);
-            let alert = t!(
-                "upi.admin_alert",
-                customer = customer::customer_label(from),
-                amount = amount,
-                reference = reply::escape(&payment.reference),
-                utr = reply::escape(&claim.utr),
-                id = claim.id
-            );
-            let keyboard = InlineKeyboardMarkup::new(vec![vec![
-                button(t!("upi.approve_button"), Action::UpiApprove(claim.id)),
-                button(t!("upi.reject_button"), Action::UpiReject(claim.id)),
-            ]]);
-            alerts::notify_admins_with(bot, ctx, alert.into_owned(), keyboard, screenshot).await;
             t!("upi.claimed", reference = reply::escape(&payment.reference), utr = reply::escape(&claim.utr))
         }
     };
@@ -119,10 +98,10 @@ pub async fn utr_step(
     Ok(())
 }
 
-pub async fn approve(bot: &Bot, ctx: &Ctx, chat: ChatId, admin: &User, claim_id: i32) -> HandlerResult {
+pub async fn approve(bot: &Tg, ctx: &Ctx, chat: ChatId, admin: &User, claim_id: i32) -> HandlerResult {
     let admin_id = admin.id.0 as i64;
     match upi::approve(&ctx.db, admin_id, claim_id, Utc::now()).await? {
-        Decision::Approved { claim, settlement } => {
+        Decision::Approved { claim, .. } => {
             let by = customer::customer_label(admin);
             reply::send(
                 bot,
@@ -131,9 +110,6 @@ pub async fn approve(bot: &Bot, ctx: &Ctx, chat: ChatId, admin: &User, claim_id:
                 None,
             )
             .await?;
-            if let Some(notice) = Notice::of(&settlement) {
-                notifier::deliver(bot, ctx, notice).await;
-            }
         }
         Decision::AlreadyDecided { status } => {
             let key = if status == ClaimStatus::Approved { "upi.already_approved" } else { "upi.already_rejected" };
@@ -146,14 +122,14 @@ pub async fn approve(bot: &Bot, ctx: &Ctx, chat: ChatId, admin: &User, claim_id:
     Ok(())
 }
 
-pub async fn ask_reject_reason(bot: &Bot, chat: ChatId, claim_id: i32, store: Arc<DbDialogueStore>) -> HandlerResult {
+pub async fn ask_reject_reason(bot: &Tg, chat: ChatId, claim_id: i32, store: Arc<DbDialogueStore>) -> HandlerResult {
     ChatDialogue::new(store, chat).update(State::UpiRejectReason { claim_id }).await?;
     reply::send(bot, chat, t!("upi.ask_reason", id = claim_id), None).await?;
     Ok(())
 }
 
 pub async fn reject_reason_step(
-    bot: &Bot,
+    bot: &Tg,
     ctx: &Ctx,
     msg: &Message,
     dialogue: &ChatDialogue,
@@ -168,14 +144,8 @@ pub async fn reject_reason_step(
     dialogue.exit().await?;
     let admin = msg.from.as_ref().map(|u| u.id.0 as i64).unwrap_or_default();
     match upi::reject(&ctx.db, admin, claim_id, reason, Utc::now()).await? {
-        Decision::Rejected { claim, customer_telegram_id } => {
+        Decision::Rejected { claim, .. } => {
             reply::send(bot, chat, t!("upi.rejected_admin", id = claim.id), None).await?;
-            let keyboard =
-                InlineKeyboardMarkup::new(vec![vec![button(t!("upi.paid_button"), Action::UpiPaid(claim.payment_id))]]);
-            let told = t!("upi.rejected", utr = reply::escape(&claim.utr), reason = reply::escape(reason));
-            if let Err(err) = reply::send(bot, ChatId(customer_telegram_id), told, Some(keyboard)).await {
-                log::warn!("could not tell {customer_telegram_id} about the rejection: {err}");
-            }
         }
         Decision::AlreadyDecided { status } => {
             let key = if status == ClaimStatus::Approved { "upi.already_approved" } else { "upi.already_rejected" };

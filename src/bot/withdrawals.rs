@@ -11,7 +11,7 @@ use super::admin::MAX_REASON_CHARS;
 use super::callback::Action;
 use super::dialogue::{ChatDialogue, State};
 use super::keyboards::button;
-use super::{alerts, customer, fraud, keyboards, reply, Ctx, HandlerError, HandlerResult};
+use super::{customer, fraud, keyboards, notices, reply, Ctx, HandlerError, HandlerResult, Tg};
 use crate::domain::withdrawal::{self as rules, AmountError};
 use crate::domain::Money;
 use crate::entities::withdrawal::{self as withdrawal_row, WithdrawalStatus};
@@ -27,7 +27,7 @@ fn cancel_keyboard() -> InlineKeyboardMarkup {
 
 /// The withdraw screen; starts the dialogue when there is enough to withdraw.
 pub async fn start(
-    bot: &Bot,
+    bot: &Tg,
     ctx: &Ctx,
     chat: ChatId,
     message: Option<MessageId>,
@@ -36,7 +36,7 @@ pub async fn start(
     let Some(screen) = withdrawals::screen(&ctx.db, chat.0).await? else { return Ok(()) };
     let back = Some(keyboards::back_to_menu());
     if screen.blocked {
-        let text = t!("withdraw.blocked", support = customer::support_contact(ctx));
+        let text = t!("withdraw.blocked", support = customer::support_contact(ctx, "en"));
         reply::edit_or_send(bot, chat, message, text, back).await?;
         return Ok(());
     }
@@ -76,7 +76,7 @@ fn open_request_text(open: &withdrawal_row::Model) -> String {
 }
 
 /// The typed amount.
-pub async fn amount_step(bot: &Bot, ctx: &Ctx, msg: &Message, dialogue: &ChatDialogue) -> HandlerResult {
+pub async fn amount_step(bot: &Tg, ctx: &Ctx, msg: &Message, dialogue: &ChatDialogue) -> HandlerResult {
     let chat = msg.chat.id;
     let Some(screen) = withdrawals::screen(&ctx.db, chat.0).await? else { return Ok(()) };
     let amount = match Money::parse_rupees(msg.text().unwrap_or_default()) {
@@ -96,7 +96,7 @@ pub async fn amount_step(bot: &Bot, ctx: &Ctx, msg: &Message, dialogue: &ChatDia
 
 /// The "withdraw all" button.
 pub async fn amount_chosen(
-    bot: &Bot,
+    bot: &Tg,
     ctx: &Ctx,
     chat: ChatId,
     paise: i64,
@@ -123,7 +123,7 @@ fn amount_error(err: AmountError) -> String {
 }
 
 async fn ask_vpa(
-    bot: &Bot,
+    bot: &Tg,
     chat: ChatId,
     dialogue: &ChatDialogue,
     amount: Money,
@@ -140,7 +140,7 @@ async fn ask_vpa(
 }
 
 /// The typed UPI ID.
-pub async fn vpa_step(bot: &Bot, msg: &Message, dialogue: &ChatDialogue, amount: i64) -> HandlerResult {
+pub async fn vpa_step(bot: &Tg, msg: &Message, dialogue: &ChatDialogue, amount: i64) -> HandlerResult {
     let chat = msg.chat.id;
     let Some(vpa) = rules::normalise_vpa(msg.text().unwrap_or_default()) else {
         reply::send(bot, chat, t!("withdraw.bad_vpa"), Some(cancel_keyboard())).await?;
@@ -150,7 +150,7 @@ pub async fn vpa_step(bot: &Bot, msg: &Message, dialogue: &ChatDialogue, amount:
 }
 
 /// The "use my last UPI ID" button.
-pub async fn last_vpa_chosen(bot: &Bot, ctx: &Ctx, chat: ChatId, store: Arc<DbDialogueStore>) -> HandlerResult {
+pub async fn last_vpa_chosen(bot: &Tg, ctx: &Ctx, chat: ChatId, store: Arc<DbDialogueStore>) -> HandlerResult {
     let dialogue = ChatDialogue::new(store, chat);
     let state = dialogue.get().await?;
     let screen = withdrawals::screen(&ctx.db, chat.0).await?;
@@ -159,13 +159,13 @@ pub async fn last_vpa_chosen(bot: &Bot, ctx: &Ctx, chat: ChatId, store: Arc<DbDi
             ask_confirm(bot, chat, &dialogue, Money::from_paise(amount), vpa).await
         }
         _ => {
-            reply::send(bot, chat, t!("withdraw.expired"), Some(keyboards::main_menu())).await?;
+            reply::send(bot, chat, t!("withdraw.expired"), Some(keyboards::main_menu("en"))).await?;
             Ok(())
         }
     }
 }
 
-async fn ask_confirm(bot: &Bot, chat: ChatId, dialogue: &ChatDialogue, amount: Money, vpa: String) -> HandlerResult {
+async fn ask_confirm(bot: &Tg, chat: ChatId, dialogue: &ChatDialogue, amount: Money, vpa: String) -> HandlerResult {
     let text = t!("withdraw.confirm", amount = amount, vpa = reply::escape(&vpa));
     dialogue.update(State::WithdrawConfirm { amount: amount.paise(), vpa }).await?;
     let keyboard = InlineKeyboardMarkup::new(vec![
@@ -178,11 +178,10 @@ async fn ask_confirm(bot: &Bot, chat: ChatId, dialogue: &ChatDialogue, amount: M
 
 /// Confirm: the request is made (and the amount reserved) now.
 pub async fn confirm(
-    bot: &Bot,
+    bot: &Tg,
     ctx: &Ctx,
     chat: ChatId,
     message: Option<MessageId>,
-    from: &User,
     store: Arc<DbDialogueStore>,
 ) -> HandlerResult {
     let dialogue = ChatDialogue::new(store, chat);
@@ -193,14 +192,14 @@ pub async fn confirm(
             Some(open) => open_request_text(&open),
             None => t!("withdraw.expired").into_owned(),
         };
-        reply::send(bot, chat, text, Some(keyboards::main_menu())).await?;
+        reply::send(bot, chat, text, Some(keyboards::main_menu("en"))).await?;
         return Ok(());
     };
     dialogue.exit().await?;
     let outcome = withdrawals::request(&ctx.db, chat.0, Money::from_paise(amount), &vpa, Utc::now()).await?;
-    let back = Some(keyboards::main_menu());
+    let back = Some(keyboards::main_menu("en"));
     match outcome {
-        RequestOutcome::Requested { withdrawal, balance, raised, held_by, .. } => {
+        RequestOutcome::Requested { withdrawal, balance, .. } => {
             let text = t!(
                 "withdraw.requested",
                 amount = Money::from_paise(withdrawal.amount),
@@ -208,11 +207,9 @@ pub async fn confirm(
                 balance = balance
             );
             reply::edit_or_send(bot, chat, message, text, back).await?;
-            fraud::alert_raised(bot, ctx, &raised).await;
-            alert_admins(bot, ctx, &withdrawal, &customer::customer_label(from), &held_by).await;
         }
         RequestOutcome::Blocked => {
-            let text = t!("withdraw.blocked", support = customer::support_contact(ctx));
+            let text = t!("withdraw.blocked", support = customer::support_contact(ctx, "en"));
             reply::edit_or_send(bot, chat, message, text, back).await?;
         }
         RequestOutcome::OpenRequest(open) => {
@@ -232,44 +229,14 @@ pub async fn confirm(
 
 fn admin_buttons(withdrawal: &withdrawal_row::Model) -> Vec<InlineKeyboardButton> {
     match withdrawal.status {
-        WithdrawalStatus::Pending => vec![
-            button(t!("withdrawals.approve_button"), Action::WithdrawalApprove(withdrawal.id)),
-            button(t!("withdrawals.reject_button"), Action::WithdrawalReject(withdrawal.id)),
-        ],
-        WithdrawalStatus::Approved => vec![
-            button(t!("withdrawals.paid_button"), Action::WithdrawalPaid(withdrawal.id)),
-            button(t!("withdrawals.payout_failed_button"), Action::WithdrawalFailed(withdrawal.id)),
-        ],
+        WithdrawalStatus::Pending => notices::withdrawal_buttons(withdrawal.id, false, "en"),
+        WithdrawalStatus::Approved => notices::withdrawal_buttons(withdrawal.id, true, "en"),
         _ => Vec::new(),
     }
 }
 
-async fn alert_admins(
-    bot: &Bot,
-    ctx: &Ctx,
-    withdrawal: &withdrawal_row::Model,
-    customer: &str,
-    held_by: &[crate::entities::fraud_flag::Model],
-) {
-    let held = if held_by.is_empty() {
-        String::new()
-    } else {
-        t!("withdrawals.held", flags = fraud::flag_ids(held_by)).into_owned()
-    };
-    let text = t!(
-        "withdrawals.alert",
-        id = withdrawal.id,
-        customer = customer,
-        amount = Money::from_paise(withdrawal.amount),
-        vpa = reply::escape(&withdrawal.vpa),
-        held = held
-    );
-    let keyboard = InlineKeyboardMarkup::new(vec![admin_buttons(withdrawal)]);
-    alerts::notify_admins_with(bot, ctx, text.into_owned(), keyboard, None).await;
-}
-
 /// /withdrawals: what waits for an admin or a payout, oldest first.
-pub async fn queue(bot: &Bot, ctx: &Ctx, chat: ChatId) -> HandlerResult {
+pub async fn queue(bot: &Tg, ctx: &Ctx, chat: ChatId) -> HandlerResult {
     let open = withdrawals::queue(&ctx.db, QUEUE_LIMIT).await?;
     if open.is_empty() {
         reply::send(bot, chat, t!("withdrawals.empty"), None).await?;
@@ -318,7 +285,10 @@ pub fn user_label(user: &crate::entities::user::Model) -> String {
 /// A decision that did not happen, explained to the admin.
 fn refused(id: i32, decision: &Decision) -> String {
     match decision {
-        Decision::HeldByFlags(flags) => t!("withdrawals.held_refused", id = id, flags = fraud::flag_ids(flags)),
+        Decision::HeldByFlags(flags) => {
+            let ids: Vec<i32> = flags.iter().map(|f| f.id).collect();
+            t!("withdrawals.held_refused", id = id, flags = fraud::flag_ids(&ids))
+        }
         Decision::UserBlocked => t!("withdrawals.user_blocked", id = id),
         Decision::AlreadyDecided(status) => {
             let status = match status {
@@ -338,33 +308,20 @@ fn refused(id: i32, decision: &Decision) -> String {
     .into_owned()
 }
 
-pub async fn approve(bot: &Bot, ctx: &Ctx, chat: ChatId, admin: &User, id: i32) -> HandlerResult {
+pub async fn approve(bot: &Tg, ctx: &Ctx, chat: ChatId, admin: &User, id: i32) -> HandlerResult {
     let decision = withdrawals::approve(&ctx.db, admin.id.0 as i64, id, Utc::now()).await?;
-    let Decision::Approved { withdrawal, user } = decision else {
+    if !matches!(decision, Decision::Approved { .. }) {
         reply::send(bot, chat, refused(id, &decision), None).await?;
         return Ok(());
-    };
-    let amount = Money::from_paise(withdrawal.amount);
-    let text = t!(
-        "withdrawals.approved_admin",
-        id = id,
-        by = customer::customer_label(admin),
-        amount = amount,
-        vpa = reply::escape(&withdrawal.vpa)
-    );
-    let keyboard = InlineKeyboardMarkup::new(vec![admin_buttons(&withdrawal)]);
-    alerts::notify_admins_with(bot, ctx, text.into_owned(), keyboard, None).await;
-    if !ctx.config.alert_chats().contains(&chat.0) {
-        reply::send(bot, chat, t!("withdrawals.done", id = id), None).await?;
     }
-    let told = t!("withdraw.approved", amount = amount, vpa = reply::escape(&withdrawal.vpa));
-    reply::tell(bot, ChatId(user.telegram_id), told.into_owned(), Some(keyboards::main_menu())).await;
+    // The staff (this admin among them) get the approval with its payout buttons from the outbox.
+    reply::send(bot, chat, t!("withdrawals.done", id = id), None).await?;
     Ok(())
 }
 
 /// Before asking an admin anything: is the request still where this button expects it?
 async fn still_open(
-    bot: &Bot,
+    bot: &Tg,
     ctx: &Ctx,
     chat: ChatId,
     id: i32,
@@ -383,7 +340,7 @@ async fn still_open(
 /// Reject (a pending request) or Payout failed (an approved one): ask why. The state keeps
 /// which of the two was pressed, so the answer cannot undo a request that moved on meanwhile.
 pub async fn ask_reject_reason(
-    bot: &Bot,
+    bot: &Tg,
     ctx: &Ctx,
     chat: ChatId,
     id: i32,
@@ -404,7 +361,7 @@ pub async fn ask_reject_reason(
 }
 
 pub async fn reject_reason_step(
-    bot: &Bot,
+    bot: &Tg,
     ctx: &Ctx,
     msg: &Message,
     dialogue: &ChatDialogue,
@@ -424,31 +381,16 @@ pub async fn reject_reason_step(
     } else {
         withdrawals::reject(&ctx.db, admin, id, reason, Utc::now()).await?
     };
-    let Decision::Rejected { withdrawal, user, balance, repaid } = decision else {
+    let Decision::Rejected { .. } = decision else {
         reply::send(bot, chat, refused(id, &decision), None).await?;
         return Ok(());
     };
-    let (admin_key, customer_key) = if payout_failed {
-        ("withdrawals.payout_failed_admin", "withdraw.payout_failed")
-    } else {
-        ("withdrawals.rejected_admin", "withdraw.rejected")
-    };
+    let admin_key = if payout_failed { "withdrawals.payout_failed_admin" } else { "withdrawals.rejected_admin" };
     reply::send(bot, chat, t!(admin_key, id = id), None).await?;
-    let mut told = t!(
-        customer_key,
-        amount = Money::from_paise(withdrawal.amount),
-        reason = reply::escape(reason),
-        balance = balance
-    )
-    .into_owned();
-    if repaid.is_positive() {
-        told.push_str(&t!("withdraw.repaid", amount = repaid));
-    }
-    reply::tell(bot, ChatId(user.telegram_id), told, Some(keyboards::main_menu())).await;
     Ok(())
 }
 
-pub async fn ask_payout_utr(bot: &Bot, ctx: &Ctx, chat: ChatId, id: i32, store: Arc<DbDialogueStore>) -> HandlerResult {
+pub async fn ask_payout_utr(bot: &Tg, ctx: &Ctx, chat: ChatId, id: i32, store: Arc<DbDialogueStore>) -> HandlerResult {
     if !still_open(bot, ctx, chat, id, &[WithdrawalStatus::Approved]).await? {
         return Ok(());
     }
@@ -457,12 +399,12 @@ pub async fn ask_payout_utr(bot: &Bot, ctx: &Ctx, chat: ChatId, id: i32, store: 
     Ok(())
 }
 
-pub async fn payout_utr_step(bot: &Bot, ctx: &Ctx, msg: &Message, dialogue: &ChatDialogue, id: i32) -> HandlerResult {
+pub async fn payout_utr_step(bot: &Tg, ctx: &Ctx, msg: &Message, dialogue: &ChatDialogue, id: i32) -> HandlerResult {
     let chat = msg.chat.id;
     let admin = msg.from.as_ref().map(|u| u.id.0 as i64).unwrap_or_default();
     let input = msg.text().unwrap_or_default();
     let decision = withdrawals::mark_paid(&ctx.db, admin, id, input, Utc::now()).await?;
-    let Decision::Paid { withdrawal, user } = decision else {
+    let Decision::Paid { withdrawal, .. } = decision else {
         if !matches!(decision, Decision::BadUtr | Decision::UtrUsed) {
             dialogue.exit().await?;
         }
@@ -472,12 +414,5 @@ pub async fn payout_utr_step(bot: &Bot, ctx: &Ctx, msg: &Message, dialogue: &Cha
     dialogue.exit().await?;
     let utr = withdrawal.payout_utr.clone().unwrap_or_default();
     reply::send(bot, chat, t!("withdrawals.paid_admin", id = id, utr = reply::escape(&utr)), None).await?;
-    let told = t!(
-        "withdraw.paid",
-        amount = Money::from_paise(withdrawal.amount),
-        vpa = reply::escape(&withdrawal.vpa),
-        utr = reply::escape(&utr)
-    );
-    reply::tell(bot, ChatId(user.telegram_id), told.into_owned(), Some(keyboards::main_menu())).await;
     Ok(())
 }

@@ -11,14 +11,16 @@ use serde::Deserialize;
 use url::Url;
 
 mod payments;
+mod send_limits;
 
 pub use payments::{PaymentsConfig, RazorpayConfig, UpiConfig, DEFAULT_RAZORPAY_API_URL};
+pub use send_limits::SendLimits;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://ottsonly.db?mode=rwc";
 pub const DEFAULT_TELEGRAM_API_URL: &str = "https://api.telegram.org";
 pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:8080";
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     pub telegram_token: String,
     pub telegram_api_url: Url,
@@ -31,6 +33,62 @@ pub struct Config {
     pub support_contact: Option<String>,
     pub shop_name: String,
     pub payments: PaymentsConfig,
+    pub send_limits: SendLimits,
+}
+
+/// Shown in logs and panics: the bot token (and a database password) never are. The
+/// exhaustive pattern makes a new field a compile error here until it is decided whether it
+/// may be printed.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Config {
+            telegram_token: _,
+            telegram_api_url,
+            database_url,
+            http_addr,
+            admin_ids,
+            admin_chat_id,
+            support_contact,
+            shop_name,
+            payments,
+            send_limits,
+        } = self;
+        f.debug_struct("Config")
+            .field("telegram_token", &REDACTED)
+            .field("telegram_api_url", &telegram_api_url.as_str())
+            .field("database_url", &without_password(database_url))
+            .field("http_addr", http_addr)
+            .field("admin_ids", admin_ids)
+            .field("admin_chat_id", admin_chat_id)
+            .field("support_contact", support_contact)
+            .field("shop_name", shop_name)
+            // Its Razorpay credentials print without the key secret and webhook secret.
+            .field("payments", payments)
+            .field("send_limits", send_limits)
+            .finish()
+    }
+}
+
+/// Printed (as a bare word) in place of a secret.
+struct Redacted;
+
+const REDACTED: Redacted = Redacted;
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// `postgres://user:secret@host/db` as `postgres://user:<redacted>@host/db`; other URLs as they are.
+fn without_password(database_url: &str) -> String {
+    match Url::parse(database_url) {
+        Ok(url) if url.password().is_some() => {
+            let (scheme, host) = (url.scheme(), &url[url::Position::BeforeHost..]);
+            format!("{scheme}://{}:<redacted>@{host}", url.username())
+        }
+        _ => database_url.to_owned(),
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -162,6 +220,7 @@ impl Config {
             support_contact,
             shop_name,
             payments: PaymentsConfig::load(file.payments, &env)?,
+            send_limits: SendLimits::telegram(),
         })
     }
 
@@ -258,6 +317,40 @@ mod tests {
         bad("DATABASE_URL", "mysql://x");
         bad("DATABASE_URL", "postgres://");
         bad("DATABASE_URL", "postgres://user@:99999/db");
+    }
+
+    #[test]
+    fn debug_output_shows_no_secrets() {
+        let token = "987654321:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
+        let vars = [
+            ("TELOXIDE_TOKEN", token),
+            ("DATABASE_URL", "postgres://shop:db-pass-42@db.internal:5432/ottsonly"),
+            ("RAZORPAY_KEY_ID", "rzp_live_keyid"),
+            ("RAZORPAY_KEY_SECRET", "rzp-key-secret-value"),
+            ("RAZORPAY_WEBHOOK_SECRET", "rzp-webhook-secret-value"),
+            ("ADMIN_IDS", "7"),
+        ];
+        let config = load(&vars, None).unwrap();
+        assert_eq!(config.telegram_token, token, "the token itself is kept");
+        for shown in [format!("{config:?}"), format!("{config:#?}")] {
+            for secret in [
+                token,
+                "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+                "db-pass-42",
+                "rzp-key-secret-value",
+                "rzp-webhook-secret-value",
+            ] {
+                assert!(!shown.contains(secret), "{secret} in {shown}");
+            }
+            assert!(shown.contains("telegram_token: <redacted>"), "{shown}");
+            assert!(shown.contains("postgres://shop:<redacted>@db.internal:5432/ottsonly"), "{shown}");
+            assert!(
+                shown.contains("rzp_live_keyid") && shown.contains("admin_ids"),
+                "the rest is still shown: {shown}"
+            );
+        }
+        let plain = load(&[("TELOXIDE_TOKEN", token)], None).unwrap();
+        assert!(format!("{plain:?}").contains(DEFAULT_DATABASE_URL));
     }
 
     #[test]

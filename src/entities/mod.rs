@@ -7,6 +7,7 @@ pub mod fraud_flag;
 pub mod gateway_event;
 pub mod ledger_entry;
 pub mod order;
+pub mod outbox_message;
 pub mod payment;
 pub mod payout_vpa;
 pub mod plan;

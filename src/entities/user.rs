@@ -19,6 +19,11 @@ pub struct Model {
     /// Paise. Changes only together with a `ledger_entry` row in the same transaction.
     pub balance: i64,
     pub created_at: DateTimeUtc,
+    /// `en` or `hi`: every message to this user is rendered in it.
+    pub language: String,
+    /// Set when Telegram said the user blocked the bot (or the chat is gone); cleared when
+    /// they write to us again.
+    pub unreachable_at: Option<DateTimeUtc>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
@@ -26,8 +31,14 @@ pub struct Model {
 pub enum Role {
     #[sea_orm(string_value = "user")]
     User,
+    /// Sees users, orders, subscriptions and queues; moves no money and approves nothing.
+    #[sea_orm(string_value = "support")]
+    Support,
     #[sea_orm(string_value = "admin")]
     Admin,
+    /// Everything an admin does, plus granting and revoking staff roles.
+    #[sea_orm(string_value = "owner")]
+    Owner,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

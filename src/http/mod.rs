@@ -9,7 +9,6 @@ use axum::Router;
 use sea_orm::DatabaseConnection;
 
 use crate::config::UpiConfig;
-use crate::services::notices::NoticeSender;
 
 /// Webhook bodies are a few KB; anything far larger is refused before it is read.
 const MAX_WEBHOOK_BODY: usize = 64 * 1024;
@@ -19,8 +18,8 @@ pub struct HttpState {
     pub db: DatabaseConnection,
     /// None when Razorpay is not configured: its webhook answers 404.
     pub razorpay_webhook_secret: Option<String>,
-    /// Customer notices produced by webhooks, delivered by the bot after we answered.
-    pub notices: NoticeSender,
+    /// Woken after a webhook wrote outbox rows (payment received, login delivered).
+    pub outbox_wake: std::sync::Arc<tokio::sync::Notify>,
     /// None when direct UPI is not configured: `/pay/upi/…` answers 404.
     pub upi: Option<UpiConfig>,
 }

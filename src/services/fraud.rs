@@ -12,6 +12,7 @@ use serde_json::json;
 use crate::domain::{fraud, Money};
 use crate::entities::fraud_flag::{self, FlagStatus, FraudRule};
 use crate::entities::{payment, payout_vpa, user, withdrawal};
+use crate::services::outbox::{self, Notice};
 use crate::services::{audit, settings, users};
 
 /// Raises a flag unless the same finding (`dedupe_key`) was raised before. Returns the new flag.
@@ -45,6 +46,9 @@ async fn raise(
     let flag = fraud_flag::Entity::find().filter(fraud_flag::Column::DedupeKey.eq(dedupe_key)).one(conn).await?;
     if let Some(flag) = &flag {
         log::warn!("fraud flag #{} on user {}: {}", flag.id, flag.user_id, flag.reason);
+        if let Some(owner) = user::Entity::find_by_id(flag.user_id).one(conn).await? {
+            outbox::to_staff(conn, &Notice::fraud_flag(flag, &owner), now).await?;
+        }
     }
     Ok(flag)
 }
@@ -384,6 +388,8 @@ pub async fn set_blocked(
     }
     let action = if blocked { "user.block" } else { "user.unblock" };
     audit::record(&txn, admin, action, &format!("user:{target_telegram_id}"), json!({ "reason": reason }), now).await?;
+    let notice = if blocked { Notice::Blocked } else { Notice::Unblocked };
+    outbox::to_user(&txn, &user, &notice, now).await?;
     txn.commit().await?;
     Ok(BlockOutcome::Changed(user))
 }

@@ -6,7 +6,7 @@ pub mod db;
 pub mod dialogue_store;
 pub mod fraud;
 pub mod health;
-pub mod notices;
+pub mod outbox;
 pub mod payments;
 pub mod purchase;
 pub mod razorpay;

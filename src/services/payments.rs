@@ -16,6 +16,7 @@ use crate::entities::ledger_entry::LedgerKind;
 use crate::entities::order::{self, OrderStatus};
 use crate::entities::payment::{self, PaymentChannel, PaymentPurpose, PaymentStatus};
 use crate::entities::{fraud_flag, user};
+use crate::services::outbox::{self, NotBought, Notice};
 use crate::services::purchase::{self, Delivery, PurchaseError};
 use crate::services::wallet::{self, Posting, PostingError};
 use crate::services::{fraud, is_unique_violation, users};
@@ -130,24 +131,29 @@ pub async fn find_by_gateway_payment_id(
     payment::Entity::find().filter(payment::Column::GatewayPaymentId.eq(gateway_payment_id)).one(conn).await
 }
 
-/// Pending Razorpay payments with a link, created before `older_than` and not expired before
-/// `expired_after`, oldest first, at most `limit`: for reconciliation.
+/// Pending (or failed) Razorpay payments with a link, created before `older_than` and not
+/// expired before `expired_after`, oldest first, at most `limit`: for reconciliation. With
+/// `references`, only those among them.
 pub async fn pending_links(
     db: &DatabaseConnection,
     older_than: DateTime<Utc>,
     expired_after: DateTime<Utc>,
+    references: Option<&[String]>,
     limit: u64,
 ) -> Result<Vec<payment::Model>, DbErr> {
-    payment::Entity::find()
+    let mut query = payment::Entity::find()
         .filter(payment::Column::Method.eq(PaymentChannel::Razorpay))
         .filter(payment::Column::Status.is_in([PaymentStatus::Pending, PaymentStatus::Failed]))
         .filter(payment::Column::GatewayLinkId.is_not_null())
         .filter(payment::Column::CreatedAt.lt(older_than))
-        .filter(payment::Column::ExpiresAt.gt(expired_after))
-        .order_by_asc(payment::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await
+        .filter(payment::Column::ExpiresAt.gt(expired_after));
+    if let Some(references) = references {
+        if references.is_empty() {
+            return Ok(Vec::new());
+        }
+        query = query.filter(payment::Column::Reference.is_in(references.iter().map(String::as_str)));
+    }
+    query.order_by_asc(payment::Column::CreatedAt).order_by_asc(payment::Column::Id).limit(limit).all(db).await
 }
 
 /// What a gateway says about money that arrived.
@@ -279,8 +285,9 @@ pub(crate) async fn settle_in(
                         Err(err) => {
                             savepoint.rollback().await?;
                             match err {
-                                PurchaseError::SoldOut { plan_name, .. } => {
+                                PurchaseError::SoldOut { plan_name, plan_id } => {
                                     purchase::cancel_pending(txn, order.id, now).await?;
+                                    purchase::alert_sold_out(txn, plan_id, &plan_name, now).await?;
                                     Some(PurchaseResult::SoldOut { plan_name })
                                 }
                                 PurchaseError::Db(err) => return Err(err),
@@ -292,14 +299,50 @@ pub(crate) async fn settle_in(
             }
         }
     };
-    Ok(Settlement::Credited {
+    let settlement = Settlement::Credited {
         payment: Box::new(payment),
         user: Box::new(user),
         credited: arrival.amount,
         balance,
         purchase,
         flags,
-    })
+    };
+    tell_settled(txn, &settlement, now).await?;
+    Ok(settlement)
+}
+
+/// What the customer and the staff hear of money that landed.
+async fn tell_settled(txn: &DatabaseTransaction, settlement: &Settlement, now: DateTime<Utc>) -> Result<(), DbErr> {
+    let Settlement::Credited { payment, user, credited, balance, purchase, .. } = settlement else { return Ok(()) };
+    let received = Notice::PaymentReceived {
+        reference: payment.reference.clone(),
+        amount: credited.paise(),
+        balance: balance.paise(),
+        menu: purchase.is_none(),
+    };
+    outbox::to_user(txn, user, &received, now).await?;
+    let alert = Notice::PaymentAlert {
+        reference: payment.reference.clone(),
+        amount: credited.paise(),
+        customer: user.as_ref().into(),
+    };
+    outbox::to_staff(txn, &alert, now).await?;
+    let balance = balance.paise();
+    let then = match purchase {
+        None => return Ok(()),
+        Some(PurchaseResult::Delivered(delivery)) => Notice::LoginDelivered {
+            plan_name: delivery.plan_name.clone(),
+            credential: delivery.credential.clone(),
+            ends_at: delivery.ends_at,
+            balance: delivery.balance.paise(),
+        },
+        Some(PurchaseResult::SoldOut { plan_name }) => {
+            Notice::PurchaseNotCompleted { why: NotBought::SoldOut { plan_name: plan_name.clone() }, balance }
+        }
+        Some(PurchaseResult::Late) => Notice::PurchaseNotCompleted { why: NotBought::Late, balance },
+        Some(PurchaseResult::OrderClosed) => Notice::PurchaseNotCompleted { why: NotBought::OrderClosed, balance },
+    };
+    outbox::to_user(txn, user, &then, now).await
 }
 
 /// Money for a payment that was already paid, under a different gateway payment id (the
@@ -338,14 +381,16 @@ async fn settle_extra(
         Err(PostingError::Db(err)) => return Err(err),
     };
     log::warn!("payment {} paid again ({gateway_id}): credited to the wallet", payment.reference);
-    Ok(Settlement::Credited {
+    let settlement = Settlement::Credited {
         payment: Box::new(payment),
         user: Box::new(user),
         credited: arrival.amount,
         balance,
         purchase: None,
         flags: Vec::new(),
-    })
+    };
+    tell_settled(txn, &settlement, now).await?;
+    Ok(settlement)
 }
 
 /// A gateway reported a failed attempt. Not final: a later capture still settles.

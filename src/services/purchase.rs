@@ -17,6 +17,7 @@ use crate::entities::order::{self, OrderStatus, PaymentMethod};
 use crate::entities::stock_item::{self, StockStatus};
 use crate::entities::subscription::{self, SubscriptionStatus};
 use crate::entities::{plan, user};
+use crate::services::outbox::{self, Notice};
 use crate::services::referrals::{self, EarnedCommission};
 use crate::services::wallet::{self, Posting, PostingError};
 use crate::services::{catalog, users};
@@ -101,6 +102,7 @@ pub async fn open_checkout(
     let listing =
         catalog::find_plan(db, plan_id).await?.filter(|l| l.plan.is_active).ok_or(PurchaseError::PlanUnavailable)?;
     if !listing.in_stock() {
+        alert_sold_out(db, plan_id, &listing.plan.name, now).await?;
         return Err(PurchaseError::SoldOut { plan_id, plan_name: listing.plan.name });
     }
     let (balance, price) = (Money::from_paise(user.balance), listing.price());
@@ -184,6 +186,9 @@ pub async fn confirm(
             // Nothing was charged; close this checkout so a replay cannot charge later.
             drop(txn);
             cancel_pending(db, order.id, now).await?;
+            if let PurchaseError::SoldOut { plan_id, plan_name } = &err {
+                alert_sold_out(db, *plan_id, plan_name, now).await?;
+            }
             Err(err)
         }
         Err(PurchaseError::OrderClosed) => {
@@ -261,6 +266,15 @@ pub(crate) async fn pay_order(
     .await?;
     let stock_left = catalog::available_stock(conn, plan.id).await?;
     let commissions = referrals::record_for_order(conn, user, order, now).await?;
+    let alert = Notice::NewOrderAlert {
+        order_id: order.id,
+        plan_id: plan.id,
+        plan_name: plan.name.clone(),
+        price: order.price,
+        customer: user.into(),
+        stock_left,
+    };
+    outbox::to_staff(conn, &alert, now).await?;
 
     Ok(Delivery {
         order_id: order.id,
@@ -309,6 +323,21 @@ async fn assign_stock(
             }
         }
     }
+}
+
+/// How long one sold-out alert per plan covers, however many customers hit it.
+const SOLD_OUT_ALERT_WINDOW_SECONDS: i64 = 15 * 60;
+
+/// Tells the staff a plan is sold out, once per plan per window.
+pub(crate) async fn alert_sold_out(
+    conn: &impl ConnectionTrait,
+    plan_id: i32,
+    plan_name: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let window = now.timestamp().div_euclid(SOLD_OUT_ALERT_WINDOW_SECONDS);
+    let notice = Notice::SoldOutAlert { plan_id, plan_name: plan_name.to_owned() };
+    outbox::to_staff_once(conn, &notice, &format!("sold_out:{plan_id}:{window}"), now).await
 }
 
 pub(crate) async fn cancel_pending(

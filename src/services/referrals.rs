@@ -16,6 +16,7 @@ use crate::entities::ledger_entry::LedgerKind;
 use crate::entities::order;
 use crate::entities::user;
 use crate::entities::withdrawal::{self, WithdrawalStatus};
+use crate::services::outbox::{self, Notice};
 use crate::services::wallet::{self, Posting, PostingError};
 use crate::services::{fraud, settings, users};
 
@@ -77,13 +78,21 @@ pub(crate) async fn record_for_order(
         .exec_without_returning(conn)
         .await?;
         if matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
-            earned.push(EarnedCommission {
+            let commission = EarnedCommission {
                 earner_telegram_id: earner.telegram_id,
                 level,
                 amount,
                 buyer: privacy::mask_name(&buyer.first_name),
                 available_at: now + rules.hold,
-            });
+            };
+            let notice = Notice::CommissionEarned {
+                amount: amount.paise(),
+                level: level_number(level) as u8,
+                buyer: commission.buyer.clone(),
+                available_at: commission.available_at,
+            };
+            outbox::to_user(conn, &earner, &notice, now).await?;
+            earned.push(commission);
         }
     }
     Ok(earned)
@@ -166,6 +175,10 @@ async fn mature_one(
         Err(PostingError::Db(err)) => return Err(err),
     };
     let earner = user::Entity::find_by_id(commission.earner_id).one(&txn).await?;
+    if let Some(earner) = &earner {
+        let notice = Notice::CommissionAvailable { amount: commission.amount, balance: balance.paise() };
+        outbox::to_user(&txn, earner, &notice, now).await?;
+    }
     txn.commit().await?;
     Ok(earner.map(|e| Matured {
         commission_id: commission.id,
@@ -202,6 +215,8 @@ pub(crate) async fn reverse_for_order(
         let Some(earner) = user::Entity::find_by_id(commission.earner_id).one(conn).await? else { continue };
         let amount = Money::from_paise(commission.amount);
         if transition(conn, commission.id, CommissionStatus::Pending, CommissionStatus::Cancelled, now).await? {
+            let notice = Notice::CommissionUndone { amount: amount.paise(), recovered: 0, was_credited: false };
+            outbox::to_user(conn, &earner, &notice, now).await?;
             reversals.push(CommissionReversal {
                 earner_telegram_id: earner.telegram_id,
                 amount,
@@ -230,6 +245,9 @@ pub(crate) async fn reverse_for_order(
         } else {
             None
         };
+        let notice =
+            Notice::CommissionUndone { amount: amount.paise(), recovered: recovered.paise(), was_credited: true };
+        outbox::to_user(conn, &earner, &notice, now).await?;
         reversals.push(CommissionReversal {
             earner_telegram_id: earner.telegram_id,
             amount,

@@ -11,6 +11,7 @@ use crate::entities::stock_item::{self, StockStatus};
 use crate::entities::subscription::{self, SubscriptionStatus};
 use crate::entities::{plan, user};
 use crate::services::audit;
+use crate::services::outbox::{self, Notice};
 use crate::services::referrals::{self, CommissionReversal};
 use crate::services::wallet::{self, Posting, PostingError};
 
@@ -97,6 +98,14 @@ pub async fn refund(
         .await?
         .ok_or_else(|| DbErr::RecordNotFound(format!("user {}", order.user_id)))?;
     let plan_name = plan::Entity::find_by_id(order.plan_id).one(&txn).await?.map(|p| p.name).unwrap_or_default();
+    let notice = Notice::Refunded {
+        order_id,
+        plan_name: plan_name.clone(),
+        amount: amount.paise(),
+        reason: reason.to_owned(),
+        balance: balance.paise(),
+    };
+    outbox::to_user(&txn, &customer, &notice, now).await?;
     txn.commit().await?;
     Ok(RefundOutcome::Refunded { customer: Box::new(customer), order_id, plan_name, amount, balance, commissions })
 }

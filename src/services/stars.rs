@@ -7,6 +7,7 @@ use sea_orm::{DatabaseConnection, DbErr};
 use crate::domain::stars::stars_for;
 use crate::domain::Money;
 use crate::entities::payment::{self, PaymentChannel, PaymentStatus};
+use crate::services::outbox::{self, Notice};
 use crate::services::payments::{self, Arrival, PaymentError, Purpose, Settlement};
 
 pub const CURRENCY: &str = "XTR";
@@ -77,4 +78,23 @@ pub async fn complete(
         paid_at: Some(now.min(payment.expires_at)),
     };
     payments::settle(db, payment.id, &arrival, now).await.map(Some)
+}
+
+/// A charge we could not record (the database failed): Telegram will not send it again, so
+/// the staff are asked to credit it by hand.
+pub async fn alert_unrecorded(
+    db: &DatabaseConnection,
+    charge: &str,
+    reference: &str,
+    stars: u32,
+    customer_chat: i64,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let notice = Notice::StarsUnrecordedAlert {
+        charge: charge.to_owned(),
+        reference: reference.to_owned(),
+        stars,
+        customer_chat,
+    };
+    outbox::to_staff(db, &notice, now).await
 }

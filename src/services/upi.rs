@@ -11,6 +11,7 @@ use crate::domain::{upi, Money};
 use crate::entities::payment::{self, PaymentChannel, PaymentStatus};
 use crate::entities::upi_claim::{self, ClaimStatus};
 use crate::entities::user;
+use crate::services::outbox::{self, Notice};
 use crate::services::payments::{self, Arrival, PaymentError, Purpose, Settlement};
 use crate::services::{audit, is_unique_violation, users};
 
@@ -85,6 +86,7 @@ pub async fn claim(
             && now <= p.expires_at
     });
     let Some(payment) = payment else { return Ok(ClaimOutcome::PaymentNotOpen) };
+    let txn = db.begin().await?;
     let inserted = upi_claim::ActiveModel {
         payment_id: Set(payment.id),
         user_id: Set(customer.id),
@@ -99,11 +101,24 @@ pub async fn claim(
         decided_at: Set(None),
         ..Default::default()
     }
-    .insert(db)
+    .insert(&txn)
     .await;
     match inserted {
-        Ok(claim) => Ok(ClaimOutcome::Created { claim, payment: Box::new(payment), customer: Box::new(customer) }),
+        Ok(claim) => {
+            let alert = Notice::UpiClaimAlert {
+                claim_id: claim.id,
+                customer: (&customer).into(),
+                amount: payment.amount,
+                reference: payment.reference.clone(),
+                utr: claim.utr.clone(),
+                screenshot_file_id: claim.screenshot_file_id.clone(),
+            };
+            outbox::to_staff(&txn, &alert, now).await?;
+            txn.commit().await?;
+            Ok(ClaimOutcome::Created { claim, payment: Box::new(payment), customer: Box::new(customer) })
+        }
         Err(err) if is_unique_violation(&err) => {
+            drop(txn);
             let used = upi_claim::Entity::find().filter(upi_claim::Column::UtrKey.eq(utr)).one(db).await?;
             Ok(if used.is_some() { ClaimOutcome::UtrUsed } else { ClaimOutcome::OpenClaimExists })
         }
@@ -189,7 +204,13 @@ pub async fn reject(
         now,
     )
     .await?;
-    let customer = user::Entity::find_by_id(claim.user_id).one(&txn).await?.map(|u| u.telegram_id).unwrap_or_default();
+    let customer = user::Entity::find_by_id(claim.user_id).one(&txn).await?;
+    if let Some(customer) = &customer {
+        let notice =
+            Notice::UpiRejected { payment_id: claim.payment_id, utr: claim.utr.clone(), reason: reason.to_owned() };
+        outbox::to_user(&txn, customer, &notice, now).await?;
+    }
+    let customer = customer.map(|u| u.telegram_id).unwrap_or_default();
     txn.commit().await?;
     Ok(Decision::Rejected { claim, customer_telegram_id: customer })
 }

@@ -3,13 +3,15 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
 };
 
-use crate::domain::referral_code;
+use crate::domain::{privacy, referral_code};
 use crate::entities::fraud_flag;
 use crate::entities::order::{self, OrderStatus};
 use crate::entities::user::{self, Role};
 use crate::services::fraud;
+use crate::services::outbox::{self, Notice};
 
 /// Who a Telegram user says they are, as of this update.
 #[derive(Debug, Clone)]
@@ -42,12 +44,10 @@ pub async fn sign_up(
     db: &DatabaseConnection,
     profile: &Profile,
     referral: Option<&str>,
-    is_admin: bool,
     now: DateTime<Utc>,
 ) -> Result<Signup, DbErr> {
-    let role = if is_admin { Role::Admin } else { Role::User };
     if let Some(existing) = find_by_telegram_id(db, profile.telegram_id).await? {
-        let user = refresh_profile(db, existing, profile, role).await?;
+        let user = refresh_profile(db, existing, profile).await?;
         return Ok(Signup { user, created: false, referrer: None, flags: Vec::new() });
     }
 
@@ -64,6 +64,7 @@ pub async fn sign_up(
     // collides on telegram_id. Both are unique keys: retry the first, adopt the winner of the second.
     for _ in 0..8 {
         let code = referral_code::generate(&mut rand::rng());
+        let txn = db.begin().await?;
         let insert = user::ActiveModel {
             telegram_id: Set(profile.telegram_id),
             username: Set(profile.username.clone()),
@@ -72,16 +73,23 @@ pub async fn sign_up(
             language_code: Set(profile.language_code.clone()),
             referral_code: Set(code),
             referred_by: Set(referrer.as_ref().map(|r| r.id)),
-            role: Set(role),
+            role: Set(Role::User),
             is_blocked: Set(false),
             balance: Set(0),
             created_at: Set(now),
+            language: Set(language_for(profile.language_code.as_deref()).to_owned()),
+            unreachable_at: Set(None),
             ..Default::default()
         }
-        .insert(db)
+        .insert(&txn)
         .await;
         match insert {
             Ok(user) => {
+                if let Some(referrer) = &referrer {
+                    let joined = Notice::ReferralJoined { name: privacy::mask_name(&user.first_name) };
+                    outbox::to_user(&txn, referrer, &joined, now).await?;
+                }
+                txn.commit().await?;
                 // The user exists now: a failing fraud check must not turn the signup into
                 // an error (the referrer would never hear of it).
                 let flags = match &referrer {
@@ -94,6 +102,7 @@ pub async fn sign_up(
                 return Ok(Signup { user, created: true, referrer, flags });
             }
             Err(err) if super::is_unique_violation(&err) => {
+                drop(txn);
                 if let Some(user) = find_by_telegram_id(db, profile.telegram_id).await? {
                     return Ok(Signup { user, created: false, referrer: None, flags: Vec::new() });
                 }
@@ -104,17 +113,25 @@ pub async fn sign_up(
     Err(DbErr::Custom("could not allocate a unique referral code".into()))
 }
 
+/// The language a new user gets: Hindi for a Hindi Telegram app, English for the rest.
+pub fn language_for(language_code: Option<&str>) -> &'static str {
+    match language_code {
+        Some(code) if code.eq_ignore_ascii_case("hi") || code.to_ascii_lowercase().starts_with("hi-") => "hi",
+        _ => "en",
+    }
+}
+
+/// The profile as of this update; a user who writes to us is reachable again.
 async fn refresh_profile(
     db: &DatabaseConnection,
     existing: user::Model,
     profile: &Profile,
-    role: Role,
 ) -> Result<user::Model, DbErr> {
     let unchanged = existing.username == profile.username
         && existing.first_name == profile.first_name
         && existing.last_name == profile.last_name
         && existing.language_code == profile.language_code
-        && existing.role == role;
+        && existing.unreachable_at.is_none();
     if unchanged {
         return Ok(existing);
     }
@@ -123,7 +140,7 @@ async fn refresh_profile(
     active.first_name = Set(profile.first_name.clone());
     active.last_name = Set(profile.last_name.clone());
     active.language_code = Set(profile.language_code.clone());
-    active.role = Set(role);
+    active.unreachable_at = Set(None);
     active.update(db).await
 }
 
@@ -151,4 +168,48 @@ pub(crate) async fn balance_of(conn: &impl ConnectionTrait, user_id: i32) -> Res
         .await?
         .ok_or_else(|| DbErr::RecordNotFound(format!("user {user_id}")))?;
     Ok(crate::domain::Money::from_paise(user.balance))
+}
+
+/// At start: the users in `ADMIN_IDS` become owners (a row is made for one who never wrote to
+/// the bot yet), and `ADMIN_CHAT_ID`, when set, receives the staff alerts.
+pub async fn sync_staff_from_config(
+    db: &DatabaseConnection,
+    owner_ids: &std::collections::BTreeSet<i64>,
+    alert_chat: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    for &telegram_id in owner_ids {
+        match find_by_telegram_id(&txn, telegram_id).await? {
+            Some(user) if user.role == Role::Owner => {}
+            Some(user) => {
+                let mut active: user::ActiveModel = user.into();
+                active.role = Set(Role::Owner);
+                active.update(&txn).await?;
+            }
+            None => {
+                user::ActiveModel {
+                    telegram_id: Set(telegram_id),
+                    username: Set(None),
+                    first_name: Set(String::new()),
+                    last_name: Set(None),
+                    language_code: Set(None),
+                    referral_code: Set(referral_code::generate(&mut rand::rng())),
+                    referred_by: Set(None),
+                    role: Set(Role::Owner),
+                    is_blocked: Set(false),
+                    balance: Set(0),
+                    created_at: Set(now),
+                    language: Set("en".to_owned()),
+                    unreachable_at: Set(None),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await?;
+            }
+        }
+    }
+    let chat = alert_chat.unwrap_or(0).to_string();
+    crate::services::settings::set(&txn, crate::services::outbox::ALERT_CHAT_KEY, &chat, now).await?;
+    txn.commit().await
 }

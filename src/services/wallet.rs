@@ -9,6 +9,7 @@ use sea_orm::{
 use crate::domain::Money;
 use crate::entities::ledger_entry::{self, LedgerKind};
 use crate::entities::user;
+use crate::services::outbox::{self, Notice};
 use crate::services::{audit, users};
 
 /// One movement to apply.
@@ -95,7 +96,7 @@ pub enum Direction {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AdjustOutcome {
     Applied {
-        user: user::Model,
+        user: Box<user::Model>,
         amount: Money,
         balance: Money,
     },
@@ -151,8 +152,14 @@ pub async fn admin_adjust(
         now,
     )
     .await?;
+    let (amount_paise, reason, balance_paise) = (amount.paise(), reason.to_owned(), balance.paise());
+    let notice = match direction {
+        Direction::Credit => Notice::WalletCredited { amount: amount_paise, reason, balance: balance_paise },
+        Direction::Debit => Notice::WalletDebited { amount: amount_paise, reason, balance: balance_paise },
+    };
+    outbox::to_user(&txn, &target, &notice, now).await?;
     txn.commit().await?;
-    Ok(AdjustOutcome::Applied { user: target, amount, balance })
+    Ok(AdjustOutcome::Applied { user: Box::new(target), amount, balance })
 }
 
 #[derive(Debug, Clone)]

@@ -15,6 +15,7 @@ use crate::entities::fraud_flag;
 use crate::entities::ledger_entry::LedgerKind;
 use crate::entities::user;
 use crate::entities::withdrawal::{self, WithdrawalStatus};
+use crate::services::outbox::{self, Notice};
 use crate::services::wallet::{self, Posting, PostingError};
 use crate::services::{audit, fraud, is_unique_violation, referrals, settings, users};
 
@@ -161,6 +162,14 @@ pub async fn request(
         now,
     )
     .await?;
+    let alert = Notice::WithdrawalAlert {
+        withdrawal_id: created.id,
+        customer: (&user).into(),
+        amount: created.amount,
+        vpa: created.vpa.clone(),
+        held_by: held_by.iter().map(|f| f.id).collect(),
+    };
+    outbox::to_staff(&txn, &alert, now).await?;
     txn.commit().await?;
     Ok(RequestOutcome::Requested { withdrawal: created, user: Box::new(user), balance, raised, held_by })
 }
@@ -225,6 +234,10 @@ pub async fn approve(db: &DatabaseConnection, admin: i64, id: i32, now: DateTime
     }
     audit::record(&txn, admin, "withdrawal.approve", &format!("withdrawal:{id}"), json!({}), now).await?;
     let withdrawal = reload(&txn, id).await?;
+    let (amount, vpa) = (withdrawal.amount, withdrawal.vpa.clone());
+    outbox::to_user(&txn, &user, &Notice::WithdrawalApproved { amount, vpa: vpa.clone() }, now).await?;
+    let by = outbox::person(&txn, admin).await?;
+    outbox::to_staff(&txn, &Notice::WithdrawalApprovedAlert { withdrawal_id: id, by, amount, vpa }, now).await?;
     txn.commit().await?;
     Ok(Decision::Approved { withdrawal, user: Box::new(user) })
 }
@@ -266,6 +279,8 @@ pub async fn mark_paid(
     }
     audit::record(&txn, admin, "withdrawal.paid", &format!("withdrawal:{id}"), json!({ "utr": utr }), now).await?;
     let withdrawal = reload(&txn, id).await?;
+    let notice = Notice::WithdrawalPaid { amount: withdrawal.amount, vpa: withdrawal.vpa.clone(), utr };
+    outbox::to_user(&txn, &user, &notice, now).await?;
     txn.commit().await?;
     Ok(Decision::Paid { withdrawal, user: Box::new(user) })
 }
@@ -356,6 +371,14 @@ async fn close_and_release(
     )
     .await?;
     let withdrawal = reload(&txn, id).await?;
+    let notice = Notice::WithdrawalRejected {
+        amount: withdrawal.amount,
+        reason: reason.to_owned(),
+        balance: balance.paise(),
+        repaid: repaid.paise(),
+        payout_failed: to == WithdrawalStatus::PayoutFailed,
+    };
+    outbox::to_user(&txn, &user, &notice, now).await?;
     txn.commit().await?;
     Ok(Decision::Rejected { withdrawal, user: Box::new(user), balance, repaid })
 }

@@ -192,9 +192,8 @@ async fn a_refers_b_refers_c_and_a_withdraws() {
 /// who bought), so a later request to the same UPI ID is a shared UPI ID.
 async fn earlier_withdrawal_to(conn: &sea_orm::DatabaseConnection, referrer_id: i64, plan_id: i32, vpa: &str) {
     let referrer = customer(conn, referrer_id).await;
-    let referee = users::sign_up(conn, &profile(referrer_id + 1), Some(&referrer.referral_code), false, Utc::now())
-        .await
-        .unwrap();
+    let referee =
+        users::sign_up(conn, &profile(referrer_id + 1), Some(&referrer.referral_code), Utc::now()).await.unwrap();
     assert_eq!(referee.user.referred_by, Some(referrer.id));
     credit(conn, referrer_id + 1, 2000).await;
     let checkout =

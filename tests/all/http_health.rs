@@ -12,8 +12,13 @@ async fn serve(state: HttpState) -> String {
 #[tokio::test]
 async fn health_follows_the_database() {
     for db in db::all().await {
-        let (notices, _receiver) = ottsonly::services::notices::channel();
-        let base = serve(HttpState { db: db.conn.clone(), razorpay_webhook_secret: None, notices, upi: None }).await;
+        let state = HttpState {
+            db: db.conn.clone(),
+            razorpay_webhook_secret: None,
+            outbox_wake: Default::default(),
+            upi: None,
+        };
+        let base = serve(state).await;
         let ok = reqwest::get(format!("{base}/health")).await.unwrap();
         assert_eq!(ok.status(), 200);
         assert_eq!(ok.json::<serde_json::Value>().await.unwrap(), serde_json::json!({ "status": "ok" }));

@@ -7,30 +7,32 @@ use ottsonly::domain::Money;
 use ottsonly::entities::payment::PaymentChannel;
 use ottsonly::entities::{gateway_event, ledger_entry, order};
 use ottsonly::http::{router, HttpState};
-use ottsonly::services::notices::{self, Notice, NoticeReceiver};
-use ottsonly::services::payments::{self, PurchaseResult, Purpose};
+use ottsonly::services::outbox::{NotBought, Notice};
+use ottsonly::services::payments::{self, Purpose};
 use ottsonly::services::purchase::{self, WhenShort};
 use ottsonly::services::razorpay::signature;
 
 use crate::support::db;
-use crate::support::fixtures::{assert_ledger_consistent, balance, credit, customer, plan_with_stock};
+use crate::support::fixtures::{assert_ledger_consistent, balance, credit, customer, outbox_notices, plan_with_stock};
 
 const SECRET: &str = "whsec_integration";
 
 struct Server {
     base: String,
     http: reqwest::Client,
-    notices: NoticeReceiver,
 }
 
 async fn serve(db: &sea_orm::DatabaseConnection, secret: Option<&str>) -> Server {
-    let (sender, notices) = notices::channel();
-    let state =
-        HttpState { db: db.clone(), razorpay_webhook_secret: secret.map(str::to_owned), notices: sender, upi: None };
+    let state = HttpState {
+        db: db.clone(),
+        razorpay_webhook_secret: secret.map(str::to_owned),
+        outbox_wake: Default::default(),
+        upi: None,
+    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
-    Server { base: format!("http://{addr}"), http: reqwest::Client::new(), notices }
+    Server { base: format!("http://{addr}"), http: reqwest::Client::new() }
 }
 
 impl Server {
@@ -116,7 +118,7 @@ async fn topup(
 async fn only_signed_webhooks_move_money_and_replays_credit_once() {
     for db in db::all().await {
         let conn = &db.conn;
-        let mut server = serve(conn, Some(SECRET)).await;
+        let server = serve(conn, Some(SECRET)).await;
         let payment = topup(conn, 9101, 250).await;
         let body = captured(&payment.reference, "pay_W1", 25_000);
 
@@ -149,13 +151,10 @@ async fn only_signed_webhooks_move_money_and_replays_credit_once() {
         assert!(recorded.iter().any(|e| e.event_key == "evt_bare" && e.payment_id == Some(payment.id)));
         assert_eq!(balance(conn, 9101).await, Money::from_rupees(250), "{}", db.backend);
         assert_eq!(ledger_entry::Entity::find().count(conn).await.unwrap(), 1);
-        match server.notices.try_recv() {
-            Ok(Notice::PaymentCredited { credited, telegram_id, .. }) => {
-                assert_eq!((credited, telegram_id), (Money::from_rupees(250), 9101))
-            }
-            other => panic!("{other:?}"),
+        match outbox_notices(conn, 9101).await.as_slice() {
+            [Notice::PaymentReceived { amount, .. }] => assert_eq!(*amount, Money::from_rupees(250).paise()),
+            other => panic!("one notice for one credit: {other:?}"),
         }
-        assert!(server.notices.try_recv().is_err(), "one notice for one credit");
         assert_ledger_consistent(conn).await;
     }
 }
@@ -255,7 +254,7 @@ async fn bad_input_never_crashes_or_moves_money() {
 async fn a_payment_for_a_sold_out_plan_stays_in_the_wallet() {
     for db in db::all().await {
         let conn = &db.conn;
-        let mut server = serve(conn, Some(SECRET)).await;
+        let server = serve(conn, Some(SECRET)).await;
         let plan = plan_with_stock(conn, "Last", 100, 30, 1).await;
         customer(conn, 9401).await;
         let checkout =
@@ -272,8 +271,9 @@ async fn a_payment_for_a_sold_out_plan_stays_in_the_wallet() {
 
         assert_eq!(server.deliver(&captured(&payment.reference, "pay_S", 10_000), "s1").await, 200);
         assert_eq!(balance(conn, 9401).await, Money::from_rupees(100));
-        match server.notices.try_recv() {
-            Ok(Notice::PaymentCredited { purchase: Some(PurchaseResult::SoldOut { .. }), .. }) => {}
+        match outbox_notices(conn, 9401).await.as_slice() {
+            [Notice::PaymentReceived { menu: false, .. }, Notice::PurchaseNotCompleted { why: NotBought::SoldOut { .. }, .. }] =>
+                {}
             other => panic!("{other:?}"),
         }
     }

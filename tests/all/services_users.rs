@@ -9,29 +9,29 @@ async fn referral_sticks_only_at_first_signup_and_never_to_oneself() {
     for db in db::all().await {
         let db = &db.conn;
         let now = Utc::now();
-        let referrer = users::sign_up(db, &profile(10), None, false, now).await.unwrap();
+        let referrer = users::sign_up(db, &profile(10), None, now).await.unwrap();
         assert!(referrer.created);
-        let other = users::sign_up(db, &profile(11), None, false, now).await.unwrap();
+        let other = users::sign_up(db, &profile(11), None, now).await.unwrap();
         let code = referrer.user.referral_code.clone();
 
-        let referred = users::sign_up(db, &profile(12), Some(&code.to_lowercase()), false, now).await.unwrap();
+        let referred = users::sign_up(db, &profile(12), Some(&code.to_lowercase()), now).await.unwrap();
         assert!(referred.created);
         assert_eq!(referred.user.referred_by, Some(referrer.user.id));
         assert_eq!(referred.referrer.map(|r| r.id), Some(referrer.user.id));
 
         // A later /start with another code changes nothing.
-        let again = users::sign_up(db, &profile(12), Some(&other.user.referral_code), false, now).await.unwrap();
+        let again = users::sign_up(db, &profile(12), Some(&other.user.referral_code), now).await.unwrap();
         assert!(!again.created);
         assert_eq!(again.user.referred_by, Some(referrer.user.id));
 
         // Unknown codes and garbage are ignored; the user is still created.
-        let unknown = users::sign_up(db, &profile(13), Some("ZZZZZZZZ"), false, now).await.unwrap();
+        let unknown = users::sign_up(db, &profile(13), Some("ZZZZZZZZ"), now).await.unwrap();
         assert_eq!(unknown.user.referred_by, None);
-        let garbage = users::sign_up(db, &profile(14), Some("'; DROP TABLE users; --"), false, now).await.unwrap();
+        let garbage = users::sign_up(db, &profile(14), Some("'; DROP TABLE users; --"), now).await.unwrap();
         assert_eq!(garbage.user.referred_by, None);
 
         // An existing user using their own code: nothing changes.
-        let own = users::sign_up(db, &profile(10), Some(&code), false, now).await.unwrap();
+        let own = users::sign_up(db, &profile(10), Some(&code), now).await.unwrap();
         assert_eq!(own.user.referred_by, None);
     }
 }
@@ -42,14 +42,16 @@ async fn codes_are_unique_and_profile_is_refreshed() {
         let db = &db.conn;
         let mut codes = std::collections::HashSet::new();
         for id in 100..160 {
-            let signup = users::sign_up(db, &profile(id), None, false, Utc::now()).await.unwrap();
+            let signup = users::sign_up(db, &profile(id), None, Utc::now()).await.unwrap();
             assert!(codes.insert(signup.user.referral_code.clone()));
         }
         let mut changed = profile(100);
         changed.username = Some("renamed".into());
-        let signup = users::sign_up(db, &changed, None, true, Utc::now()).await.unwrap();
+        users::sync_staff_from_config(db, &std::collections::BTreeSet::from([100]), None, Utc::now()).await.unwrap();
+        let signup = users::sign_up(db, &changed, None, Utc::now()).await.unwrap();
         assert_eq!(signup.user.username.as_deref(), Some("renamed"));
-        assert_eq!(signup.user.role, ottsonly::entities::user::Role::Admin);
+        // The role is the database's: a profile refresh keeps the owner an owner.
+        assert_eq!(signup.user.role, ottsonly::entities::user::Role::Owner);
     }
 }
 
@@ -59,7 +61,7 @@ async fn concurrent_first_starts_create_one_user() {
         let tasks: Vec<_> = (0..10)
             .map(|_| {
                 let conn = db.conn.clone();
-                tokio::spawn(async move { users::sign_up(&conn, &profile(500), None, false, Utc::now()).await })
+                tokio::spawn(async move { users::sign_up(&conn, &profile(500), None, Utc::now()).await })
             })
             .collect();
         let mut created = 0;

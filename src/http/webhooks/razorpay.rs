@@ -1,6 +1,6 @@
 //! `POST /webhooks/razorpay`: verify the signature over the raw body before anything is
-//! parsed, handle the event in one service call, answer, and leave the customer's message
-//! to the bot (Razorpay wants an answer within 5 seconds).
+//! parsed, handle the event in one service call, answer; the customer's messages are outbox
+//! rows written with the settlement (Razorpay wants an answer within 5 seconds).
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -9,7 +9,6 @@ use chrono::Utc;
 use serde_json::{json, Value};
 
 use crate::http::HttpState;
-use crate::services::notices::Notice;
 use crate::services::razorpay::{self, event, signature, EventOutcome};
 
 pub async fn receive(State(state): State<HttpState>, headers: HeaderMap, body: Bytes) -> (StatusCode, Json<Value>) {
@@ -28,11 +27,8 @@ pub async fn receive(State(state): State<HttpState>, headers: HeaderMap, body: B
     let event_key = header("x-razorpay-event-id").filter(|id| !id.is_empty()).unwrap_or(sig).to_owned();
     match razorpay::handle_event(&state.db, &event_key, &event, Utc::now()).await {
         Ok(outcome) => {
-            if let EventOutcome::Settled(settlement) = &outcome {
-                if let Some(notice) = Notice::of(settlement) {
-                    // The receiver lives as long as the bot; a closed channel only loses a message.
-                    let _ = state.notices.send(notice);
-                }
+            if let EventOutcome::Settled(_) = &outcome {
+                state.outbox_wake.notify_one();
             }
             (StatusCode::OK, Json(json!({ "status": "ok" })))
         }

@@ -3,13 +3,13 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use chrono::Utc;
 use teloxide::dispatching::ShutdownToken;
 use teloxide::prelude::*;
 
 use ottsonly::bot::{self, Ctx};
 use ottsonly::config::Config;
 use ottsonly::http::{router, HttpState};
-use ottsonly::services::notices;
 
 use super::fake_telegram::{FakeTelegram, BOT_USERNAME};
 
@@ -26,6 +26,7 @@ pub fn test_config(api_url: &str, database_url: &str) -> Config {
         support_contact: Some("@shop_support".into()),
         shop_name: "Test <Shop> & Co".into(),
         payments: ottsonly::config::PaymentsConfig::without_gateways(),
+        send_limits: ottsonly::config::SendLimits::unlimited(),
     }
 }
 
@@ -34,6 +35,7 @@ pub struct RunningBot {
     task: tokio::task::JoinHandle<()>,
     http_task: tokio::task::JoinHandle<()>,
     maturity: tokio::task::JoinHandle<()>,
+    outbox: tokio::task::JoinHandle<()>,
     /// Base URL of our HTTP server (webhooks, health).
     pub http: String,
 }
@@ -55,15 +57,17 @@ impl RunningBot {
         let config = Arc::new(config);
         let bot = Bot::new(config.telegram_token.clone()).set_api_url(config.telegram_api_url.clone());
         bot::register_commands(&bot, &config).await.expect("register commands");
+        ottsonly::services::users::sync_staff_from_config(&db, &config.admin_ids, config.admin_chat_id, Utc::now())
+            .await
+            .expect("staff");
         let ctx = Arc::new(Ctx::new(db.clone(), config.clone(), BOT_USERNAME.into()));
 
-        let (sender, receiver) = notices::channel();
-        tokio::spawn(bot::notifier::run(bot.clone(), ctx.clone(), receiver));
-        let maturity = ottsonly::jobs::spawn_commission_maturity(db.clone(), sender.clone());
+        let outbox = tokio::spawn(bot::outbox_sender::run(ctx.tg(bot.clone()), ctx.clone()));
+        let maturity = ottsonly::jobs::spawn_commission_maturity(db.clone(), ctx.outbox_wake.clone());
         let state = HttpState {
             db,
             razorpay_webhook_secret: config.payments.razorpay.as_ref().map(|r| r.webhook_secret.clone()),
-            notices: sender,
+            outbox_wake: ctx.outbox_wake.clone(),
             upi: config.payments.upi.clone(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind http");
@@ -77,7 +81,7 @@ impl RunningBot {
         let polls_before = fake.polls();
         let task = tokio::spawn(async move { dispatcher.dispatch().await });
         fake.wait_for_polling_after(polls_before).await;
-        RunningBot { shutdown, task, http_task, maturity, http }
+        RunningBot { shutdown, task, http_task, maturity, outbox, http }
     }
 
     /// Stops polling and waits for the handlers in flight. The future `shutdown()` returns
@@ -91,5 +95,6 @@ impl RunningBot {
         }
         self.http_task.abort();
         self.maturity.abort();
+        self.outbox.abort();
     }
 }

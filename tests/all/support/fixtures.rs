@@ -11,7 +11,6 @@ use ottsonly::entities::{ledger_entry, plan, user};
 use ottsonly::services::catalog;
 use ottsonly::services::stock::{self, AddStockOutcome};
 use ottsonly::services::users::{self, Profile};
-use ottsonly::services::wallet::{self, AdjustOutcome, Direction};
 
 pub const ADMIN: i64 = 1;
 
@@ -26,24 +25,37 @@ pub fn profile(telegram_id: i64) -> Profile {
 }
 
 pub async fn customer(db: &DatabaseConnection, telegram_id: i64) -> user::Model {
-    users::sign_up(db, &profile(telegram_id), None, false, Utc::now()).await.expect("sign up").user
+    users::sign_up(db, &profile(telegram_id), None, Utc::now()).await.expect("sign up").user
 }
 
+/// Money already in the wallet when the story starts: a ledger row and the balance, as the
+/// wallet service writes them, but without the admin act (so nobody is told of it).
 pub async fn credit(db: &DatabaseConnection, telegram_id: i64, rupees: i64) {
-    let key = format!("fixture:{telegram_id}:{}", rand::random::<u64>());
-    let outcome = wallet::admin_adjust(
-        db,
-        ADMIN,
-        telegram_id,
-        Money::from_rupees(rupees),
-        Direction::Credit,
-        "test",
-        &key,
-        Utc::now(),
-    )
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    use sea_orm::{ColumnTrait, QueryFilter, Set, TransactionTrait};
+    let txn = db.begin().await.expect("begin");
+    let user = users::find_by_telegram_id(&txn, telegram_id).await.expect("user").expect("a signed-up user");
+    let amount = Money::from_rupees(rupees).paise();
+    user::Entity::update_many()
+        .col_expr(user::Column::Balance, Expr::col(user::Column::Balance).add(amount))
+        .filter(user::Column::Id.eq(user.id))
+        .exec(&txn)
+        .await
+        .expect("balance");
+    ledger_entry::Entity::insert(ledger_entry::ActiveModel {
+        user_id: Set(user.id),
+        amount: Set(amount),
+        balance_after: Set(user.balance + amount),
+        kind: Set(ottsonly::entities::ledger_entry::LedgerKind::AdminCredit),
+        reference: Set("test".into()),
+        idempotency_key: Set(format!("fixture:{telegram_id}:{}", rand::random::<u64>())),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    })
+    .exec_without_returning(&txn)
     .await
-    .expect("credit");
-    assert!(matches!(outcome, AdjustOutcome::Applied { .. }), "{outcome:?}");
+    .expect("ledger row");
+    txn.commit().await.expect("commit");
 }
 
 /// A plan at `price`/`cost` rupees for 30 days with `stock` credentials named `<name>-<n>`.
@@ -96,8 +108,7 @@ pub async fn referee(
     now: chrono::DateTime<Utc>,
 ) -> users::Signup {
     let referrer = users::find_by_telegram_id(db, referrer).await.expect("query").expect("referrer exists");
-    let signup =
-        users::sign_up(db, &profile(telegram_id), Some(&referrer.referral_code), false, now).await.expect("sign up");
+    let signup = users::sign_up(db, &profile(telegram_id), Some(&referrer.referral_code), now).await.expect("sign up");
     assert!(signup.created, "{telegram_id} had signed up before");
     assert_eq!(signup.user.referred_by, Some(referrer.id));
     signup
@@ -161,5 +172,19 @@ pub async fn ledger_of(
         .expect("ledger")
         .into_iter()
         .map(|row| (row.kind, Money::from_paise(row.amount)))
+        .collect()
+}
+
+/// What the outbox holds for `chat`, oldest first.
+pub async fn outbox_notices(db: &DatabaseConnection, chat: i64) -> Vec<ottsonly::services::outbox::Notice> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+    ottsonly::entities::outbox_message::Entity::find()
+        .filter(ottsonly::entities::outbox_message::Column::ChatId.eq(chat))
+        .order_by_asc(ottsonly::entities::outbox_message::Column::Id)
+        .all(db)
+        .await
+        .expect("outbox rows")
+        .into_iter()
+        .map(|row| serde_json::from_str(&row.params).expect("outbox params"))
         .collect()
 }

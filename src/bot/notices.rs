@@ -1,0 +1,295 @@
+//! Turning an outbox `Notice` into the message its recipient reads, in their language.
+use rust_i18n::t;
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+
+use super::callback::Action;
+use super::keyboards::button;
+use super::{fraud, keyboards, reply, Ctx};
+use crate::domain::Money;
+use crate::services::outbox::{NotBought, Notice, Person};
+
+/// One message, ready to send.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub text: String,
+    pub keyboard: Option<InlineKeyboardMarkup>,
+    /// A photo already on Telegram's servers (a customer's screenshot), sent with the text
+    /// as its caption.
+    pub photo_file_id: Option<String>,
+}
+
+impl Outgoing {
+    fn text(text: impl Into<String>) -> Outgoing {
+        Outgoing { text: text.into(), keyboard: None, photo_file_id: None }
+    }
+
+    fn with(text: impl Into<String>, keyboard: InlineKeyboardMarkup) -> Outgoing {
+        Outgoing { text: text.into(), keyboard: Some(keyboard), photo_file_id: None }
+    }
+}
+
+fn money(paise: i64) -> Money {
+    Money::from_paise(paise)
+}
+
+/// `@username (id)` or `First (id)`, escaped.
+pub fn person(p: &Person, lang: &str) -> String {
+    match &p.username {
+        Some(username) => {
+            t!("admin.user_with_username", locale = lang, username = reply::escape(username), id = p.telegram_id)
+        }
+        None => {
+            t!("admin.user_without_username", locale = lang, name = reply::escape(&p.first_name), id = p.telegram_id)
+        }
+    }
+    .into_owned()
+}
+
+fn reason_line(reason: &str, lang: &str) -> String {
+    if reason.is_empty() {
+        String::new()
+    } else {
+        t!("wallet.reason", locale = lang, reason = reply::escape(reason)).into_owned()
+    }
+}
+
+pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
+    let menu = || keyboards::main_menu(lang);
+    match notice {
+        Notice::PaymentReceived { reference, amount, balance, menu: with_menu } => {
+            let text = t!(
+                "payments.received",
+                locale = lang,
+                amount = money(*amount),
+                reference = reply::escape(reference),
+                balance = money(*balance)
+            );
+            Outgoing { text: text.into_owned(), keyboard: with_menu.then(menu), photo_file_id: None }
+        }
+        Notice::LoginDelivered { plan_name, credential, ends_at, balance } => Outgoing::with(
+            t!(
+                "checkout.delivered",
+                locale = lang,
+                name = reply::escape(plan_name),
+                credential = reply::escape(credential),
+                ends = super::customer::date(*ends_at),
+                balance = money(*balance)
+            ),
+            menu(),
+        ),
+        Notice::PurchaseNotCompleted { why, balance } => {
+            let balance = money(*balance);
+            let text = match why {
+                NotBought::SoldOut { plan_name } => {
+                    t!("payments.sold_out", locale = lang, name = reply::escape(plan_name), balance = balance)
+                }
+                NotBought::Late => t!("payments.late", locale = lang, balance = balance),
+                NotBought::OrderClosed => t!("payments.order_closed", locale = lang, balance = balance),
+            };
+            Outgoing::with(text, menu())
+        }
+        Notice::WalletCredited { amount, reason, balance } => Outgoing::with(
+            t!(
+                "wallet.credited",
+                locale = lang,
+                amount = money(*amount),
+                reason = reason_line(reason, lang),
+                balance = money(*balance)
+            ),
+            menu(),
+        ),
+        Notice::WalletDebited { amount, reason, balance } => Outgoing::with(
+            t!(
+                "wallet.debited",
+                locale = lang,
+                amount = money(*amount),
+                reason = reason_line(reason, lang),
+                balance = money(*balance)
+            ),
+            menu(),
+        ),
+        Notice::Refunded { order_id, plan_name, amount, reason, balance } => Outgoing::with(
+            t!(
+                "wallet.refunded",
+                locale = lang,
+                order = order_id,
+                name = reply::escape(plan_name),
+                amount = money(*amount),
+                reason = reason_line(reason, lang),
+                balance = money(*balance)
+            ),
+            menu(),
+        ),
+        Notice::UpiRejected { payment_id, utr, reason } => Outgoing::with(
+            t!("upi.rejected", locale = lang, utr = reply::escape(utr), reason = reply::escape(reason)),
+            InlineKeyboardMarkup::new(vec![vec![button(
+                t!("upi.paid_button", locale = lang),
+                Action::UpiPaid(*payment_id),
+            )]]),
+        ),
+        Notice::ReferralJoined { name } => {
+            Outgoing::text(t!("refer.joined", locale = lang, name = reply::escape(name)))
+        }
+        Notice::CommissionEarned { amount, level, buyer, available_at } => Outgoing::text(t!(
+            "refer.earned",
+            locale = lang,
+            amount = money(*amount),
+            level = level,
+            name = reply::escape(buyer),
+            date = super::customer::date_time(*available_at)
+        )),
+        Notice::CommissionAvailable { amount, balance } => Outgoing::with(
+            t!("refer.available", locale = lang, amount = money(*amount), balance = money(*balance)),
+            InlineKeyboardMarkup::new(vec![
+                vec![button(t!("refer.withdraw_button", locale = lang), Action::Withdraw)],
+                vec![button(t!("menu.back", locale = lang), Action::Menu)],
+            ]),
+        ),
+        Notice::CommissionUndone { amount, recovered, was_credited } => {
+            let (amount, taken) = (money(*amount), money(*recovered));
+            let text = if !was_credited {
+                t!("refer.cancelled", locale = lang, amount = amount)
+            } else if taken >= amount {
+                t!("refer.reversed", locale = lang, amount = amount, taken = taken)
+            } else {
+                let rest = money(amount.paise() - taken.paise());
+                t!("refer.reversed_short", locale = lang, amount = amount, taken = taken, rest = rest)
+            };
+            Outgoing::with(text, menu())
+        }
+        Notice::WithdrawalApproved { amount, vpa } => Outgoing::with(
+            t!("withdraw.approved", locale = lang, amount = money(*amount), vpa = reply::escape(vpa)),
+            menu(),
+        ),
+        Notice::WithdrawalRejected { amount, reason, balance, repaid, payout_failed } => {
+            let key = if *payout_failed { "withdraw.payout_failed" } else { "withdraw.rejected" };
+            let mut text = t!(
+                key,
+                locale = lang,
+                amount = money(*amount),
+                reason = reply::escape(reason),
+                balance = money(*balance)
+            )
+            .into_owned();
+            if *repaid > 0 {
+                text.push_str(&t!("withdraw.repaid", locale = lang, amount = money(*repaid)));
+            }
+            Outgoing::with(text, menu())
+        }
+        Notice::WithdrawalPaid { amount, vpa, utr } => Outgoing::with(
+            t!(
+                "withdraw.paid",
+                locale = lang,
+                amount = money(*amount),
+                vpa = reply::escape(vpa),
+                utr = reply::escape(utr)
+            ),
+            menu(),
+        ),
+        Notice::Blocked => Outgoing::with(
+            t!("flags.told_blocked", locale = lang, support = super::customer::support_contact(ctx, lang)),
+            menu(),
+        ),
+        Notice::Unblocked => Outgoing::with(t!("flags.told_unblocked", locale = lang), menu()),
+        Notice::PaymentAlert { reference, amount, customer } => Outgoing::text(t!(
+            "admin.payment_alert",
+            locale = lang,
+            amount = money(*amount),
+            reference = reply::escape(reference),
+            customer = person(customer, lang)
+        )),
+        Notice::NewOrderAlert { order_id, plan_id, plan_name, price, customer, stock_left } => Outgoing::text(t!(
+            "admin.new_order_alert",
+            locale = lang,
+            order = order_id,
+            plan = reply::escape(plan_name),
+            plan_id = plan_id,
+            price = money(*price),
+            customer = person(customer, lang),
+            left = stock_left
+        )),
+        Notice::SoldOutAlert { plan_id, plan_name } => {
+            Outgoing::text(t!("admin.sold_out_alert", locale = lang, id = plan_id, name = reply::escape(plan_name)))
+        }
+        Notice::UpiClaimAlert { claim_id, customer, amount, reference, utr, screenshot_file_id } => Outgoing {
+            text: t!(
+                "upi.admin_alert",
+                locale = lang,
+                customer = person(customer, lang),
+                amount = money(*amount),
+                reference = reply::escape(reference),
+                utr = reply::escape(utr),
+                id = claim_id
+            )
+            .into_owned(),
+            keyboard: Some(InlineKeyboardMarkup::new(vec![vec![
+                button(t!("upi.approve_button", locale = lang), Action::UpiApprove(*claim_id)),
+                button(t!("upi.reject_button", locale = lang), Action::UpiReject(*claim_id)),
+            ]])),
+            photo_file_id: screenshot_file_id.clone(),
+        },
+        Notice::FraudFlagAlert { flag_id, user, rule, evidence } => Outgoing::with(
+            t!(
+                "flags.alert",
+                locale = lang,
+                id = flag_id,
+                user = person(user, lang),
+                finding = fraud::finding(rule, evidence, lang)
+            ),
+            InlineKeyboardMarkup::new(vec![fraud::flag_buttons(*flag_id, lang)]),
+        ),
+        Notice::WithdrawalAlert { withdrawal_id, customer, amount, vpa, held_by } => {
+            let held = if held_by.is_empty() {
+                String::new()
+            } else {
+                t!("withdrawals.held", locale = lang, flags = fraud::flag_ids(held_by)).into_owned()
+            };
+            Outgoing::with(
+                t!(
+                    "withdrawals.alert",
+                    locale = lang,
+                    id = withdrawal_id,
+                    customer = person(customer, lang),
+                    amount = money(*amount),
+                    vpa = reply::escape(vpa),
+                    held = held
+                ),
+                InlineKeyboardMarkup::new(vec![withdrawal_buttons(*withdrawal_id, false, lang)]),
+            )
+        }
+        Notice::WithdrawalApprovedAlert { withdrawal_id, by, amount, vpa } => Outgoing::with(
+            t!(
+                "withdrawals.approved_admin",
+                locale = lang,
+                id = withdrawal_id,
+                by = person(by, lang),
+                amount = money(*amount),
+                vpa = reply::escape(vpa)
+            ),
+            InlineKeyboardMarkup::new(vec![withdrawal_buttons(*withdrawal_id, true, lang)]),
+        ),
+        Notice::StarsUnrecordedAlert { charge, reference, stars, customer_chat } => Outgoing::text(t!(
+            "stars.unrecorded_alert",
+            locale = lang,
+            charge = reply::escape(charge),
+            reference = reply::escape(reference),
+            stars = stars,
+            customer = customer_chat
+        )),
+    }
+}
+
+/// Approve / Reject for a pending request, Mark paid / Payout failed for an approved one.
+pub fn withdrawal_buttons(id: i32, approved: bool, lang: &str) -> Vec<InlineKeyboardButton> {
+    if approved {
+        vec![
+            button(t!("withdrawals.paid_button", locale = lang), Action::WithdrawalPaid(id)),
+            button(t!("withdrawals.payout_failed_button", locale = lang), Action::WithdrawalFailed(id)),
+        ]
+    } else {
+        vec![
+            button(t!("withdrawals.approve_button", locale = lang), Action::WithdrawalApprove(id)),
+            button(t!("withdrawals.reject_button", locale = lang), Action::WithdrawalReject(id)),
+        ]
+    }
+}

@@ -1,0 +1,445 @@
+//! The outbox: what someone other than the person acting must be told, written in the same
+//! transaction as the act, delivered later by one sender (`bot::outbox_sender`). A row is
+//! rendered when it is sent, in the recipient's language, so it holds facts, not text.
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::entities::fraud_flag;
+use crate::entities::outbox_message::{self, OutboxStatus};
+use crate::entities::user::{self, Role};
+use crate::services::settings;
+
+/// A person as staff see them in alerts: `@username (id)` or `First (id)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub telegram_id: i64,
+    pub username: Option<String>,
+    pub first_name: String,
+}
+
+impl From<&user::Model> for Person {
+    fn from(user: &user::Model) -> Person {
+        Person { telegram_id: user.telegram_id, username: user.username.clone(), first_name: user.first_name.clone() }
+    }
+}
+
+/// The person with this Telegram id, for naming them in an alert (staff always have a row).
+pub async fn person(conn: &impl ConnectionTrait, telegram_id: i64) -> Result<Person, DbErr> {
+    let found = user::Entity::find().filter(user::Column::TelegramId.eq(telegram_id)).one(conn).await?;
+    Ok(match found {
+        Some(user) => (&user).into(),
+        None => Person { telegram_id, username: None, first_name: String::new() },
+    })
+}
+
+/// Why a payment for a purchase ended in the wallet instead of buying the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NotBought {
+    SoldOut {
+        plan_name: String,
+    },
+    /// The money arrived after the payment expired.
+    Late,
+    /// The order was cancelled or paid another way meanwhile.
+    OrderClosed,
+}
+
+/// Every kind of message the outbox carries. Amounts are paise, times UTC.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind")]
+pub enum Notice {
+    // To customers.
+    PaymentReceived {
+        reference: String,
+        amount: i64,
+        balance: i64,
+        /// False when a purchase message follows, which carries the menu.
+        menu: bool,
+    },
+    LoginDelivered {
+        plan_name: String,
+        credential: String,
+        ends_at: DateTime<Utc>,
+        balance: i64,
+    },
+    PurchaseNotCompleted {
+        why: NotBought,
+        balance: i64,
+    },
+    WalletCredited {
+        amount: i64,
+        reason: String,
+        balance: i64,
+    },
+    WalletDebited {
+        amount: i64,
+        reason: String,
+        balance: i64,
+    },
+    Refunded {
+        order_id: i32,
+        plan_name: String,
+        amount: i64,
+        reason: String,
+        balance: i64,
+    },
+    UpiRejected {
+        payment_id: i32,
+        utr: String,
+        reason: String,
+    },
+    ReferralJoined {
+        /// Already masked (`Ra***`).
+        name: String,
+    },
+    CommissionEarned {
+        amount: i64,
+        level: u8,
+        buyer: String,
+        available_at: DateTime<Utc>,
+    },
+    CommissionAvailable {
+        amount: i64,
+        balance: i64,
+    },
+    CommissionUndone {
+        amount: i64,
+        recovered: i64,
+        was_credited: bool,
+    },
+    WithdrawalApproved {
+        amount: i64,
+        vpa: String,
+    },
+    WithdrawalRejected {
+        amount: i64,
+        reason: String,
+        balance: i64,
+        repaid: i64,
+        payout_failed: bool,
+    },
+    WithdrawalPaid {
+        amount: i64,
+        vpa: String,
+        utr: String,
+    },
+    Blocked,
+    Unblocked,
+    // To staff.
+    PaymentAlert {
+        reference: String,
+        amount: i64,
+        customer: Person,
+    },
+    NewOrderAlert {
+        order_id: i32,
+        plan_id: i32,
+        plan_name: String,
+        price: i64,
+        customer: Person,
+        stock_left: u64,
+    },
+    SoldOutAlert {
+        plan_id: i32,
+        plan_name: String,
+    },
+    UpiClaimAlert {
+        claim_id: i32,
+        customer: Person,
+        amount: i64,
+        reference: String,
+        utr: String,
+        screenshot_file_id: Option<String>,
+    },
+    FraudFlagAlert {
+        flag_id: i32,
+        user: Person,
+        rule: String,
+        evidence: String,
+    },
+    WithdrawalAlert {
+        withdrawal_id: i32,
+        customer: Person,
+        amount: i64,
+        vpa: String,
+        held_by: Vec<i32>,
+    },
+    WithdrawalApprovedAlert {
+        withdrawal_id: i32,
+        by: Person,
+        amount: i64,
+        vpa: String,
+    },
+    StarsUnrecordedAlert {
+        charge: String,
+        reference: String,
+        stars: u32,
+        customer_chat: i64,
+    },
+}
+
+impl Notice {
+    /// The `kind` column: the variant's name.
+    pub fn kind(&self) -> String {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(map)) => map.get("kind").and_then(|k| k.as_str()).unwrap_or("").to_owned(),
+            _ => String::new(),
+        }
+    }
+
+    pub fn fraud_flag(flag: &fraud_flag::Model, user: &user::Model) -> Notice {
+        Notice::FraudFlagAlert {
+            flag_id: flag.id,
+            user: user.into(),
+            rule: sea_orm::ActiveEnum::to_value(&flag.rule),
+            evidence: flag.evidence.clone(),
+        }
+    }
+}
+
+/// Setting (internal, written at start from `ADMIN_CHAT_ID`): the chat that gets staff alerts
+/// instead of each admin privately.
+pub const ALERT_CHAT_KEY: &str = "alerts.chat_id";
+
+/// Queues `notice` for `user`.
+pub async fn to_user(
+    conn: &impl ConnectionTrait,
+    user: &user::Model,
+    notice: &Notice,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    insert(conn, user.telegram_id, Some(user.id), notice, None, now).await
+}
+
+/// Queues `notice` for the shop's staff: the alert chat when one is set, else every owner
+/// and admin privately.
+pub async fn to_staff(conn: &impl ConnectionTrait, notice: &Notice, now: DateTime<Utc>) -> Result<(), DbErr> {
+    to_staff_keyed(conn, notice, None, now).await
+}
+
+/// Like `to_staff`, at most once per `key` (e.g. one sold-out alert per plan per window).
+pub async fn to_staff_once(
+    conn: &impl ConnectionTrait,
+    notice: &Notice,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    to_staff_keyed(conn, notice, Some(key), now).await
+}
+
+async fn to_staff_keyed(
+    conn: &impl ConnectionTrait,
+    notice: &Notice,
+    key: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let chat = settings::get_or::<i64>(conn, ALERT_CHAT_KEY, 0).await?;
+    if chat != 0 {
+        return insert(conn, chat, None, notice, key.map(|k| format!("{k}:{chat}")), now).await;
+    }
+    let staff = user::Entity::find()
+        .filter(user::Column::Role.is_in([Role::Owner, Role::Admin]))
+        .order_by_asc(user::Column::Id)
+        .all(conn)
+        .await?;
+    for member in staff {
+        let dedupe = key.map(|k| format!("{k}:{}", member.telegram_id));
+        insert(conn, member.telegram_id, Some(member.id), notice, dedupe, now).await?;
+    }
+    Ok(())
+}
+
+async fn insert(
+    conn: &impl ConnectionTrait,
+    chat_id: i64,
+    user_id: Option<i32>,
+    notice: &Notice,
+    dedupe_key: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let params = serde_json::to_string(notice).map_err(|err| DbErr::Custom(format!("outbox params: {err}")))?;
+    let row = outbox_message::ActiveModel {
+        chat_id: Set(chat_id),
+        user_id: Set(user_id),
+        kind: Set(notice.kind()),
+        params: Set(params),
+        status: Set(OutboxStatus::Pending),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        lease_until: Set(None),
+        dedupe_key: Set(dedupe_key),
+        last_error: Set(None),
+        created_at: Set(now),
+        sent_at: Set(None),
+        ..Default::default()
+    };
+    outbox_message::Entity::insert(row)
+        .on_conflict(OnConflict::column(outbox_message::Column::DedupeKey).do_nothing().to_owned())
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
+/// A claimed row, with what the sender needs to render it.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub row: outbox_message::Model,
+    /// None when the params no longer parse (a row from a newer version): it is failed.
+    pub notice: Option<Notice>,
+    pub language: String,
+}
+
+/// Rows considered per claim round.
+const CLAIM_SCAN: u64 = 50;
+
+/// Claims up to `limit` due rows for this sender until `now + lease`. Each row is claimed by
+/// one conditional update, so two senders never hold the same row. A chat's rows go out in
+/// order: a row waits while an older row of its chat is still undelivered.
+pub async fn claim_due(
+    conn: &impl ConnectionTrait,
+    limit: usize,
+    lease: Duration,
+    now: DateTime<Utc>,
+) -> Result<Vec<Claimed>, DbErr> {
+    let candidates = outbox_message::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(
+                    sea_orm::Condition::all()
+                        .add(outbox_message::Column::Status.eq(OutboxStatus::Pending))
+                        .add(outbox_message::Column::NextAttemptAt.lte(now)),
+                )
+                .add(
+                    sea_orm::Condition::all()
+                        .add(outbox_message::Column::Status.eq(OutboxStatus::Sending))
+                        .add(outbox_message::Column::LeaseUntil.lt(now)),
+                ),
+        )
+        .order_by_asc(outbox_message::Column::Id)
+        .limit(CLAIM_SCAN)
+        .all(conn)
+        .await?;
+    let mut claimed = Vec::new();
+    let mut chats_seen = std::collections::HashSet::new();
+    for row in candidates {
+        if claimed.len() >= limit {
+            break;
+        }
+        // Only the oldest due row of a chat in this round; and none while an older one waits.
+        if !chats_seen.insert(row.chat_id) || has_older_undelivered(conn, &row).await? {
+            continue;
+        }
+        let won = outbox_message::Entity::update_many()
+            .col_expr(outbox_message::Column::Status, Expr::value(OutboxStatus::Sending))
+            .col_expr(outbox_message::Column::LeaseUntil, Expr::value(now + lease))
+            .col_expr(outbox_message::Column::Attempts, Expr::col(outbox_message::Column::Attempts).add(1))
+            .filter(outbox_message::Column::Id.eq(row.id))
+            .filter(outbox_message::Column::Status.eq(row.status))
+            .filter(outbox_message::Column::Attempts.eq(row.attempts))
+            .exec(conn)
+            .await?
+            .rows_affected
+            == 1;
+        if !won {
+            continue;
+        }
+        let language = match row.user_id {
+            Some(id) => user::Entity::find_by_id(id).one(conn).await?.map(|u| u.language),
+            None => None,
+        }
+        .unwrap_or_else(|| "en".to_owned());
+        let notice = serde_json::from_str(&row.params).ok();
+        let row = outbox_message::Model { status: OutboxStatus::Sending, attempts: row.attempts + 1, ..row };
+        claimed.push(Claimed { row, notice, language });
+    }
+    Ok(claimed)
+}
+
+async fn has_older_undelivered(conn: &impl ConnectionTrait, row: &outbox_message::Model) -> Result<bool, DbErr> {
+    let older = outbox_message::Entity::find()
+        .filter(outbox_message::Column::ChatId.eq(row.chat_id))
+        .filter(outbox_message::Column::Status.is_in([OutboxStatus::Pending, OutboxStatus::Sending]))
+        .filter(outbox_message::Column::Id.lt(row.id))
+        .count(conn)
+        .await?;
+    Ok(older > 0)
+}
+
+/// Only the sender holding the claim (same attempt) may settle a row.
+fn claimed_by(row: &outbox_message::Model) -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(outbox_message::Column::Id.eq(row.id))
+        .add(outbox_message::Column::Status.eq(OutboxStatus::Sending))
+        .add(outbox_message::Column::Attempts.eq(row.attempts))
+}
+
+pub async fn mark_sent(
+    conn: &impl ConnectionTrait,
+    row: &outbox_message::Model,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    outbox_message::Entity::update_many()
+        .col_expr(outbox_message::Column::Status, Expr::value(OutboxStatus::Sent))
+        .col_expr(outbox_message::Column::SentAt, Expr::value(now))
+        .col_expr(outbox_message::Column::LeaseUntil, Expr::value(None::<DateTime<Utc>>))
+        .filter(claimed_by(row))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Tries again at `at` (network trouble, 5xx, 429).
+pub async fn retry_at(
+    conn: &impl ConnectionTrait,
+    row: &outbox_message::Model,
+    at: DateTime<Utc>,
+    error: &str,
+) -> Result<(), DbErr> {
+    outbox_message::Entity::update_many()
+        .col_expr(outbox_message::Column::Status, Expr::value(OutboxStatus::Pending))
+        .col_expr(outbox_message::Column::NextAttemptAt, Expr::value(at))
+        .col_expr(outbox_message::Column::LeaseUntil, Expr::value(None::<DateTime<Utc>>))
+        .col_expr(outbox_message::Column::LastError, Expr::value(error.to_owned()))
+        .filter(claimed_by(row))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Gives up on a row. With `unreachable`, its user is marked as not reachable by the bot.
+pub async fn mark_failed(
+    conn: &impl ConnectionTrait,
+    row: &outbox_message::Model,
+    error: &str,
+    unreachable: bool,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    outbox_message::Entity::update_many()
+        .col_expr(outbox_message::Column::Status, Expr::value(OutboxStatus::Failed))
+        .col_expr(outbox_message::Column::LeaseUntil, Expr::value(None::<DateTime<Utc>>))
+        .col_expr(outbox_message::Column::LastError, Expr::value(error.to_owned()))
+        .filter(claimed_by(row))
+        .exec(conn)
+        .await?;
+    if unreachable {
+        user::Entity::update_many()
+            .col_expr(user::Column::UnreachableAt, Expr::value(now))
+            .filter(user::Column::TelegramId.eq(row.chat_id))
+            .exec(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Rows waiting to be delivered, and when the oldest of them was written.
+pub async fn depth(conn: &impl ConnectionTrait) -> Result<(u64, Option<DateTime<Utc>>), DbErr> {
+    let waiting = outbox_message::Entity::find()
+        .filter(outbox_message::Column::Status.is_in([OutboxStatus::Pending, OutboxStatus::Sending]));
+    let count = waiting.clone().count(conn).await?;
+    let oldest = waiting.order_by_asc(outbox_message::Column::Id).one(conn).await?.map(|r| r.created_at);
+    Ok((count, oldest))
+}
