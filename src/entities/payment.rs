@@ -64,6 +64,10 @@ pub enum PaymentStatus {
     /// Rejected by an admin (UPI claims).
     #[sea_orm(string_value = "rejected")]
     Rejected,
+    /// A Razorpay link nobody paid, closed by reconciliation once its expiry and the
+    /// late-capture window were over.
+    #[sea_orm(string_value = "expired")]
+    Expired,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -4,16 +4,17 @@ pub mod event;
 pub mod signature;
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::config::RazorpayConfig;
 use crate::entities::gateway_event;
-use crate::entities::payment;
+use crate::entities::payment::{self, PaymentChannel, PaymentStatus};
 use crate::services::payments::{self, Arrival, Settlement};
 
-use event::{Event, REFERENCE_NOTE};
+use event::{Event, OrderEntity, REFERENCE_NOTE};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RazorpayError {
@@ -39,6 +40,13 @@ pub struct PaymentLink {
     pub amount_paid: Option<i64>,
     #[serde(default)]
     pub payments: Option<Vec<LinkPayment>>,
+}
+
+/// A list answer: `{"entity": "collection", "count": n, "items": [...]}`.
+#[derive(Debug, Clone, Deserialize)]
+struct Collection<T> {
+    #[serde(default = "Vec::new")]
+    items: Vec<T>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -98,6 +106,24 @@ impl RazorpayClient {
             .send()
             .await?;
         Self::read(response).await
+    }
+
+    /// One page of the orders with an authorised payment created since `since`, newest first.
+    pub async fn list_paid_orders(&self, since: DateTime<Utc>, skip: u64) -> Result<Vec<OrderEntity>, RazorpayError> {
+        let query = [
+            ("authorized", "1".to_owned()),
+            ("from", since.timestamp().max(0).to_string()),
+            ("count", ORDERS_PAGE.to_string()),
+            ("skip", skip.to_string()),
+        ];
+        let response = self
+            .http
+            .get(self.url("v1/orders"))
+            .query(&query)
+            .basic_auth(&self.config.key_id, Some(&self.config.key_secret))
+            .send()
+            .await?;
+        Ok(Self::read::<Collection<OrderEntity>>(response).await?.items)
     }
 
     pub async fn fetch_link(&self, link_id: &str) -> Result<PaymentLink, RazorpayError> {
@@ -195,45 +221,188 @@ async fn find_payment(db: &DatabaseConnection, event: &Event) -> Result<Option<p
     }
 }
 
-/// Links that expired longer ago than this are no longer asked about.
-const LATE_CAPTURE_WINDOW: Duration = Duration::days(2);
-/// At most this many links per run, oldest first.
-const RECONCILE_BATCH: u64 = 50;
+/// How long after its expiry a link may still receive money (a payment authorised just
+/// before the link expired and captured later). Past this, reconciliation looks at the link
+/// one last time and closes our payment as expired.
+pub const LATE_CAPTURE_WINDOW: Duration = Duration::days(2);
+/// At most this many links are fetched per run (links a sweep found paid first, then the
+/// last look at links past the late-capture window).
+pub const RECONCILE_BATCH: u64 = 50;
+/// At most this many pages of orders (each [`ORDERS_PAGE`] long) are listed per run, so a
+/// run makes at most `LIST_PAGES + RECONCILE_BATCH` API calls.
+pub const LIST_PAGES: u64 = 5;
+/// Razorpay's largest page.
+pub const ORDERS_PAGE: u64 = 100;
+/// Razorpay's clock and ours may differ; the sweep starts this much earlier.
+const CLOCK_MARGIN: Duration = Duration::minutes(15);
 
-/// Asks Razorpay about pending links created before `now - after` and settles the paid
-/// ones, so a lost webhook never loses money. Returns what was settled.
+/// Settles Razorpay links whose webhook never came, so a lost webhook never loses money, and
+/// closes links nobody paid. Each run:
+///
+/// 1. Sweep: one list call (a few pages at most) of the orders with an authorised payment
+///    created since the oldest link still pending after `after`, newest first. Razorpay
+///    makes an order for every link someone pays, carrying the link's notes (our reference).
+///    Only links whose reference comes back are fetched and settled, so a paid link is found
+///    at the first run however many links were abandoned.
+/// 2. Close: links whose expiry plus [`LATE_CAPTURE_WINDOW`] is over are fetched one last
+///    time (with what is left of [`RECONCILE_BATCH`]); paid ones are settled, the others
+///    marked expired by a conditional update, so they leave the pending set for good.
+///
+/// Returns what was settled.
 pub async fn reconcile(
     db: &DatabaseConnection,
     client: &RazorpayClient,
     after: Duration,
     now: DateTime<Utc>,
 ) -> Result<Vec<Settlement>, DbErr> {
+    let (older_than, expired_after) = (now - after, now - LATE_CAPTURE_WINDOW);
     let mut settled = Vec::new();
-    for pending in payments::pending_links(db, now - after, now - LATE_CAPTURE_WINDOW, RECONCILE_BATCH).await? {
-        let Some(link_id) = pending.gateway_link_id.as_deref() else { continue };
-        let link = match client.fetch_link(link_id).await {
-            Ok(link) => link,
-            Err(err) => {
-                log::warn!("reconcile {}: {err}", pending.reference);
-                continue;
-            }
-        };
-        let captured =
-            link.payments.unwrap_or_default().into_iter().find(|p| matches!(p.status.as_str(), "captured" | "paid"));
-        if let (true, Some(paid)) = (link.status == "paid", captured) {
-            let arrival = Arrival {
-                gateway_payment_id: Some(paid.payment_id),
-                amount: crate::domain::Money::from_paise(paid.amount),
-                payer_vpa: None,
-                paid_at: paid.created_at.and_then(|t| DateTime::from_timestamp(t, 0)),
-            };
-            match payments::settle(db, pending.id, &arrival, now).await {
-                Ok(settlement) => settled.push(settlement),
-                Err(err) => log::error!("reconcile {}: {err}", pending.reference),
+    let mut fetches = 0;
+    if let Some(oldest) = payments::pending_links(db, older_than, expired_after, None, 1).await?.pop() {
+        let references = paid_references(client, oldest.created_at - CLOCK_MARGIN).await;
+        let paid = payments::pending_links(db, older_than, expired_after, Some(&references), RECONCILE_BATCH).await?;
+        for pending in paid {
+            let Some(link_id) = pending.gateway_link_id.as_deref() else { continue };
+            fetches += 1;
+            match client.fetch_link(link_id).await {
+                Ok(link) => settled.extend(settle_link(db, &pending, link, now).await.settlements),
+                Err(err) => log::warn!("reconcile {}: {err}", pending.reference),
             }
         }
     }
+    for pending in links_to_close(db, expired_after, RECONCILE_BATCH - fetches).await? {
+        if let Some(link_id) = pending.gateway_link_id.as_deref() {
+            match client.fetch_link(link_id).await {
+                Ok(link) => {
+                    let look = settle_link(db, &pending, link, now).await;
+                    settled.extend(look.settlements);
+                    if look.keep_open {
+                        continue;
+                    }
+                }
+                // Razorpay has no such link: nothing can be paid through it.
+                Err(RazorpayError::Api { status: 404, .. }) => {}
+                Err(err) => {
+                    // The API is down or refuses us: close nothing unseen; try next run.
+                    log::warn!("reconcile {}: {err}", pending.reference);
+                    break;
+                }
+            }
+        }
+        if close_expired(db, pending.id, expired_after, now).await? {
+            log::debug!("reconcile {}: expired unpaid", pending.reference);
+        }
+    }
     Ok(settled)
+}
+
+/// Our references on the orders with an authorised payment created since `since`, at most
+/// [`LIST_PAGES`] pages. An API error ends the sweep with what it found so far.
+async fn paid_references(client: &RazorpayClient, since: DateTime<Utc>) -> Vec<String> {
+    let mut references = Vec::new();
+    for page in 0..LIST_PAGES {
+        let orders = match client.list_paid_orders(since, page * ORDERS_PAGE).await {
+            Ok(orders) => orders,
+            Err(err) => {
+                log::warn!("reconcile: listing orders failed: {err}");
+                return references;
+            }
+        };
+        let full = orders.len() as u64 >= ORDERS_PAGE;
+        references.extend(
+            orders.into_iter().filter_map(|order| {
+                order.notes.get(REFERENCE_NOTE).cloned().or(order.receipt).filter(|r| !r.is_empty())
+            }),
+        );
+        if !full {
+            return references;
+        }
+    }
+    log::warn!(
+        "reconcile: more than {} paid orders since {since}; older ones wait for the last look",
+        LIST_PAGES * ORDERS_PAGE
+    );
+    references
+}
+
+/// What one look at a link did.
+struct LinkLook {
+    settlements: Vec<Settlement>,
+    /// Money may still land on it: a payment is authorised but not yet captured, or settling a
+    /// captured one failed (tried again next run). Such a payment is not closed.
+    keep_open: bool,
+}
+
+/// Settles every captured payment Razorpay lists on `link` for our `pending` payment.
+async fn settle_link(
+    db: &DatabaseConnection,
+    pending: &payment::Model,
+    link: PaymentLink,
+    now: DateTime<Utc>,
+) -> LinkLook {
+    let mut look = LinkLook { settlements: Vec::new(), keep_open: false };
+    for paid in link.payments.unwrap_or_default() {
+        match paid.status.as_str() {
+            "captured" | "paid" if paid.amount > 0 => {}
+            "authorized" | "created" => {
+                look.keep_open = true;
+                continue;
+            }
+            _ => continue,
+        }
+        let arrival = Arrival {
+            gateway_payment_id: Some(paid.payment_id),
+            amount: crate::domain::Money::from_paise(paid.amount),
+            payer_vpa: None,
+            paid_at: paid.created_at.and_then(|t| DateTime::from_timestamp(t, 0)),
+        };
+        match payments::settle(db, pending.id, &arrival, now).await {
+            Ok(settlement) => look.settlements.push(settlement),
+            Err(err) => {
+                log::error!("reconcile {}: {err}", pending.reference);
+                look.keep_open = true;
+            }
+        }
+    }
+    look
+}
+
+/// Open Razorpay payments whose expiry is at or before `expired_before`, soonest expired first.
+async fn links_to_close(
+    db: &DatabaseConnection,
+    expired_before: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<payment::Model>, DbErr> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    payment::Entity::find()
+        .filter(payment::Column::Method.eq(PaymentChannel::Razorpay))
+        .filter(payment::Column::Status.is_in([PaymentStatus::Pending, PaymentStatus::Failed]))
+        .filter(payment::Column::ExpiresAt.lte(expired_before))
+        .order_by_asc(payment::Column::ExpiresAt)
+        .order_by_asc(payment::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// `pending|failed -> expired`, only while it is still open and past `expired_before`.
+async fn close_expired(
+    db: &DatabaseConnection,
+    payment_id: i32,
+    expired_before: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let result = payment::Entity::update_many()
+        .col_expr(payment::Column::Status, Expr::value(PaymentStatus::Expired))
+        .col_expr(payment::Column::UpdatedAt, Expr::value(now))
+        .filter(payment::Column::Id.eq(payment_id))
+        .filter(payment::Column::Status.is_in([PaymentStatus::Pending, PaymentStatus::Failed]))
+        .filter(payment::Column::ExpiresAt.lte(expired_before))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
 }
 
 /// A payment the customer can now pay through its link.

@@ -1,9 +1,11 @@
-//! A fake Razorpay API: payment links are created and fetched here, never at Razorpay.
-use std::collections::BTreeMap;
+//! A fake Razorpay API: payment links are created and fetched here, and the orders of paid
+//! links listed, never at Razorpay. Every request is recorded, so tests can count API calls.
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -16,6 +18,10 @@ pub const WEBHOOK_SECRET: &str = "rzp_webhook_secret";
 #[derive(Clone, Default)]
 pub struct FakeRazorpay {
     links: Arc<Mutex<BTreeMap<String, Value>>>,
+    /// Orders Razorpay made for paid links, in the order they were made.
+    orders: Arc<Mutex<Vec<Value>>>,
+    /// `GET /v1/orders?…`, `GET /v1/payment_links/plink_1`, … as they came in.
+    calls: Arc<Mutex<Vec<String>>>,
     pub url: String,
 }
 
@@ -27,6 +33,8 @@ impl FakeRazorpay {
         let app = Router::new()
             .route("/v1/payment_links", post(create))
             .route("/v1/payment_links/{id}", get(fetch))
+            .route("/v1/orders", get(list_orders))
+            .layer(middleware::from_fn_with_state(fake.clone(), record))
             .with_state(fake.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.expect("fake razorpay") });
         fake
@@ -45,17 +53,93 @@ impl FakeRazorpay {
         self.links.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect()
     }
 
-    /// The customer pays the link: Razorpay now reports it paid with one captured payment.
+    /// The customer pays the link: Razorpay now reports it paid with one captured payment,
+    /// and lists the order it made for the link (with the link's notes) among paid orders.
     pub fn pay(&self, link_id: &str, payment_id: &str) {
         let mut links = self.links.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(link) = links.get_mut(link_id) {
-            let amount = link["amount"].clone();
-            link["status"] = json!("paid");
-            link["amount_paid"] = amount.clone();
-            link["payments"] = json!([{ "payment_id": payment_id, "amount": amount, "status": "captured",
-                                        "created_at": chrono::Utc::now().timestamp() }]);
-        }
+        let Some(link) = links.get_mut(link_id) else { panic!("the fake has no link {link_id}") };
+        let mut orders = self.orders.lock().unwrap_or_else(|p| p.into_inner());
+        let now = chrono::Utc::now().timestamp();
+        let amount = link["amount"].clone();
+        let order_id = format!("order_{}", orders.len() + 1);
+        link["status"] = json!("paid");
+        link["amount_paid"] = amount.clone();
+        link["order_id"] = json!(order_id);
+        link["payments"] = json!([{ "payment_id": payment_id, "amount": amount, "status": "captured",
+                                    "created_at": now }]);
+        orders.push(json!({
+            "id": order_id, "entity": "order", "amount": amount, "amount_paid": amount, "amount_due": 0,
+            "currency": "INR", "receipt": link["reference_id"], "status": "paid", "attempts": 1,
+            "notes": link["notes"], "created_at": now,
+        }));
     }
+
+    /// The payer's bank authorised a payment on the link, not yet captured: no money yet.
+    pub fn authorize(&self, link_id: &str, payment_id: &str) {
+        let mut links = self.links.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(link) = links.get_mut(link_id) else { panic!("the fake has no link {link_id}") };
+        link["payments"] = json!([{ "payment_id": payment_id, "amount": link["amount"], "status": "authorized",
+                                    "created_at": chrono::Utc::now().timestamp() }]);
+    }
+
+    /// Requests received since the last call, e.g. `GET /v1/payment_links/plink_3`.
+    pub fn take_calls(&self) -> Vec<String> {
+        std::mem::take(&mut *self.calls.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+async fn record(State(fake): State<FakeRazorpay>, request: Request, next: Next) -> Response {
+    let call = format!("{} {}", request.method(), request.uri());
+    fake.calls.lock().unwrap_or_else(|p| p.into_inner()).push(call);
+    next.run(request).await
+}
+
+fn bad_request(description: &str) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({ "error": { "code": "BAD_REQUEST_ERROR", "description": description } })))
+        .into_response()
+}
+
+/// `GET /v1/orders`: `authorized`, `from`, `to` (Unix seconds, inclusive), `count` (1 to 100,
+/// default 10) and `skip`, newest first, as Razorpay answers. Only paid links make orders
+/// here, so every order has an authorised payment.
+async fn list_orders(
+    State(fake): State<FakeRazorpay>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if !basic_auth_ok(&headers, KEY_ID, KEY_SECRET) {
+        return unauthorized();
+    }
+    let param = |key: &str, default: i64| match query.get(key) {
+        None => Ok(default),
+        Some(v) => v.parse::<i64>().map_err(|_| format!("{key} must be an integer")),
+    };
+    let parsed = (|| {
+        Ok::<_, String>((param("from", i64::MIN)?, param("to", i64::MAX)?, param("count", 10)?, param("skip", 0)?))
+    })();
+    let (from, to, count, skip) = match parsed {
+        Ok(values) => values,
+        Err(e) => return bad_request(&e),
+    };
+    if !(1..=100).contains(&count) || skip < 0 {
+        return bad_request("count must be between 1 and 100, skip at least 0");
+    }
+    // Every order here has an authorised payment: without the filter all are listed too.
+    let authorized = match query.get("authorized").map(String::as_str) {
+        None | Some("1") => true,
+        Some("0") => false,
+        Some(_) => return bad_request("authorized must be 0 or 1"),
+    };
+    let orders = fake.orders.lock().unwrap_or_else(|p| p.into_inner());
+    let mut matching: Vec<Value> = orders
+        .iter()
+        .rev()
+        .filter(|o| authorized && (from..=to).contains(&o["created_at"].as_i64().unwrap_or_default()))
+        .cloned()
+        .collect();
+    matching.sort_by_key(|o| std::cmp::Reverse(o["created_at"].as_i64()));
+    let items: Vec<Value> = matching.into_iter().skip(skip as usize).take(count as usize).collect();
+    Json(json!({ "entity": "collection", "count": items.len(), "items": items })).into_response()
 }
 
 /// `Authorization: Basic base64(key:secret)`.
