@@ -5,6 +5,7 @@ mod support;
 mod chat_admin;
 mod chat_customer;
 mod chat_payments;
+mod chat_permissions;
 mod chat_referrals;
 mod chat_stars;
 mod chat_upi;
