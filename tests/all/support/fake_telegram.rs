@@ -73,6 +73,19 @@ struct Inner {
     files: HashMap<String, (String, Vec<u8>)>,
     calls: Vec<(String, Value)>,
     polls: u64,
+    /// Answers to give sends to a chat instead of delivering them, in order.
+    scripted: HashMap<i64, VecDeque<Failure>>,
+}
+
+/// What Telegram answers when it does not deliver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// 429 with `retry_after` seconds.
+    TooManyRequests(u32),
+    /// 403: the user blocked the bot.
+    Blocked,
+    /// 500.
+    ServerError,
 }
 
 impl Inner {
@@ -355,8 +368,25 @@ impl FakeTelegram {
         assert!(refusals.is_empty(), "Telegram would have refused: {refusals:#?}");
     }
 
+    /// The next sends to `chat` fail with these answers, one each, before sends go through again.
+    pub fn fail_sends_to(&self, chat: i64, failures: &[Failure]) {
+        self.lock().scripted.entry(chat).or_default().extend(failures.iter().copied());
+    }
+
     fn handle(&self, method: &str, params: Value) -> Reply {
         self.lock().calls.push((method.to_owned(), params.clone()));
+        if matches!(method, "sendmessage" | "sendphoto") {
+            let chat = params["chat_id"].as_i64().unwrap_or_default();
+            let failure = self.lock().scripted.get_mut(&chat).and_then(|q| q.pop_front());
+            if let Some(failure) = failure {
+                self.changed.notify_waiters();
+                return Err(match failure {
+                    Failure::TooManyRequests(after) => (429, format!("Too Many Requests: retry after {after}")),
+                    Failure::Blocked => (403, "Forbidden: bot was blocked by the user".to_owned()),
+                    Failure::ServerError => (500, "Internal Server Error".to_owned()),
+                });
+            }
+        }
         let result = match method {
             "getme" => Ok(bot_user()),
             "getupdates" => unreachable!("handled asynchronously"),
@@ -783,7 +813,12 @@ async fn multipart_params(request: axum::extract::Request, fake: &FakeTelegram) 
 
 fn error_response(code: u16, description: String) -> Response {
     let status = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST);
-    (status, Json(json!({ "ok": false, "error_code": code, "description": description }))).into_response()
+    let mut body = json!({ "ok": false, "error_code": code, "description": description });
+    if code == 429 {
+        let after: u64 = description.rsplit(' ').next().and_then(|n| n.parse().ok()).unwrap_or(1);
+        body["parameters"] = json!({ "retry_after": after });
+    }
+    (status, Json(body)).into_response()
 }
 
 async fn file(State(fake): State<FakeTelegram>, Path((_token, path)): Path<(String, String)>) -> Response {
