@@ -13,6 +13,7 @@ mod concurrency;
 mod end_to_end;
 mod http_health;
 mod locales;
+mod outbox;
 mod razorpay_api;
 mod razorpay_webhook;
 mod restart;
