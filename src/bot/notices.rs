@@ -88,26 +88,20 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
             };
             Outgoing::with(text, menu())
         }
-        Notice::WalletCredited { amount, reason, balance } => Outgoing::with(
-            t!(
-                "wallet.credited",
-                locale = lang,
-                amount = money(*amount),
-                reason = reason_line(reason, lang),
-                balance = money(*balance)
-            ),
-            menu(),
-        ),
-        Notice::WalletDebited { amount, reason, balance } => Outgoing::with(
-            t!(
-                "wallet.debited",
-                locale = lang,
-                amount = money(*amount),
-                reason = reason_line(reason, lang),
-                balance = money(*balance)
-            ),
-            menu(),
-        ),
+        Notice::WalletCredited { amount, reason, balance } | Notice::WalletDebited { amount, reason, balance } => {
+            let key =
+                if matches!(notice, Notice::WalletCredited { .. }) { "wallet.credited" } else { "wallet.debited" };
+            Outgoing::with(
+                t!(
+                    key,
+                    locale = lang,
+                    amount = money(*amount),
+                    reason = reason_line(reason, lang),
+                    balance = money(*balance)
+                ),
+                menu(),
+            )
+        }
         Notice::Refunded { order_id, plan_name, amount, reason, balance } => Outgoing::with(
             t!(
                 "wallet.refunded",

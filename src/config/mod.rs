@@ -227,14 +227,6 @@ impl Config {
     pub fn is_admin(&self, telegram_id: i64) -> bool {
         self.admin_ids.contains(&telegram_id)
     }
-
-    /// Chats that receive admin alerts.
-    pub fn alert_chats(&self) -> Vec<i64> {
-        match self.admin_chat_id {
-            Some(chat) => vec![chat],
-            None => self.admin_ids.iter().copied().collect(),
-        }
-    }
 }
 
 fn validate_database_url(database_url: &str) -> Result<(), ConfigError> {
@@ -300,7 +292,6 @@ mod tests {
         assert_eq!(config.admin_ids, BTreeSet::from([7, 8]));
         assert_eq!(config.admin_chat_id, Some(-100));
         assert_eq!(config.http_addr.to_string(), "0.0.0.0:9000");
-        assert_eq!(config.alert_chats(), vec![-100]);
     }
 
     #[test]

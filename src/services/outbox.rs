@@ -183,14 +183,6 @@ pub enum Notice {
 }
 
 impl Notice {
-    /// The `kind` column: the variant's name.
-    pub fn kind(&self) -> String {
-        match serde_json::to_value(self) {
-            Ok(serde_json::Value::Object(map)) => map.get("kind").and_then(|k| k.as_str()).unwrap_or("").to_owned(),
-            _ => String::new(),
-        }
-    }
-
     pub fn fraud_flag(flag: &fraud_flag::Model, user: &user::Model) -> Notice {
         Notice::FraudFlagAlert {
             flag_id: flag.id,
@@ -261,12 +253,14 @@ async fn insert(
     dedupe_key: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    let params = serde_json::to_string(notice).map_err(|err| DbErr::Custom(format!("outbox params: {err}")))?;
+    let params = serde_json::to_value(notice).map_err(|err| DbErr::Custom(format!("outbox params: {err}")))?;
+    // The variant's name, for reading the table (serde's tag).
+    let kind = params["kind"].as_str().unwrap_or_default().to_owned();
     let row = outbox_message::ActiveModel {
         chat_id: Set(chat_id),
         user_id: Set(user_id),
-        kind: Set(notice.kind()),
-        params: Set(params),
+        kind: Set(kind),
+        params: Set(params.to_string()),
         status: Set(OutboxStatus::Pending),
         attempts: Set(0),
         next_attempt_at: Set(now),
