@@ -14,7 +14,7 @@ use ottsonly::services::db::connect_and_migrate;
 use ottsonly::services::purchase::WhenShort;
 use ottsonly::services::users::{self, Profile};
 use ottsonly::services::wallet::{self, Direction};
-use ottsonly::services::{catalog, purchase, referrals, settings, stock};
+use ottsonly::services::{catalog, purchase, referrals, settings, stock, Actor};
 
 const BUYERS: i64 = 200;
 
@@ -25,7 +25,7 @@ async fn setup(db: &DatabaseConnection) -> i32 {
         duration_days: 30,
         name: "Bench".into(),
     };
-    let plan = catalog::create_plan(db, 1, &draft, "bench", Utc::now()).await.expect("plan").plan;
+    let plan = catalog::create_plan(db, &Actor::system(), &draft, "bench", Utc::now()).await.expect("plan").plan;
     // A referrer of a referrer of everybody.
     let mut referral = None;
     for id in [1, 2] {
@@ -43,7 +43,9 @@ async fn setup(db: &DatabaseConnection) -> i32 {
     // the bench measures the sale, not the flag.
     settings::set(db, "fraud.max_signups_per_hour", "1000000", Utc::now()).await.expect("setting");
     let lines: Vec<String> = (0..BUYERS).map(|n| format!("bench{n}@ott.test:pw")).collect();
-    stock::add_stock(db, 1, plan.id, &credentials::from_lines(&lines.join("\n")), Utc::now()).await.expect("stock");
+    stock::add_stock(db, &Actor::system(), plan.id, &credentials::from_lines(&lines.join("\n")), Utc::now())
+        .await
+        .expect("stock");
     for id in 0..BUYERS {
         let profile = Profile {
             telegram_id: 10_000 + id,
@@ -55,7 +57,7 @@ async fn setup(db: &DatabaseConnection) -> i32 {
         users::sign_up(db, &profile, referral.as_deref(), Utc::now()).await.expect("user");
         wallet::admin_adjust(
             db,
-            1,
+            &Actor::system(),
             10_000 + id,
             Money::from_rupees(500),
             Direction::Credit,

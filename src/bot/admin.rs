@@ -43,7 +43,7 @@ pub async fn on_command(
         reply::send(bot, chat, t!("admin.not_allowed"), Some(keyboards::main_menu("en"))).await?;
         return Ok(());
     }
-    let actor = from.id.0 as i64;
+    let actor = &super::staff_actor(from.id.0 as i64);
     match command {
         Command::AddPlan(args) if args.is_empty() => {
             dialogue.update(State::AddPlanPrice).await?;
@@ -64,10 +64,10 @@ pub async fn on_command(
         Command::Refund(args) => refund(bot, ctx, chat, actor, &args).await?,
         Command::Withdrawals => withdrawals::queue(bot, ctx, chat).await?,
         Command::Flags => fraud::list(bot, ctx, chat).await?,
-        Command::Block(args) => fraud::block_command(bot, ctx, chat, actor, &args, true).await?,
-        Command::Unblock(args) => fraud::block_command(bot, ctx, chat, actor, &args, false).await?,
+        Command::Block(args) => fraud::block_command(bot, ctx, chat, actor.telegram_id, &args, true).await?,
+        Command::Unblock(args) => fraud::block_command(bot, ctx, chat, actor.telegram_id, &args, false).await?,
         Command::Settings => settings::list(bot, ctx, chat).await?,
-        Command::Set(args) => settings::set(bot, ctx, chat, actor, &args).await?,
+        Command::Set(args) => settings::set(bot, ctx, chat, actor.telegram_id, &args).await?,
         _ => {}
     }
     Ok(())
@@ -112,7 +112,7 @@ pub async fn dialogue_step(bot: &Tg, ctx: &Ctx, msg: &Message, dialogue: &ChatDi
                     duration_days: days,
                     name,
                 };
-                let actor = msg.from.as_ref().map(|u| u.id.0 as i64).unwrap_or_default();
+                let actor = &super::staff_actor(msg.from.as_ref().map(|u| u.id.0 as i64).unwrap_or_default());
                 return create_plan(bot, ctx, msg, actor, &draft).await;
             }
             Err(err) => (State::AddPlanName { price, cost, days }, invalid(err)),
@@ -123,7 +123,13 @@ pub async fn dialogue_step(bot: &Tg, ctx: &Ctx, msg: &Message, dialogue: &ChatDi
     Ok(())
 }
 
-async fn create_plan(bot: &Tg, ctx: &Ctx, msg: &Message, actor: i64, draft: &PlanDraft) -> HandlerResult {
+async fn create_plan(
+    bot: &Tg,
+    ctx: &Ctx,
+    msg: &Message,
+    actor: &crate::services::Actor,
+    draft: &PlanDraft,
+) -> HandlerResult {
     let chat = msg.chat.id;
     let created = catalog::create_plan(&ctx.db, actor, draft, &event_key(msg), Utc::now()).await?;
     let plan = created.plan;
@@ -143,7 +149,7 @@ async fn create_plan(bot: &Tg, ctx: &Ctx, msg: &Message, actor: i64, draft: &Pla
     Ok(())
 }
 
-async fn describe(bot: &Tg, ctx: &Ctx, chat: ChatId, actor: i64, args: &str) -> HandlerResult {
+async fn describe(bot: &Tg, ctx: &Ctx, chat: ChatId, actor: &crate::services::Actor, args: &str) -> HandlerResult {
     let (id, text) = args.split_once(char::is_whitespace).unwrap_or((args, ""));
     let Some(plan_id) = id.trim_start_matches('#').parse::<i32>().ok() else {
         reply::send(bot, chat, t!("admin.describe_usage"), None).await?;
@@ -164,7 +170,7 @@ async fn describe(bot: &Tg, ctx: &Ctx, chat: ChatId, actor: i64, args: &str) -> 
     Ok(())
 }
 
-async fn refund(bot: &Tg, ctx: &Ctx, chat: ChatId, actor: i64, args: &str) -> HandlerResult {
+async fn refund(bot: &Tg, ctx: &Ctx, chat: ChatId, actor: &crate::services::Actor, args: &str) -> HandlerResult {
     let (id, reason) = args.split_once(char::is_whitespace).unwrap_or((args, ""));
     let reason = reason.trim();
     let Some(order_id) = id.trim_start_matches('#').parse::<i32>().ok().filter(|id| *id > 0) else {
@@ -192,7 +198,7 @@ async fn refund(bot: &Tg, ctx: &Ctx, chat: ChatId, actor: i64, args: &str) -> Ha
     Ok(())
 }
 
-async fn add_stock(bot: &Tg, ctx: &Ctx, msg: &Message, actor: i64, args: &str) -> HandlerResult {
+async fn add_stock(bot: &Tg, ctx: &Ctx, msg: &Message, actor: &crate::services::Actor, args: &str) -> HandlerResult {
     let chat = msg.chat.id;
     let (first_line, rest) = args.split_once('\n').unwrap_or((args, ""));
     let Some(plan_id) =
@@ -236,7 +242,7 @@ async fn report_stock(
     bot: &Tg,
     ctx: &Ctx,
     chat: ChatId,
-    actor: i64,
+    actor: &crate::services::Actor,
     plan_id: i32,
     batch: &CredentialBatch,
 ) -> HandlerResult {
@@ -258,7 +264,14 @@ async fn report_stock(
     Ok(())
 }
 
-async fn adjust(bot: &Tg, ctx: &Ctx, msg: &Message, actor: i64, args: &str, direction: Direction) -> HandlerResult {
+async fn adjust(
+    bot: &Tg,
+    ctx: &Ctx,
+    msg: &Message,
+    actor: &crate::services::Actor,
+    args: &str,
+    direction: Direction,
+) -> HandlerResult {
     let chat = msg.chat.id;
     let name = match direction {
         Direction::Credit => "credit",

@@ -85,7 +85,7 @@ pub fn flag_buttons(id: i32, lang: &str) -> Vec<InlineKeyboardButton> {
 }
 
 pub async fn list(bot: &Tg, ctx: &Ctx, chat: ChatId) -> HandlerResult {
-    let open = fraud_service::open_flags(&ctx.db, LIST_LIMIT).await?;
+    let open = fraud_service::open_flags(&ctx.db, &super::staff_actor(chat.0), LIST_LIMIT).await?;
     if open.is_empty() {
         reply::send(bot, chat, t!("flags.empty"), None).await?;
         return Ok(());
@@ -112,13 +112,14 @@ pub async fn list(bot: &Tg, ctx: &Ctx, chat: ChatId) -> HandlerResult {
 }
 
 pub async fn resolve(bot: &Tg, ctx: &Ctx, chat: ChatId, admin: &User, flag_id: i32) -> HandlerResult {
-    let text = match fraud_service::resolve(&ctx.db, admin.id.0 as i64, flag_id, Utc::now()).await? {
-        ResolveOutcome::Resolved(_) => {
-            t!("flags.resolved", id = flag_id, by = customer::customer_label(admin))
-        }
-        ResolveOutcome::AlreadyResolved => t!("flags.already_resolved", id = flag_id),
-        ResolveOutcome::UnknownFlag => t!("flags.unknown", id = flag_id),
-    };
+    let text =
+        match fraud_service::resolve(&ctx.db, &super::staff_actor(admin.id.0 as i64), flag_id, Utc::now()).await? {
+            ResolveOutcome::Resolved(_) => {
+                t!("flags.resolved", id = flag_id, by = customer::customer_label(admin))
+            }
+            ResolveOutcome::AlreadyResolved => t!("flags.already_resolved", id = flag_id),
+            ResolveOutcome::UnknownFlag => t!("flags.unknown", id = flag_id),
+        };
     reply::send(bot, chat, text, None).await?;
     Ok(())
 }
@@ -159,7 +160,8 @@ async fn set_blocked(
     blocked: bool,
     reason: &str,
 ) -> HandlerResult {
-    let outcome = fraud_service::set_blocked(&ctx.db, admin, target, blocked, reason, Utc::now()).await?;
+    let outcome =
+        fraud_service::set_blocked(&ctx.db, &super::staff_actor(admin), target, blocked, reason, Utc::now()).await?;
     let text = match (&outcome, blocked) {
         (BlockOutcome::Changed(user), true) => t!("flags.blocked", user = withdrawals::user_label(user)),
         (BlockOutcome::Changed(user), false) => t!("flags.unblocked", user = withdrawals::user_label(user)),

@@ -73,6 +73,11 @@ impl Ctx {
     }
 }
 
+/// The staff member behind a command the admin filter let through.
+pub(crate) fn staff_actor(telegram_id: i64) -> crate::services::Actor {
+    crate::services::Actor::new(telegram_id, crate::entities::user::Role::Owner, crate::domain::Lang::En)
+}
+
 /// The handler tree. It stays on a plain `Bot` so tests can drive it against a fake API.
 pub fn schema() -> UpdateHandler<HandlerError> {
     dptree::entry()

@@ -185,6 +185,15 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
             menu(),
         ),
         Notice::Unblocked => Outgoing::with(t!("flags.told_unblocked", locale = lang), menu()),
+        Notice::RoleChanged { role } => {
+            use crate::entities::user::Role;
+            let key = match <Role as sea_orm::ActiveEnum>::try_from_value(role) {
+                Ok(Role::Admin) => "staff.told_admin",
+                Ok(Role::Support) => "staff.told_support",
+                _ => "staff.told_user",
+            };
+            Outgoing::text(t!(key, locale = lang))
+        }
         Notice::PaymentAlert { reference, amount, customer } => Outgoing::text(t!(
             "admin.payment_alert",
             locale = lang,

@@ -28,7 +28,7 @@ pub async fn set(bot: &Tg, ctx: &Ctx, chat: ChatId, admin: i64, args: &str) -> H
         reply::send(bot, chat, t!("settings.unknown", key = reply::escape(key)), None).await?;
         return Ok(());
     };
-    let text = match settings::change(&ctx.db, admin, key, value, Utc::now()).await? {
+    let text = match settings::change(&ctx.db, &super::staff_actor(admin), key, value, Utc::now()).await? {
         Ok(stored) => t!("settings.changed", key = key.key(), value = reply::escape(&stored)),
         Err(err) => {
             let why = match err {

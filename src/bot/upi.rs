@@ -100,7 +100,7 @@ pub async fn utr_step(bot: &Tg, ctx: &Ctx, msg: &Message, dialogue: &ChatDialogu
 
 pub async fn approve(bot: &Tg, ctx: &Ctx, chat: ChatId, admin: &User, claim_id: i32) -> HandlerResult {
     let admin_id = admin.id.0 as i64;
-    match upi::approve(&ctx.db, admin_id, claim_id, Utc::now()).await? {
+    match upi::approve(&ctx.db, &super::staff_actor(admin_id), claim_id, Utc::now()).await? {
         Decision::Approved { claim, .. } => {
             let by = customer::customer_label(admin);
             reply::send(
@@ -143,7 +143,7 @@ pub async fn reject_reason_step(
     }
     dialogue.exit().await?;
     let admin = msg.from.as_ref().map(|u| u.id.0 as i64).unwrap_or_default();
-    match upi::reject(&ctx.db, admin, claim_id, reason, Utc::now()).await? {
+    match upi::reject(&ctx.db, &super::staff_actor(admin), claim_id, reason, Utc::now()).await? {
         Decision::Rejected { claim, .. } => {
             reply::send(bot, chat, t!("upi.rejected_admin", id = claim.id), None).await?;
         }

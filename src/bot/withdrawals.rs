@@ -237,7 +237,7 @@ fn admin_buttons(withdrawal: &withdrawal_row::Model) -> Vec<InlineKeyboardButton
 
 /// /withdrawals: what waits for an admin or a payout, oldest first.
 pub async fn queue(bot: &Tg, ctx: &Ctx, chat: ChatId) -> HandlerResult {
-    let open = withdrawals::queue(&ctx.db, QUEUE_LIMIT).await?;
+    let open = withdrawals::queue(&ctx.db, &super::staff_actor(chat.0), QUEUE_LIMIT).await?;
     if open.is_empty() {
         reply::send(bot, chat, t!("withdrawals.empty"), None).await?;
         return Ok(());
@@ -309,7 +309,7 @@ fn refused(id: i32, decision: &Decision) -> String {
 }
 
 pub async fn approve(bot: &Tg, ctx: &Ctx, chat: ChatId, admin: &User, id: i32) -> HandlerResult {
-    let decision = withdrawals::approve(&ctx.db, admin.id.0 as i64, id, Utc::now()).await?;
+    let decision = withdrawals::approve(&ctx.db, &super::staff_actor(admin.id.0 as i64), id, Utc::now()).await?;
     if !matches!(decision, Decision::Approved { .. }) {
         reply::send(bot, chat, refused(id, &decision), None).await?;
         return Ok(());
@@ -377,9 +377,9 @@ pub async fn reject_reason_step(
     dialogue.exit().await?;
     let admin = msg.from.as_ref().map(|u| u.id.0 as i64).unwrap_or_default();
     let decision = if payout_failed {
-        withdrawals::payout_failed(&ctx.db, admin, id, reason, Utc::now()).await?
+        withdrawals::payout_failed(&ctx.db, &super::staff_actor(admin), id, reason, Utc::now()).await?
     } else {
-        withdrawals::reject(&ctx.db, admin, id, reason, Utc::now()).await?
+        withdrawals::reject(&ctx.db, &super::staff_actor(admin), id, reason, Utc::now()).await?
     };
     let Decision::Rejected { .. } = decision else {
         reply::send(bot, chat, refused(id, &decision), None).await?;
@@ -403,7 +403,7 @@ pub async fn payout_utr_step(bot: &Tg, ctx: &Ctx, msg: &Message, dialogue: &Chat
     let chat = msg.chat.id;
     let admin = msg.from.as_ref().map(|u| u.id.0 as i64).unwrap_or_default();
     let input = msg.text().unwrap_or_default();
-    let decision = withdrawals::mark_paid(&ctx.db, admin, id, input, Utc::now()).await?;
+    let decision = withdrawals::mark_paid(&ctx.db, &super::staff_actor(admin), id, input, Utc::now()).await?;
     let Decision::Paid { withdrawal, .. } = decision else {
         if !matches!(decision, Decision::BadUtr | Decision::UtrUsed) {
             dialogue.exit().await?;

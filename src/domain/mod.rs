@@ -2,8 +2,10 @@
 pub mod commission;
 pub mod credentials;
 pub mod fraud;
+pub mod language;
 pub mod money;
 pub mod payment_reference;
+pub mod permission;
 pub mod plan_draft;
 pub mod privacy;
 pub mod referral_code;
@@ -13,4 +15,6 @@ pub mod subscription_period;
 pub mod upi;
 pub mod withdrawal;
 
+pub use language::Lang;
 pub use money::{Money, MoneyError};
+pub use permission::Permission;

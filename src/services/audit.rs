@@ -3,17 +3,18 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
 
 use crate::entities::audit_log;
+use crate::services::actor::Actor;
 
 pub async fn record(
     conn: &impl ConnectionTrait,
-    actor_telegram_id: i64,
+    actor: &Actor,
     action: &str,
     target: &str,
     details: serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     audit_log::ActiveModel {
-        actor_telegram_id: Set(actor_telegram_id),
+        actor_telegram_id: Set(actor.telegram_id),
         action: Set(action.to_owned()),
         target: Set(target.to_owned()),
         details: Set(details.to_string()),

@@ -9,8 +9,10 @@ use sea_orm::{
 
 use crate::domain::plan_draft::PlanDraft;
 use crate::domain::Money;
+use crate::domain::Permission;
 use crate::entities::plan;
 use crate::entities::stock_item::{self, StockStatus};
+use crate::services::actor::{ActError, Actor};
 use crate::services::audit;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,11 +40,12 @@ pub struct CreatedPlan {
 /// Creates a plan once per `source_key` (the admin's message), audit-logged.
 pub async fn create_plan(
     db: &DatabaseConnection,
-    actor_telegram_id: i64,
+    actor: &Actor,
     draft: &PlanDraft,
     source_key: &str,
     now: DateTime<Utc>,
-) -> Result<CreatedPlan, DbErr> {
+) -> Result<CreatedPlan, ActError> {
+    actor.require(Permission::ManageCatalog)?;
     let txn = db.begin().await?;
     let inserted = plan::Entity::insert(plan::ActiveModel {
         name: Set(draft.name.clone()),
@@ -70,7 +73,7 @@ pub async fn create_plan(
     }
     audit::record(
         &txn,
-        actor_telegram_id,
+        actor,
         "plan.create",
         &format!("plan:{}", plan.id),
         serde_json::json!({
@@ -86,11 +89,12 @@ pub async fn create_plan(
 /// Sets what the plan includes (platforms, screens, quality). None when there is no such plan.
 pub async fn describe_plan(
     db: &DatabaseConnection,
-    actor_telegram_id: i64,
+    actor: &Actor,
     plan_id: i32,
     description: &str,
     now: DateTime<Utc>,
-) -> Result<Option<plan::Model>, DbErr> {
+) -> Result<Option<plan::Model>, ActError> {
+    actor.require(Permission::ManageCatalog)?;
     let txn = db.begin().await?;
     let Some(plan) = plan::Entity::find_by_id(plan_id).one(&txn).await? else {
         return Ok(None);
@@ -100,7 +104,7 @@ pub async fn describe_plan(
     let plan = active.update(&txn).await?;
     audit::record(
         &txn,
-        actor_telegram_id,
+        actor,
         "plan.describe",
         &format!("plan:{plan_id}"),
         serde_json::json!({ "description": description }),

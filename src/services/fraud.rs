@@ -9,9 +9,11 @@ use sea_orm::{
 };
 use serde_json::json;
 
+use crate::domain::Permission;
 use crate::domain::{fraud, Money};
 use crate::entities::fraud_flag::{self, FlagStatus, FraudRule};
 use crate::entities::{payment, payout_vpa, user, withdrawal};
+use crate::services::actor::{ActError, Actor};
 use crate::services::outbox::{self, Notice};
 use crate::services::{audit, settings, users};
 
@@ -296,8 +298,10 @@ pub async fn open_flags_of(conn: &impl ConnectionTrait, user_id: i32) -> Result<
 /// Open flags, oldest first, with the flagged user.
 pub async fn open_flags(
     db: &DatabaseConnection,
+    actor: &Actor,
     limit: u64,
-) -> Result<Vec<(fraud_flag::Model, Option<user::Model>)>, DbErr> {
+) -> Result<Vec<(fraud_flag::Model, Option<user::Model>)>, ActError> {
+    actor.require(Permission::View)?;
     let flags = fraud_flag::Entity::find()
         .filter(fraud_flag::Column::Status.eq(FlagStatus::Open))
         .order_by_asc(fraud_flag::Column::Id)
@@ -325,14 +329,15 @@ pub enum ResolveOutcome {
 /// An admin reviewed the flag and found it harmless (or dealt with it). Once.
 pub async fn resolve(
     db: &DatabaseConnection,
-    admin: i64,
+    actor: &Actor,
     flag_id: i32,
     now: DateTime<Utc>,
-) -> Result<ResolveOutcome, DbErr> {
+) -> Result<ResolveOutcome, ActError> {
+    actor.require(Permission::Moderate)?;
     let txn = db.begin().await?;
     let updated = fraud_flag::Entity::update_many()
         .col_expr(fraud_flag::Column::Status, Expr::value(FlagStatus::Resolved))
-        .col_expr(fraud_flag::Column::ResolvedBy, Expr::value(admin))
+        .col_expr(fraud_flag::Column::ResolvedBy, Expr::value(actor.telegram_id))
         .col_expr(fraud_flag::Column::ResolvedAt, Expr::value(now))
         .filter(fraud_flag::Column::Id.eq(flag_id))
         .filter(fraud_flag::Column::Status.eq(FlagStatus::Open))
@@ -345,7 +350,7 @@ pub async fn resolve(
     }
     audit::record(
         &txn,
-        admin,
+        actor,
         "fraud.resolve",
         &format!("flag:{flag_id}"),
         json!({ "rule": flag.rule.to_value(), "user_id": flag.user_id }),
@@ -367,12 +372,13 @@ pub enum BlockOutcome {
 /// Blocks or unblocks a user by Telegram id, audit-logged.
 pub async fn set_blocked(
     db: &DatabaseConnection,
-    admin: i64,
+    actor: &Actor,
     target_telegram_id: i64,
     blocked: bool,
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<BlockOutcome, DbErr> {
+) -> Result<BlockOutcome, ActError> {
+    actor.require(Permission::Moderate)?;
     let txn = db.begin().await?;
     let updated = user::Entity::update_many()
         .col_expr(user::Column::IsBlocked, Expr::value(blocked))
@@ -387,7 +393,7 @@ pub async fn set_blocked(
         return Ok(BlockOutcome::Unchanged(user));
     }
     let action = if blocked { "user.block" } else { "user.unblock" };
-    audit::record(&txn, admin, action, &format!("user:{target_telegram_id}"), json!({ "reason": reason }), now).await?;
+    audit::record(&txn, actor, action, &format!("user:{target_telegram_id}"), json!({ "reason": reason }), now).await?;
     let notice = if blocked { Notice::Blocked } else { Notice::Unblocked };
     outbox::to_user(&txn, &user, &notice, now).await?;
     txn.commit().await?;

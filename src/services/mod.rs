@@ -1,5 +1,6 @@
 //! Use cases. Each public function is one database transaction (or one statement) and
 //! returns business outcomes, never Telegram or HTTP types.
+pub mod actor;
 pub mod audit;
 pub mod catalog;
 pub mod db;
@@ -13,6 +14,7 @@ pub mod razorpay;
 pub mod referrals;
 pub mod refunds;
 pub mod settings;
+pub mod staff;
 pub mod stars;
 pub mod stock;
 pub mod subscriptions;
@@ -21,6 +23,7 @@ pub mod users;
 pub mod wallet;
 pub mod withdrawals;
 
+pub use actor::{ActError, Actor};
 pub use sea_orm::{DatabaseConnection, DbErr};
 
 /// True when `err` is a unique-key violation, on SQLite and PostgreSQL alike.

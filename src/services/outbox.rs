@@ -129,6 +129,10 @@ pub enum Notice {
     },
     Blocked,
     Unblocked,
+    /// An owner changed this person's staff role (`admin`, `support`, or `user` when revoked).
+    RoleChanged {
+        role: String,
+    },
     // To staff.
     PaymentAlert {
         reference: String,

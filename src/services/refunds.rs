@@ -5,11 +5,13 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, TransactionTrait};
 
 use crate::domain::Money;
+use crate::domain::Permission;
 use crate::entities::ledger_entry::LedgerKind;
 use crate::entities::order::{self, OrderStatus};
 use crate::entities::stock_item::{self, StockStatus};
 use crate::entities::subscription::{self, SubscriptionStatus};
 use crate::entities::{plan, user};
+use crate::services::actor::{ActError, Actor};
 use crate::services::audit;
 use crate::services::outbox::{self, Notice};
 use crate::services::referrals::{self, CommissionReversal};
@@ -34,11 +36,12 @@ pub enum RefundOutcome {
 
 pub async fn refund(
     db: &DatabaseConnection,
-    actor_telegram_id: i64,
+    actor: &Actor,
     order_id: i32,
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<RefundOutcome, DbErr> {
+) -> Result<RefundOutcome, ActError> {
+    actor.require(Permission::MoveMoney)?;
     let txn = db.begin().await?;
     let Some(order) = order::Entity::find_by_id(order_id).one(&txn).await? else {
         return Ok(RefundOutcome::UnknownOrder);
@@ -70,8 +73,10 @@ pub async fn refund(
     let balance = match wallet::post(&txn, &posting, now).await {
         Ok(balance) => balance,
         Err(PostingError::Duplicate) => return Ok(RefundOutcome::AlreadyRefunded),
-        Err(PostingError::Insufficient { .. }) => return Err(DbErr::Custom("a refund credit cannot be short".into())),
-        Err(PostingError::Db(err)) => return Err(err),
+        Err(PostingError::Insufficient { .. }) => {
+            return Err(DbErr::Custom("a refund credit cannot be short".into()).into())
+        }
+        Err(PostingError::Db(err)) => return Err(err.into()),
     };
     subscription::Entity::update_many()
         .col_expr(subscription::Column::Status, Expr::value(SubscriptionStatus::Cancelled))
@@ -86,7 +91,7 @@ pub async fn refund(
     let commissions = referrals::reverse_for_order(&txn, order_id, now).await?;
     audit::record(
         &txn,
-        actor_telegram_id,
+        actor,
         "order.refund",
         &format!("order:{order_id}"),
         serde_json::json!({ "amount_paise": amount.paise(), "reason": reason, "commissions_undone": commissions.len() }),

@@ -10,7 +10,9 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, Set, Tran
 use crate::domain::commission::Level;
 use crate::domain::setting::{percent_to_fraction, SettingError, SettingKey};
 use crate::domain::Money;
+use crate::domain::Permission;
 use crate::entities::setting;
+use crate::services::actor::{ActError, Actor};
 use crate::services::audit;
 
 /// The stored value parsed as `T`, or `default` when unset or unparsable.
@@ -53,11 +55,12 @@ pub async fn all(conn: &impl ConnectionTrait) -> Result<Vec<(SettingKey, String)
 /// An admin changes a setting: checked, stored and audit-logged together.
 pub async fn change(
     db: &DatabaseConnection,
-    actor_telegram_id: i64,
+    actor: &Actor,
     key: SettingKey,
     input: &str,
     now: DateTime<Utc>,
-) -> Result<Result<String, SettingError>, DbErr> {
+) -> Result<Result<String, SettingError>, ActError> {
+    actor.require(Permission::ChangeSettings)?;
     let normalised = match key.normalise(input) {
         Ok(v) => v,
         Err(err) => return Ok(Err(err)),
@@ -67,7 +70,7 @@ pub async fn change(
     set(&txn, key.key(), &normalised, now).await?;
     audit::record(
         &txn,
-        actor_telegram_id,
+        actor,
         "setting.change",
         key.key(),
         serde_json::json!({ "from": before, "to": normalised }),

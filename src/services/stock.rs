@@ -1,9 +1,11 @@
 //! Adding OTT credentials to a plan's stock.
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, DbErr, EntityTrait, Set, TransactionTrait, TryInsertResult};
+use sea_orm::{DatabaseConnection, EntityTrait, Set, TransactionTrait, TryInsertResult};
 
 use crate::domain::credentials::CredentialBatch;
+use crate::domain::Permission;
 use crate::entities::stock_item::{self, StockStatus};
+use crate::services::actor::{ActError, Actor};
 use crate::services::{audit, catalog};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,11 +26,12 @@ const CHUNK: usize = 200;
 
 pub async fn add_stock(
     db: &DatabaseConnection,
-    actor_telegram_id: i64,
+    actor: &Actor,
     plan_id: i32,
     batch: &CredentialBatch,
     now: DateTime<Utc>,
-) -> Result<AddStockOutcome, DbErr> {
+) -> Result<AddStockOutcome, ActError> {
+    actor.require(Permission::ManageCatalog)?;
     let txn = db.begin().await?;
     let Some(listing) = catalog::find_plan(&txn, plan_id).await? else {
         return Ok(AddStockOutcome::UnknownPlan);
@@ -56,7 +59,7 @@ pub async fn add_stock(
     let available = catalog::available_stock(&txn, plan_id).await?;
     audit::record(
         &txn,
-        actor_telegram_id,
+        actor,
         "stock.add",
         &format!("plan:{plan_id}"),
         serde_json::json!({ "added": added, "duplicates": duplicates, "too_long": batch.too_long }),

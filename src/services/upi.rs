@@ -7,10 +7,12 @@ use sea_orm::{
 };
 
 use crate::config::UpiConfig;
+use crate::domain::Permission;
 use crate::domain::{upi, Money};
 use crate::entities::payment::{self, PaymentChannel, PaymentStatus};
 use crate::entities::upi_claim::{self, ClaimStatus};
 use crate::entities::user;
+use crate::services::actor::{ActError, Actor};
 use crate::services::outbox::{self, Notice};
 use crate::services::payments::{self, Arrival, PaymentError, Purpose, Settlement};
 use crate::services::{audit, is_unique_violation, users};
@@ -146,15 +148,16 @@ pub enum Decision {
 /// Credits the claimed payment exactly once, together with closing the claim.
 pub async fn approve(
     db: &DatabaseConnection,
-    admin: i64,
+    actor: &Actor,
     claim_id: i32,
     now: DateTime<Utc>,
-) -> Result<Decision, DbErr> {
+) -> Result<Decision, ActError> {
+    actor.require(Permission::DecidePayments)?;
     let txn = db.begin().await?;
-    let Some(claim) = close(&txn, claim_id, ClaimStatus::Approved, admin, None, now).await? else {
+    let Some(claim) = close(&txn, claim_id, ClaimStatus::Approved, actor.telegram_id, None, now).await? else {
         // Release the transaction first: on SQLite it holds the only connection.
         drop(txn);
-        return already_decided(db, claim_id).await;
+        return Ok(already_decided(db, claim_id).await?);
     };
     let Some(payment) = payment::Entity::find_by_id(claim.payment_id).one(&txn).await? else {
         return Ok(Decision::UnknownClaim);
@@ -171,7 +174,7 @@ pub async fn approve(
     }
     audit::record(
         &txn,
-        admin,
+        actor,
         "upi.approve",
         &format!("claim:{claim_id}"),
         serde_json::json!({ "utr": claim.utr, "payment": payment.reference, "amount_paise": payment.amount }),
@@ -185,19 +188,20 @@ pub async fn approve(
 /// Closes the claim with a reason; the payment stays open for a corrected UTR.
 pub async fn reject(
     db: &DatabaseConnection,
-    admin: i64,
+    actor: &Actor,
     claim_id: i32,
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<Decision, DbErr> {
+) -> Result<Decision, ActError> {
+    actor.require(Permission::DecidePayments)?;
     let txn = db.begin().await?;
-    let Some(claim) = close(&txn, claim_id, ClaimStatus::Rejected, admin, Some(reason), now).await? else {
+    let Some(claim) = close(&txn, claim_id, ClaimStatus::Rejected, actor.telegram_id, Some(reason), now).await? else {
         drop(txn);
-        return already_decided(db, claim_id).await;
+        return Ok(already_decided(db, claim_id).await?);
     };
     audit::record(
         &txn,
-        admin,
+        actor,
         "upi.reject",
         &format!("claim:{claim_id}"),
         serde_json::json!({ "utr": claim.utr, "reason": reason }),

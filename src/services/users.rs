@@ -6,12 +6,13 @@ use sea_orm::{
     TransactionTrait,
 };
 
-use crate::domain::{privacy, referral_code};
+use crate::domain::{privacy, referral_code, Lang};
 use crate::entities::fraud_flag;
 use crate::entities::order::{self, OrderStatus};
 use crate::entities::user::{self, Role};
-use crate::services::fraud;
+use crate::services::actor::Actor;
 use crate::services::outbox::{self, Notice};
+use crate::services::{audit, fraud};
 
 /// Who a Telegram user says they are, as of this update.
 #[derive(Debug, Clone)]
@@ -77,7 +78,7 @@ pub async fn sign_up(
             is_blocked: Set(false),
             balance: Set(0),
             created_at: Set(now),
-            language: Set(language_for(profile.language_code.as_deref()).to_owned()),
+            language: Set(Lang::from_telegram(profile.language_code.as_deref()).code().to_owned()),
             unreachable_at: Set(None),
             ..Default::default()
         }
@@ -113,12 +114,15 @@ pub async fn sign_up(
     Err(DbErr::Custom("could not allocate a unique referral code".into()))
 }
 
-/// The language a new user gets: Hindi for a Hindi Telegram app, English for the rest.
-pub fn language_for(language_code: Option<&str>) -> &'static str {
-    match language_code {
-        Some(code) if code.eq_ignore_ascii_case("hi") || code.to_ascii_lowercase().starts_with("hi-") => "hi",
-        _ => "en",
+/// The language every message to this user is written in, as they chose it (/language).
+pub async fn set_language(db: &DatabaseConnection, telegram_id: i64, lang: Lang) -> Result<Option<user::Model>, DbErr> {
+    let Some(user) = find_by_telegram_id(db, telegram_id).await? else { return Ok(None) };
+    if user.language == lang.code() {
+        return Ok(Some(user));
     }
+    let mut active: user::ActiveModel = user.into();
+    active.language = Set(lang.code().to_owned());
+    active.update(db).await.map(Some)
 }
 
 /// The profile as of this update; a user who writes to us is reachable again.
@@ -171,7 +175,8 @@ pub(crate) async fn balance_of(conn: &impl ConnectionTrait, user_id: i32) -> Res
 }
 
 /// At start: the users in `ADMIN_IDS` become owners (a row is made for one who never wrote to
-/// the bot yet), and `ADMIN_CHAT_ID`, when set, receives the staff alerts.
+/// the bot yet), owners no longer listed there lose every staff role, and `ADMIN_CHAT_ID`,
+/// when set, receives the staff alerts.
 pub async fn sync_staff_from_config(
     db: &DatabaseConnection,
     owner_ids: &std::collections::BTreeSet<i64>,
@@ -208,6 +213,19 @@ pub async fn sync_staff_from_config(
                 .await?;
             }
         }
+    }
+    let former = user::Entity::find()
+        .filter(user::Column::Role.eq(Role::Owner))
+        .filter(user::Column::TelegramId.is_not_in(owner_ids.iter().copied()))
+        .all(&txn)
+        .await?;
+    for owner in former {
+        let telegram_id = owner.telegram_id;
+        let mut active: user::ActiveModel = owner.into();
+        active.role = Set(Role::User);
+        active.update(&txn).await?;
+        let details = serde_json::json!({ "from": "owner", "to": "user", "why": "not in ADMIN_IDS" });
+        audit::record(&txn, &Actor::system(), "staff.revoke", &format!("user:{telegram_id}"), details, now).await?;
     }
     let chat = alert_chat.unwrap_or(0).to_string();
     crate::services::settings::set(&txn, crate::services::outbox::ALERT_CHAT_KEY, &chat, now).await?;

@@ -7,8 +7,10 @@ use sea_orm::{
 };
 
 use crate::domain::Money;
+use crate::domain::Permission;
 use crate::entities::ledger_entry::{self, LedgerKind};
 use crate::entities::user;
+use crate::services::actor::{ActError, Actor};
 use crate::services::outbox::{self, Notice};
 use crate::services::{audit, users};
 
@@ -114,14 +116,15 @@ pub enum AdjustOutcome {
 #[allow(clippy::too_many_arguments)]
 pub async fn admin_adjust(
     db: &DatabaseConnection,
-    actor_telegram_id: i64,
+    actor: &Actor,
     target_telegram_id: i64,
     amount: Money,
     direction: Direction,
     reason: &str,
     event_key: &str,
     now: DateTime<Utc>,
-) -> Result<AdjustOutcome, DbErr> {
+) -> Result<AdjustOutcome, ActError> {
+    actor.require(Permission::MoveMoney)?;
     let txn = db.begin().await?;
     let Some(target) = users::find_by_telegram_id(&txn, target_telegram_id).await? else {
         return Ok(AdjustOutcome::UnknownUser);
@@ -134,18 +137,18 @@ pub async fn admin_adjust(
         user_id: target.id,
         amount: signed,
         kind,
-        reference: if reason.is_empty() { format!("admin:{actor_telegram_id}") } else { reason.to_owned() },
+        reference: if reason.is_empty() { format!("admin:{}", actor.telegram_id) } else { reason.to_owned() },
         idempotency_key: format!("admin:{event_key}"),
     };
     let balance = match post(&txn, &posting, now).await {
         Ok(balance) => balance,
         Err(PostingError::Duplicate) => return Ok(AdjustOutcome::AlreadyApplied),
         Err(PostingError::Insufficient { balance }) => return Ok(AdjustOutcome::Insufficient { balance }),
-        Err(PostingError::Db(err)) => return Err(err),
+        Err(PostingError::Db(err)) => return Err(err.into()),
     };
     audit::record(
         &txn,
-        actor_telegram_id,
+        actor,
         action,
         &format!("user:{}", target.telegram_id),
         serde_json::json!({ "amount_paise": amount.paise(), "reason": reason, "balance_after_paise": balance.paise() }),

@@ -10,11 +10,13 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::domain::withdrawal::{self as rules, AmountError};
+use crate::domain::Permission;
 use crate::domain::{upi, Money};
 use crate::entities::fraud_flag;
 use crate::entities::ledger_entry::LedgerKind;
 use crate::entities::user;
 use crate::entities::withdrawal::{self, WithdrawalStatus};
+use crate::services::actor::{ActError, Actor};
 use crate::services::outbox::{self, Notice};
 use crate::services::wallet::{self, Posting, PostingError};
 use crate::services::{audit, fraud, is_unique_violation, referrals, settings, users};
@@ -155,7 +157,7 @@ pub async fn request(
     let held_by = fraud::open_flags_of(&txn, user.id).await?;
     audit::record(
         &txn,
-        user.telegram_id,
+        &Actor::of(&user),
         "withdrawal.request",
         &format!("withdrawal:{}", created.id),
         json!({ "amount_paise": amount.paise(), "vpa": vpa, "open_flags": held_by.len() }),
@@ -207,7 +209,13 @@ pub enum Decision {
 }
 
 /// pending -> approved, once.
-pub async fn approve(db: &DatabaseConnection, admin: i64, id: i32, now: DateTime<Utc>) -> Result<Decision, DbErr> {
+pub async fn approve(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+    now: DateTime<Utc>,
+) -> Result<Decision, ActError> {
+    actor.require(Permission::DecidePayments)?;
     let txn = db.begin().await?;
     let Some((found, user)) = find_with_user(&txn, id).await? else { return Ok(Decision::UnknownWithdrawal) };
     if found.status != WithdrawalStatus::Pending {
@@ -222,7 +230,7 @@ pub async fn approve(db: &DatabaseConnection, admin: i64, id: i32, now: DateTime
     }
     let updated = withdrawal::Entity::update_many()
         .col_expr(withdrawal::Column::Status, Expr::value(WithdrawalStatus::Approved))
-        .col_expr(withdrawal::Column::DecidedBy, Expr::value(admin))
+        .col_expr(withdrawal::Column::DecidedBy, Expr::value(actor.telegram_id))
         .col_expr(withdrawal::Column::DecidedAt, Expr::value(now))
         .filter(withdrawal::Column::Id.eq(id))
         .filter(withdrawal::Column::Status.eq(WithdrawalStatus::Pending))
@@ -230,13 +238,13 @@ pub async fn approve(db: &DatabaseConnection, admin: i64, id: i32, now: DateTime
         .await?;
     if updated.rows_affected == 0 {
         drop(txn);
-        return decided_meanwhile(db, id).await;
+        return Ok(decided_meanwhile(db, id).await?);
     }
-    audit::record(&txn, admin, "withdrawal.approve", &format!("withdrawal:{id}"), json!({}), now).await?;
+    audit::record(&txn, actor, "withdrawal.approve", &format!("withdrawal:{id}"), json!({}), now).await?;
     let withdrawal = reload(&txn, id).await?;
     let (amount, vpa) = (withdrawal.amount, withdrawal.vpa.clone());
     outbox::to_user(&txn, &user, &Notice::WithdrawalApproved { amount, vpa: vpa.clone() }, now).await?;
-    let by = outbox::person(&txn, admin).await?;
+    let by = outbox::person(&txn, actor.telegram_id).await?;
     outbox::to_staff(&txn, &Notice::WithdrawalApprovedAlert { withdrawal_id: id, by, amount, vpa }, now).await?;
     txn.commit().await?;
     Ok(Decision::Approved { withdrawal, user: Box::new(user) })
@@ -245,11 +253,12 @@ pub async fn approve(db: &DatabaseConnection, admin: i64, id: i32, now: DateTime
 /// approved -> paid with the payout's UTR, once. The money left at the request.
 pub async fn mark_paid(
     db: &DatabaseConnection,
-    admin: i64,
+    actor: &Actor,
     id: i32,
     utr_input: &str,
     now: DateTime<Utc>,
-) -> Result<Decision, DbErr> {
+) -> Result<Decision, ActError> {
+    actor.require(Permission::DecidePayments)?;
     let Some(utr) = upi::parse_utr(utr_input) else { return Ok(Decision::BadUtr) };
     let txn = db.begin().await?;
     let Some((found, user)) = find_with_user(&txn, id).await? else { return Ok(Decision::UnknownWithdrawal) };
@@ -262,7 +271,7 @@ pub async fn mark_paid(
         .col_expr(withdrawal::Column::Status, Expr::value(WithdrawalStatus::Paid))
         .col_expr(withdrawal::Column::OpenKey, Expr::value(Option::<i32>::None))
         .col_expr(withdrawal::Column::PayoutUtr, Expr::value(utr.clone()))
-        .col_expr(withdrawal::Column::PaidBy, Expr::value(admin))
+        .col_expr(withdrawal::Column::PaidBy, Expr::value(actor.telegram_id))
         .col_expr(withdrawal::Column::PaidAt, Expr::value(now))
         .filter(withdrawal::Column::Id.eq(id))
         .filter(withdrawal::Column::Status.eq(WithdrawalStatus::Approved))
@@ -271,13 +280,13 @@ pub async fn mark_paid(
     let updated = match updated {
         Ok(updated) => updated,
         Err(err) if is_unique_violation(&err) => return Ok(Decision::UtrUsed),
-        Err(err) => return Err(err),
+        Err(err) => return Err(err.into()),
     };
     if updated.rows_affected == 0 {
         drop(txn);
-        return decided_meanwhile(db, id).await;
+        return Ok(decided_meanwhile(db, id).await?);
     }
-    audit::record(&txn, admin, "withdrawal.paid", &format!("withdrawal:{id}"), json!({ "utr": utr }), now).await?;
+    audit::record(&txn, actor, "withdrawal.paid", &format!("withdrawal:{id}"), json!({ "utr": utr }), now).await?;
     let withdrawal = reload(&txn, id).await?;
     let notice = Notice::WithdrawalPaid { amount: withdrawal.amount, vpa: withdrawal.vpa.clone(), utr };
     outbox::to_user(&txn, &user, &notice, now).await?;
@@ -289,35 +298,37 @@ pub async fn mark_paid(
 /// request is not rejected (its payout may be on its way): see `payout_failed`.
 pub async fn reject(
     db: &DatabaseConnection,
-    admin: i64,
+    actor: &Actor,
     id: i32,
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<Decision, DbErr> {
-    close_and_release(db, admin, id, WithdrawalStatus::Pending, WithdrawalStatus::Rejected, reason, now).await
+) -> Result<Decision, ActError> {
+    actor.require(Permission::DecidePayments)?;
+    close_and_release(db, actor, id, WithdrawalStatus::Pending, WithdrawalStatus::Rejected, reason, now).await
 }
 
 /// approved -> payout failed (it bounced or was never sent), releasing the reserved money. Once.
 pub async fn payout_failed(
     db: &DatabaseConnection,
-    admin: i64,
+    actor: &Actor,
     id: i32,
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<Decision, DbErr> {
-    close_and_release(db, admin, id, WithdrawalStatus::Approved, WithdrawalStatus::PayoutFailed, reason, now).await
+) -> Result<Decision, ActError> {
+    actor.require(Permission::DecidePayments)?;
+    close_and_release(db, actor, id, WithdrawalStatus::Approved, WithdrawalStatus::PayoutFailed, reason, now).await
 }
 
 #[allow(clippy::too_many_arguments)]
 async fn close_and_release(
     db: &DatabaseConnection,
-    admin: i64,
+    actor: &Actor,
     id: i32,
     from: WithdrawalStatus,
     to: WithdrawalStatus,
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<Decision, DbErr> {
+) -> Result<Decision, ActError> {
     let txn = db.begin().await?;
     let Some((found, user)) = find_with_user(&txn, id).await? else { return Ok(Decision::UnknownWithdrawal) };
     let mut update = withdrawal::Entity::update_many()
@@ -327,14 +338,14 @@ async fn close_and_release(
     if from == WithdrawalStatus::Pending {
         // A failed payout keeps who approved it; the audit log says who closed it.
         update = update
-            .col_expr(withdrawal::Column::DecidedBy, Expr::value(admin))
+            .col_expr(withdrawal::Column::DecidedBy, Expr::value(actor.telegram_id))
             .col_expr(withdrawal::Column::DecidedAt, Expr::value(now));
     }
     let updated =
         update.filter(withdrawal::Column::Id.eq(id)).filter(withdrawal::Column::Status.eq(from)).exec(&txn).await?;
     if updated.rows_affected == 0 {
         drop(txn);
-        return decided_meanwhile(db, id).await;
+        return Ok(decided_meanwhile(db, id).await?);
     }
     let posting = Posting {
         user_id: user.id,
@@ -346,8 +357,8 @@ async fn close_and_release(
     let mut balance = match wallet::post(&txn, &posting, now).await {
         Ok(balance) => balance,
         Err(PostingError::Duplicate) => return Ok(Decision::AlreadyDecided(to)),
-        Err(PostingError::Insufficient { .. }) => return Err(DbErr::Custom("a release cannot be short".into())),
-        Err(PostingError::Db(err)) => return Err(err),
+        Err(PostingError::Insufficient { .. }) => return Err(DbErr::Custom("a release cannot be short".into()).into()),
+        Err(PostingError::Db(err)) => return Err(err.into()),
     };
     // Released money first repays commissions reversed while it was reserved: the part of it
     // that was covering more than the commission credited.
@@ -363,7 +374,7 @@ async fn close_and_release(
     let action = if to == WithdrawalStatus::PayoutFailed { "withdrawal.payout_failed" } else { "withdrawal.reject" };
     audit::record(
         &txn,
-        admin,
+        actor,
         action,
         &format!("withdrawal:{id}"),
         json!({ "reason": reason, "repaid_commission_paise": repaid.paise() }),
@@ -384,7 +395,12 @@ async fn close_and_release(
 }
 
 /// Requests waiting for an admin (pending) or for the payout (approved), oldest first.
-pub async fn queue(db: &DatabaseConnection, limit: u64) -> Result<Vec<(withdrawal::Model, user::Model)>, DbErr> {
+pub async fn queue(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    limit: u64,
+) -> Result<Vec<(withdrawal::Model, user::Model)>, ActError> {
+    actor.require(Permission::View)?;
     let open = withdrawal::Entity::find()
         .filter(withdrawal::Column::Status.is_in([WithdrawalStatus::Pending, WithdrawalStatus::Approved]))
         .order_by_asc(withdrawal::Column::Id)

@@ -113,7 +113,7 @@ async fn forged_withdrawal_and_fraud_buttons_change_nothing() {
         // A: pending. B: approved (its payout on the way). C and D share a UPI ID: flagged.
         let pending = requested(pending_withdrawal(conn, 7611, "anil@ybl").await);
         let approved = requested(pending_withdrawal(conn, 7621, "bina@ybl").await);
-        let decision = withdrawals::approve(conn, ADMIN, approved.id, Utc::now()).await.unwrap();
+        let decision = withdrawals::approve(conn, &ADMIN, approved.id, Utc::now()).await.unwrap();
         assert!(matches!(decision, Decision::Approved { .. }), "{decision:?}");
         let held_c = requested(pending_withdrawal(conn, 7631, "shared@ybl").await);
         let held_d = match pending_withdrawal(conn, 7641, "shared@ybl").await {

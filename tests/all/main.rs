@@ -22,6 +22,7 @@ mod services_payments;
 mod services_purchase;
 mod services_referrals;
 mod services_refunds;
+mod services_staff;
 mod services_upi;
 mod services_users;
 mod services_wallet;

@@ -16,7 +16,7 @@ use ottsonly::services::{referrals, settings, users};
 
 use crate::support::db;
 use crate::support::fixtures::{
-    assert_ledger_consistent, buy, customer, earn_withdrawable, plan_with_stock, referee, ADMIN,
+    assert_ledger_consistent, buy, customer, earn_withdrawable, plan_with_stock, referee, staff, ADMIN,
 };
 
 fn t0() -> DateTime<Utc> {
@@ -111,14 +111,14 @@ async fn a_shared_upi_id_flags_each_of_its_users_once() {
         assert_eq!(evidence(&flag_b)["other_users"], serde_json::json!([60_000]));
         assert_eq!(evidence(&flag_a)["other_users"], serde_json::json!([60_010]));
         for (w, flag) in [(&second, &flag_b), (&first, &flag_a)] {
-            match withdrawals::approve(conn, ADMIN, w.id, t0()).await.unwrap() {
+            match withdrawals::approve(conn, &ADMIN, w.id, t0()).await.unwrap() {
                 Decision::HeldByFlags(flags) => assert_eq!(flags, vec![flag.clone()]),
                 other => panic!("{}: {other:?}", db.backend),
             }
         }
 
         // The same finding again raises nothing new; the open flag still holds the request.
-        withdrawals::reject(conn, ADMIN, second.id, "", t0()).await.unwrap();
+        withdrawals::reject(conn, &ADMIN, second.id, "", t0()).await.unwrap();
         let (again, raised, held_by) = request(conn, 60_010, 500, "x.y@okaxis").await;
         assert_eq!((raised, held_by), (vec![], vec![flag_b.clone()]));
         assert_eq!(flags_of(conn, 60_010).await.len(), 1);
@@ -132,16 +132,16 @@ async fn a_shared_upi_id_flags_each_of_its_users_once() {
         others.sort();
         assert_eq!(others, vec![60_000, 60_010]);
 
-        let open = fraud::open_flags(conn, 10).await.unwrap();
+        let open = fraud::open_flags(conn, &ADMIN, 10).await.unwrap();
         let mut owners: Vec<_> = open.iter().map(|(f, u)| (u.as_ref().map(|u| u.telegram_id), f.user_id)).collect();
         owners.sort();
         assert_eq!(owners, vec![(Some(60_000), a), (Some(60_010), b), (Some(60_030), d)]);
         assert!(flags_of(conn, 60_020).await.is_empty());
 
         // Resolved: the held request can be approved.
-        assert!(matches!(fraud::resolve(conn, ADMIN, flag_b.id, t0()).await.unwrap(), ResolveOutcome::Resolved(_)));
-        assert!(matches!(withdrawals::approve(conn, ADMIN, again.id, t0()).await.unwrap(), Decision::Approved { .. }));
-        assert!(matches!(withdrawals::approve(conn, ADMIN, first.id, t0()).await.unwrap(), Decision::HeldByFlags(_)));
+        assert!(matches!(fraud::resolve(conn, &ADMIN, flag_b.id, t0()).await.unwrap(), ResolveOutcome::Resolved(_)));
+        assert!(matches!(withdrawals::approve(conn, &ADMIN, again.id, t0()).await.unwrap(), Decision::Approved { .. }));
+        assert!(matches!(withdrawals::approve(conn, &ADMIN, first.id, t0()).await.unwrap(), Decision::HeldByFlags(_)));
         assert_ledger_consistent(conn).await;
     }
 }
@@ -181,7 +181,7 @@ async fn concurrent_requests_to_one_upi_id_are_all_held() {
             }
             // Both requests exist before an admin looks at either.
             for id in ids {
-                match withdrawals::approve(conn, ADMIN, id, t0()).await.unwrap() {
+                match withdrawals::approve(conn, &ADMIN, id, t0()).await.unwrap() {
                     Decision::Approved { withdrawal, .. } => approved.push((round, withdrawal.user_id)),
                     Decision::HeldByFlags(_) => {}
                     other => panic!("{other:?}"),
@@ -247,7 +247,7 @@ async fn low_conversion_is_flagged_once() {
         assert_eq!((evidence(&flag)["referrals"].as_u64(), evidence(&flag)["paying"].as_u64()), (Some(3), Some(0)));
         assert_eq!(referee(conn, 62_004, 62_000, t0()).await.flags, vec![]);
         // Resolved stays resolved.
-        assert!(matches!(fraud::resolve(conn, ADMIN, flag.id, t0()).await.unwrap(), ResolveOutcome::Resolved(_)));
+        assert!(matches!(fraud::resolve(conn, &ADMIN, flag.id, t0()).await.unwrap(), ResolveOutcome::Resolved(_)));
         assert_eq!(referee(conn, 62_005, 62_000, t0()).await.flags, vec![]);
         assert_eq!(fraud::open_flags_of(conn, user_id(conn, 62_000).await).await.unwrap(), vec![]);
 
@@ -279,7 +279,7 @@ async fn low_conversion_is_flagged_once() {
         let (w, raised, held_by) = request(conn, 62_300, 500, "conv@okaxis").await;
         assert_eq!(raised.iter().map(|f| f.rule).collect::<Vec<_>>(), vec![FraudRule::LowConversion], "{}", db.backend);
         assert_eq!(held_by, raised);
-        assert!(matches!(withdrawals::approve(conn, ADMIN, w.id, t0()).await.unwrap(), Decision::HeldByFlags(_)));
+        assert!(matches!(withdrawals::approve(conn, &ADMIN, w.id, t0()).await.unwrap(), Decision::HeldByFlags(_)));
         assert_ledger_consistent(conn).await;
     }
 }
@@ -313,7 +313,7 @@ async fn a_referee_paying_from_the_referrers_upi_id_is_flagged() {
             Settlement::AlreadySettled
         ));
         assert_eq!(flags_of(conn, 63_000).await, vec![flag.clone()]);
-        match withdrawals::approve(conn, ADMIN, w.id, t0()).await.unwrap() {
+        match withdrawals::approve(conn, &ADMIN, w.id, t0()).await.unwrap() {
             Decision::HeldByFlags(flags) => assert_eq!(flags, vec![flag.clone()]),
             other => panic!("{}: {other:?}", db.backend),
         }
@@ -395,7 +395,7 @@ async fn a_withdrawal_to_the_upi_id_a_referee_paid_from_is_held() {
             db.backend
         );
         assert_eq!(held_by, raised);
-        assert!(matches!(withdrawals::approve(conn, ADMIN, w.id, t0()).await.unwrap(), Decision::HeldByFlags(_)));
+        assert!(matches!(withdrawals::approve(conn, &ADMIN, w.id, t0()).await.unwrap(), Decision::HeldByFlags(_)));
     }
 }
 
@@ -411,7 +411,7 @@ async fn resolving_and_blocking_happen_once() {
         let tasks: Vec<_> = (1..=6)
             .map(|admin| {
                 let conn = conn.clone();
-                tokio::spawn(async move { (admin, fraud::resolve(&conn, admin, flag.id, resolved_at).await) })
+                tokio::spawn(async move { (admin, fraud::resolve(&conn, &staff(admin), flag.id, resolved_at).await) })
             })
             .collect();
         let mut resolved = 0;
@@ -429,8 +429,8 @@ async fn resolving_and_blocking_happen_once() {
             }
         }
         assert_eq!(resolved, 1, "{}", db.backend);
-        assert_eq!(fraud::resolve(conn, ADMIN, 999_999, t0()).await.unwrap(), ResolveOutcome::UnknownFlag);
-        assert!(fraud::open_flags(conn, 10).await.unwrap().is_empty());
+        assert_eq!(fraud::resolve(conn, &ADMIN, 999_999, t0()).await.unwrap(), ResolveOutcome::UnknownFlag);
+        assert!(fraud::open_flags(conn, &ADMIN, 10).await.unwrap().is_empty());
         let audits =
             |action: &'static str| audit_log::Entity::find().filter(audit_log::Column::Action.eq(action)).count(conn);
         assert_eq!(audits("fraud.resolve").await.unwrap(), 1);
@@ -439,7 +439,7 @@ async fn resolving_and_blocking_happen_once() {
         let tasks: Vec<_> = (0..5)
             .map(|_| {
                 let conn = conn.clone();
-                tokio::spawn(async move { fraud::set_blocked(&conn, ADMIN, 65_100, true, "abuse", t0()).await })
+                tokio::spawn(async move { fraud::set_blocked(&conn, &ADMIN, 65_100, true, "abuse", t0()).await })
             })
             .collect();
         let mut changed = 0;
@@ -455,15 +455,15 @@ async fn resolving_and_blocking_happen_once() {
         }
         assert_eq!(changed, 1, "{}", db.backend);
         assert!(users::find_by_telegram_id(conn, 65_100).await.unwrap().unwrap().is_blocked);
-        match fraud::set_blocked(conn, ADMIN, 65_100, false, "appeal", t0()).await.unwrap() {
+        match fraud::set_blocked(conn, &ADMIN, 65_100, false, "appeal", t0()).await.unwrap() {
             BlockOutcome::Changed(user) => assert!(!user.is_blocked),
             other => panic!("{other:?}"),
         }
-        match fraud::set_blocked(conn, ADMIN, 65_100, false, "appeal", t0()).await.unwrap() {
+        match fraud::set_blocked(conn, &ADMIN, 65_100, false, "appeal", t0()).await.unwrap() {
             BlockOutcome::Unchanged(user) => assert!(!user.is_blocked),
             other => panic!("{other:?}"),
         }
-        assert_eq!(fraud::set_blocked(conn, ADMIN, 65_999, true, "", t0()).await.unwrap(), BlockOutcome::UnknownUser);
+        assert_eq!(fraud::set_blocked(conn, &ADMIN, 65_999, true, "", t0()).await.unwrap(), BlockOutcome::UnknownUser);
         assert_eq!((audits("user.block").await.unwrap(), audits("user.unblock").await.unwrap()), (1, 1));
     }
 }

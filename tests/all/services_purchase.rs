@@ -96,7 +96,7 @@ async fn too_low_a_balance_moves_nothing_and_says_what_is_missing() {
         let checkout = purchase::open_checkout(db, 1003, plan.id, WhenShort::Refuse, Utc::now()).await.unwrap();
         ottsonly::services::wallet::admin_adjust(
             db,
-            1,
+            &crate::support::fixtures::ADMIN,
             1003,
             Money::from_rupees(100),
             ottsonly::services::wallet::Direction::Debit,

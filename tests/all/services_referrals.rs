@@ -207,7 +207,7 @@ async fn blocked_earners_get_nothing_and_chains_do_not_loop() {
 
         // A blocked level-1 referrer earns nothing; level 2 still does.
         assert!(matches!(
-            fraud::set_blocked(conn, ADMIN, 42_001, true, "test", t0()).await.unwrap(),
+            fraud::set_blocked(conn, &ADMIN, 42_001, true, "test", t0()).await.unwrap(),
             BlockOutcome::Changed(_)
         ));
         let delivery = buy(conn, 42_002, 135, 42, t0()).await;
@@ -217,22 +217,22 @@ async fn blocked_earners_get_nothing_and_chains_do_not_loop() {
         assert_eq!(rows.iter().map(|r| (r.level, r.amount)).collect::<Vec<_>>(), vec![(2, 900)]);
 
         // And the other way round: a blocked level-2 referrer earns nothing.
-        fraud::set_blocked(conn, ADMIN, 42_001, false, "test", t0()).await.unwrap();
-        fraud::set_blocked(conn, ADMIN, 42_000, true, "test", t0()).await.unwrap();
+        fraud::set_blocked(conn, &ADMIN, 42_001, false, "test", t0()).await.unwrap();
+        fraud::set_blocked(conn, &ADMIN, 42_000, true, "test", t0()).await.unwrap();
         let delivery = buy(conn, 42_003, 135, 42, t0()).await;
         let told: Vec<_> = delivery.commissions.iter().map(|c| (c.earner_telegram_id, c.level, c.amount)).collect();
         assert_eq!(told, vec![(42_001, Level::One, rs(28))], "{}", db.backend);
 
         // Blocked after earning: the commission waits instead of maturing, and matures once unblocked.
-        fraud::set_blocked(conn, ADMIN, 42_000, false, "test", t0()).await.unwrap();
+        fraud::set_blocked(conn, &ADMIN, 42_000, false, "test", t0()).await.unwrap();
         let delivery = buy(conn, 42_002, 135, 42, t0()).await;
         assert_eq!(delivery.commissions.len(), 2);
-        fraud::set_blocked(conn, ADMIN, 42_001, true, "test", t0()).await.unwrap();
+        fraud::set_blocked(conn, &ADMIN, 42_001, true, "test", t0()).await.unwrap();
         let matured = referrals::mature_due(conn, t0() + Duration::hours(25)).await.unwrap();
         assert!(matured.iter().all(|m| m.earner_telegram_id != 42_001), "{matured:?}");
         assert_eq!(balance(conn, 42_001).await, Money::ZERO);
         assert_eq!(balance(conn, 42_000).await, rs(9 + 9));
-        fraud::set_blocked(conn, ADMIN, 42_001, false, "test", t0()).await.unwrap();
+        fraud::set_blocked(conn, &ADMIN, 42_001, false, "test", t0()).await.unwrap();
         let matured = referrals::mature_due(conn, t0() + Duration::hours(26)).await.unwrap();
         assert_eq!(
             matured.iter().map(|m| (m.earner_telegram_id, m.amount)).collect::<Vec<_>>(),
@@ -370,7 +370,7 @@ async fn a_refund_during_the_hold_cancels_the_commission() {
         chain(conn, 45_000, 45_001, 45_002).await;
         let delivery = buy(conn, 45_002, 135, 42, t0()).await;
         let refunded_at = t0() + Duration::hours(1);
-        match refunds::refund(conn, ADMIN, delivery.order_id, "not working", refunded_at).await.unwrap() {
+        match refunds::refund(conn, &ADMIN, delivery.order_id, "not working", refunded_at).await.unwrap() {
             RefundOutcome::Refunded { commissions, amount, .. } => {
                 assert_eq!(amount, rs(135));
                 assert_eq!(
@@ -404,7 +404,7 @@ async fn a_refund_during_the_hold_cancels_the_commission() {
         assert_eq!(ledger_of(conn, 45_000).await, vec![]);
         assert_eq!(totals(conn, 45_001).await, CommissionTotals::default());
         assert_eq!(
-            refunds::refund(conn, ADMIN, delivery.order_id, "again", refunded_at).await.unwrap(),
+            refunds::refund(conn, &ADMIN, delivery.order_id, "again", refunded_at).await.unwrap(),
             RefundOutcome::AlreadyRefunded
         );
         assert_ledger_consistent(conn).await;
@@ -421,7 +421,7 @@ async fn a_refund_after_maturity_takes_the_commission_back() {
         assert_eq!((balance(conn, 46_001).await, balance(conn, 46_000).await), (rs(28), rs(9)));
 
         let refunded_at = t0() + Duration::hours(26);
-        match refunds::refund(conn, ADMIN, delivery.order_id, "", refunded_at).await.unwrap() {
+        match refunds::refund(conn, &ADMIN, delivery.order_id, "", refunded_at).await.unwrap() {
             RefundOutcome::Refunded { commissions, .. } => assert_eq!(
                 commissions,
                 vec![
@@ -461,7 +461,7 @@ async fn a_refund_after_maturity_takes_the_commission_back() {
             ]
         );
         assert_eq!(
-            refunds::refund(conn, ADMIN, delivery.order_id, "", refunded_at).await.unwrap(),
+            refunds::refund(conn, &ADMIN, delivery.order_id, "", refunded_at).await.unwrap(),
             RefundOutcome::AlreadyRefunded
         );
         assert_eq!(referrals::mature_due(conn, t0() + Duration::hours(48)).await.unwrap(), vec![]);
@@ -491,7 +491,7 @@ async fn a_reversal_takes_only_what_the_wallet_holds() {
         assert_eq!(balance(conn, 47_000).await, rs(6));
         assert_eq!(referrals::stats(conn, 47_000).await.unwrap().unwrap().withdrawable, rs(6));
 
-        match refunds::refund(conn, ADMIN, first.order_id, "", t0() + Duration::hours(26)).await.unwrap() {
+        match refunds::refund(conn, &ADMIN, first.order_id, "", t0() + Duration::hours(26)).await.unwrap() {
             RefundOutcome::Refunded { commissions, .. } => {
                 let [reversal] = commissions.as_slice() else { panic!("{commissions:?}") };
                 assert_eq!(
@@ -516,7 +516,7 @@ async fn a_reversal_takes_only_what_the_wallet_holds() {
         assert_eq!(withdrawals::screen(conn, 47_000).await.unwrap().unwrap().withdrawable, rs(28));
 
         // The second refund finds the full commission in the wallet.
-        match refunds::refund(conn, ADMIN, second.order_id, "", t0() + Duration::hours(27)).await.unwrap() {
+        match refunds::refund(conn, &ADMIN, second.order_id, "", t0() + Duration::hours(27)).await.unwrap() {
             RefundOutcome::Refunded { commissions, .. } => assert_eq!(commissions[0].recovered, rs(28)),
             other => panic!("{other:?}"),
         }
@@ -573,9 +573,9 @@ async fn stats_count_referrals_and_money() {
             };
         let stats = referrals::stats(conn, 48_000).await.unwrap().unwrap();
         assert_eq!((stats.totals.reserved, stats.totals.withdrawn, stats.withdrawable), (rs(20), Money::ZERO, rs(45)));
-        assert!(matches!(withdrawals::approve(conn, ADMIN, id, t0()).await.unwrap(), Decision::Approved { .. }));
+        assert!(matches!(withdrawals::approve(conn, &ADMIN, id, t0()).await.unwrap(), Decision::Approved { .. }));
         assert!(matches!(
-            withdrawals::mark_paid(conn, ADMIN, id, "412345678901", t0()).await.unwrap(),
+            withdrawals::mark_paid(conn, &ADMIN, id, "412345678901", t0()).await.unwrap(),
             Decision::Paid { .. }
         ));
         let stats = referrals::stats(conn, 48_000).await.unwrap().unwrap();
@@ -583,7 +583,7 @@ async fn stats_count_referrals_and_money() {
         assert_eq!(stats.totals.total(), rs(65), "withdrawing does not change what was earned");
 
         // A refund after maturity: the buyer no longer counts as paying, the commission is gone.
-        refunds::refund(conn, ADMIN, b.order_id, "", t0() + Duration::hours(26)).await.unwrap();
+        refunds::refund(conn, &ADMIN, b.order_id, "", t0() + Duration::hours(26)).await.unwrap();
         let stats = referrals::stats(conn, 48_000).await.unwrap().unwrap();
         assert_eq!((stats.level1, stats.level1_paying), (3, 1));
         assert_eq!((stats.totals.credited, stats.totals.total()), (rs(37), rs(37)));
@@ -594,7 +594,7 @@ async fn stats_count_referrals_and_money() {
         let stats = referrals::stats(conn, 48_000).await.unwrap().unwrap();
         assert_eq!((stats.level1_paying, stats.totals.pending, stats.totals.total()), (2, rs(28), rs(65)));
 
-        fraud::set_blocked(conn, ADMIN, 48_000, true, "", t0()).await.unwrap();
+        fraud::set_blocked(conn, &ADMIN, 48_000, true, "", t0()).await.unwrap();
         assert!(referrals::stats(conn, 48_000).await.unwrap().unwrap().blocked);
         assert_eq!(referrals::stats(conn, 48_500).await.unwrap(), None);
         assert_ledger_consistent(conn).await;
@@ -612,16 +612,16 @@ async fn a_refund_racing_the_maturity_job_leaves_nothing_behind() {
             orders.push(buy(conn, buyer, 135, 42, t0()).await.order_id);
         }
         let at = t0() + Duration::hours(25);
-        let mut tasks = Vec::new();
+        let mut tasks: Vec<tokio::task::JoinHandle<Result<(), Box<dyn std::error::Error + Send + Sync>>>> = Vec::new();
         for order_id in orders.clone() {
             let refunding = conn.clone();
             tasks.push(tokio::spawn(async move {
-                refunds::refund(&refunding, ADMIN, order_id, "", at).await.map(|outcome| {
-                    assert!(matches!(outcome, RefundOutcome::Refunded { .. }), "{outcome:?}");
-                })
+                let outcome = refunds::refund(&refunding, &ADMIN, order_id, "", at).await?;
+                assert!(matches!(outcome, RefundOutcome::Refunded { .. }), "{outcome:?}");
+                Ok(())
             }));
             let maturing = conn.clone();
-            tasks.push(tokio::spawn(async move { referrals::mature_due(&maturing, at).await.map(|_| ()) }));
+            tasks.push(tokio::spawn(async move { Ok(referrals::mature_due(&maturing, at).await.map(|_| ())?) }));
         }
         for task in tasks {
             task.await.unwrap().unwrap();

@@ -26,7 +26,7 @@ async fn a_refund_happens_once_whoever_presses() {
             .map(|_| {
                 let conn = conn.clone();
                 let order = checkout.order_id;
-                tokio::spawn(async move { refunds::refund(&conn, ADMIN, order, "broken login", Utc::now()).await })
+                tokio::spawn(async move { refunds::refund(&conn, &ADMIN, order, "broken login", Utc::now()).await })
             })
             .collect();
         let mut refunded = 0;
@@ -54,10 +54,10 @@ async fn a_refund_happens_once_whoever_presses() {
 
         let pending = purchase::open_checkout(conn, 9601, plan.id, WhenShort::Refuse, Utc::now()).await.unwrap();
         assert_eq!(
-            refunds::refund(conn, ADMIN, pending.order_id, "", Utc::now()).await.unwrap(),
+            refunds::refund(conn, &ADMIN, pending.order_id, "", Utc::now()).await.unwrap(),
             RefundOutcome::NotPaid
         );
-        assert_eq!(refunds::refund(conn, ADMIN, 999_999, "", Utc::now()).await.unwrap(), RefundOutcome::UnknownOrder);
+        assert_eq!(refunds::refund(conn, &ADMIN, 999_999, "", Utc::now()).await.unwrap(), RefundOutcome::UnknownOrder);
         assert_ledger_consistent(conn).await;
     }
 }

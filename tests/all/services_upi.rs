@@ -64,7 +64,7 @@ async fn a_utr_claim_is_approved_once() {
         let tasks: Vec<_> = (0..6)
             .map(|_| {
                 let conn = conn.clone();
-                tokio::spawn(async move { upi::approve(&conn, ADMIN, claim_id, Utc::now()).await })
+                tokio::spawn(async move { upi::approve(&conn, &ADMIN, claim_id, Utc::now()).await })
             })
             .collect();
         let mut approved = 0;
@@ -81,7 +81,7 @@ async fn a_utr_claim_is_approved_once() {
         assert_eq!(approved, 1, "{}", db.backend);
         assert_eq!(balance(conn, 9701).await, Money::from_rupees(300));
         assert!(matches!(
-            upi::reject(conn, ADMIN, claim_id, "late", now).await.unwrap(),
+            upi::reject(conn, &ADMIN, claim_id, "late", now).await.unwrap(),
             Decision::AlreadyDecided { status: ClaimStatus::Approved }
         ));
         // The claim is closed: the customer may claim their second payment now.
@@ -103,7 +103,7 @@ async fn rejection_keeps_the_payment_open_and_approval_completes_a_purchase() {
         let payment = upi::start(conn, 9801, purpose, Duration::hours(24), now).await.unwrap();
 
         let wrong = created(upi::claim(conn, 9801, payment.id, "111111111111", None, now).await.unwrap());
-        match upi::reject(conn, ADMIN, wrong, "UTR not in our statement", now).await.unwrap() {
+        match upi::reject(conn, &ADMIN, wrong, "UTR not in our statement", now).await.unwrap() {
             Decision::Rejected { claim, customer_telegram_id } => {
                 assert_eq!(claim.reason.as_deref(), Some("UTR not in our statement"));
                 assert_eq!(customer_telegram_id, 9801);
@@ -114,7 +114,7 @@ async fn rejection_keeps_the_payment_open_and_approval_completes_a_purchase() {
 
         // A wrongly rejected UTR can be sent again (the bank statement was late).
         let right = created(upi::claim(conn, 9801, payment.id, "111111111111", None, now).await.unwrap());
-        match upi::approve(conn, ADMIN, right, now).await.unwrap() {
+        match upi::approve(conn, &ADMIN, right, now).await.unwrap() {
             Decision::Approved {
                 settlement: Settlement::Credited { purchase: Some(PurchaseResult::Delivered(delivery)), .. },
                 ..
@@ -130,7 +130,7 @@ async fn rejection_keeps_the_payment_open_and_approval_completes_a_purchase() {
             upi::claim(conn, 9801, late.id, "333333333333", None, now + Duration::hours(25)).await.unwrap(),
             ClaimOutcome::PaymentNotOpen
         );
-        assert!(matches!(upi::approve(conn, ADMIN, 999_999, now).await.unwrap(), Decision::UnknownClaim));
+        assert!(matches!(upi::approve(conn, &ADMIN, 999_999, now).await.unwrap(), Decision::UnknownClaim));
         assert_ledger_consistent(conn).await;
     }
 }

@@ -15,22 +15,22 @@ async fn credit_and_debit_are_ledgered_audited_and_never_go_negative() {
         customer(db, 42).await;
         let now = Utc::now();
         let credit =
-            wallet::admin_adjust(db, ADMIN, 42, Money::from_paise(13_550), Direction::Credit, "promo", "c1", now)
+            wallet::admin_adjust(db, &ADMIN, 42, Money::from_paise(13_550), Direction::Credit, "promo", "c1", now)
                 .await
                 .unwrap();
         assert!(matches!(credit, AdjustOutcome::Applied { balance, .. } if balance == Money::from_paise(13_550)));
 
-        let too_much = wallet::admin_adjust(db, ADMIN, 42, Money::from_rupees(200), Direction::Debit, "", "d1", now)
+        let too_much = wallet::admin_adjust(db, &ADMIN, 42, Money::from_rupees(200), Direction::Debit, "", "d1", now)
             .await
             .unwrap();
         assert_eq!(too_much, AdjustOutcome::Insufficient { balance: Money::from_paise(13_550) });
 
-        let debit = wallet::admin_adjust(db, ADMIN, 42, Money::from_paise(13_550), Direction::Debit, "fix", "d2", now)
+        let debit = wallet::admin_adjust(db, &ADMIN, 42, Money::from_paise(13_550), Direction::Debit, "fix", "d2", now)
             .await
             .unwrap();
         assert!(matches!(debit, AdjustOutcome::Applied { balance, .. } if balance == Money::ZERO));
 
-        let unknown = wallet::admin_adjust(db, ADMIN, 4242, Money::from_rupees(1), Direction::Credit, "", "c2", now)
+        let unknown = wallet::admin_adjust(db, &ADMIN, 4242, Money::from_rupees(1), Direction::Credit, "", "c2", now)
             .await
             .unwrap();
         assert_eq!(unknown, AdjustOutcome::UnknownUser);
@@ -52,7 +52,7 @@ async fn a_replayed_admin_message_credits_once_even_concurrently() {
                 tokio::spawn(async move {
                     wallet::admin_adjust(
                         &conn,
-                        ADMIN,
+                        &ADMIN,
                         43,
                         Money::from_rupees(100),
                         Direction::Credit,
@@ -83,7 +83,7 @@ async fn the_database_refuses_to_change_ledger_rows() {
     for db in db::all().await {
         let conn = &db.conn;
         customer(conn, 44).await;
-        wallet::admin_adjust(conn, ADMIN, 44, Money::from_rupees(5), Direction::Credit, "", "k", Utc::now())
+        wallet::admin_adjust(conn, &ADMIN, 44, Money::from_rupees(5), Direction::Credit, "", "k", Utc::now())
             .await
             .unwrap();
         assert!(conn.execute_unprepared("UPDATE ledger_entries SET amount = 999999").await.is_err(), "{}", db.backend);

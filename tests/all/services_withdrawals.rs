@@ -15,7 +15,7 @@ use ottsonly::services::{referrals, settings, users};
 
 use crate::support::db;
 use crate::support::fixtures::{
-    assert_ledger_consistent, balance, credit, customer, earn_withdrawable, ledger_of, plan_with_stock, ADMIN,
+    assert_ledger_consistent, balance, credit, customer, earn_withdrawable, ledger_of, plan_with_stock, staff, ADMIN,
 };
 
 fn t0() -> DateTime<Utc> {
@@ -43,7 +43,7 @@ async fn refund_purchase_of(conn: &DatabaseConnection, telegram_id: i64) -> Vec<
     use ottsonly::services::refunds::{self, RefundOutcome};
     let buyer = users::find_by_telegram_id(conn, telegram_id).await.unwrap().unwrap();
     let order = order::Entity::find().filter(order::Column::UserId.eq(buyer.id)).one(conn).await.unwrap().unwrap();
-    match refunds::refund(conn, ADMIN, order.id, "", t0()).await.unwrap() {
+    match refunds::refund(conn, &ADMIN, order.id, "", t0()).await.unwrap() {
         RefundOutcome::Refunded { commissions, .. } => commissions,
         other => panic!("{other:?}"),
     }
@@ -165,12 +165,15 @@ async fn one_open_request_per_user() {
 
         // Rejected: the money is back and a new request may be made.
         assert!(matches!(
-            withdrawals::reject(conn, ADMIN, first.id, "wrong", t0()).await.unwrap(),
+            withdrawals::reject(conn, &ADMIN, first.id, "wrong", t0()).await.unwrap(),
             Decision::Rejected { .. }
         ));
         let second = requested(conn, 51_000, 600, "two@okaxis").await;
         // Approved is still open.
-        assert!(matches!(withdrawals::approve(conn, ADMIN, second.id, t0()).await.unwrap(), Decision::Approved { .. }));
+        assert!(matches!(
+            withdrawals::approve(conn, &ADMIN, second.id, t0()).await.unwrap(),
+            Decision::Approved { .. }
+        ));
         match withdrawals::request(conn, 51_000, rs(500), "three@okaxis", t0()).await.unwrap() {
             RequestOutcome::OpenRequest(open) => {
                 assert_eq!((open.id, open.status), (second.id, WithdrawalStatus::Approved))
@@ -179,7 +182,7 @@ async fn one_open_request_per_user() {
         }
         // Paid closes it.
         assert!(matches!(
-            withdrawals::mark_paid(conn, ADMIN, second.id, "412345678901", t0()).await.unwrap(),
+            withdrawals::mark_paid(conn, &ADMIN, second.id, "412345678901", t0()).await.unwrap(),
             Decision::Paid { .. }
         ));
         let screen = withdrawals::screen(conn, 51_000).await.unwrap().unwrap();
@@ -289,18 +292,23 @@ async fn approval_and_payout_happen_once_whoever_presses() {
         earn_withdrawable(conn, 54_000, 54_001, 600, t0()).await;
         let w = requested(conn, 54_000, 500, "pay.me@okhdfcbank").await;
         assert_eq!(
-            withdrawals::queue(conn, 10).await.unwrap().iter().map(|(w, u)| (w.id, u.telegram_id)).collect::<Vec<_>>(),
+            withdrawals::queue(conn, &ADMIN, 10)
+                .await
+                .unwrap()
+                .iter()
+                .map(|(w, u)| (w.id, u.telegram_id))
+                .collect::<Vec<_>>(),
             vec![(w.id, 54_000)]
         );
         assert_eq!(
-            withdrawals::mark_paid(conn, ADMIN, w.id, "412345678901", t0()).await.unwrap(),
+            withdrawals::mark_paid(conn, &ADMIN, w.id, "412345678901", t0()).await.unwrap(),
             Decision::NotApproved
         );
 
         let tasks: Vec<_> = (1..=8)
             .map(|admin| {
                 let conn = conn.clone();
-                tokio::spawn(async move { (admin, withdrawals::approve(&conn, admin, w.id, t0()).await) })
+                tokio::spawn(async move { (admin, withdrawals::approve(&conn, &staff(admin), w.id, t0()).await) })
             })
             .collect();
         let mut approvers = Vec::new();
@@ -321,14 +329,14 @@ async fn approval_and_payout_happen_once_whoever_presses() {
         assert_eq!(approvers.len(), 1, "{}", db.backend);
 
         for bad in ["12345", "41234567890", "4123456789012", "paid", ""] {
-            assert_eq!(withdrawals::mark_paid(conn, ADMIN, w.id, bad, t0()).await.unwrap(), Decision::BadUtr, "{bad}");
+            assert_eq!(withdrawals::mark_paid(conn, &ADMIN, w.id, bad, t0()).await.unwrap(), Decision::BadUtr, "{bad}");
         }
         let paid_at = t0() + Duration::hours(2);
         let tasks: Vec<_> = (1..=8)
             .map(|admin| {
                 let conn = conn.clone();
                 tokio::spawn(async move {
-                    (admin, withdrawals::mark_paid(&conn, admin, w.id, "UTR 4123 4567 8901", paid_at).await)
+                    (admin, withdrawals::mark_paid(&conn, &staff(admin), w.id, "UTR 4123 4567 8901", paid_at).await)
                 })
             })
             .collect();
@@ -350,18 +358,18 @@ async fn approval_and_payout_happen_once_whoever_presses() {
         }
         assert_eq!(payers.len(), 1, "{}", db.backend);
         assert_eq!(
-            withdrawals::approve(conn, ADMIN, w.id, t0()).await.unwrap(),
+            withdrawals::approve(conn, &ADMIN, w.id, t0()).await.unwrap(),
             Decision::AlreadyDecided(WithdrawalStatus::Paid)
         );
         assert_eq!(
-            withdrawals::reject(conn, ADMIN, w.id, "late", t0()).await.unwrap(),
+            withdrawals::reject(conn, &ADMIN, w.id, "late", t0()).await.unwrap(),
             Decision::AlreadyDecided(WithdrawalStatus::Paid)
         );
         assert_eq!(
-            withdrawals::mark_paid(conn, ADMIN, w.id, "412345678902", t0()).await.unwrap(),
+            withdrawals::mark_paid(conn, &ADMIN, w.id, "412345678902", t0()).await.unwrap(),
             Decision::AlreadyDecided(WithdrawalStatus::Paid)
         );
-        assert!(withdrawals::queue(conn, 10).await.unwrap().is_empty());
+        assert!(withdrawals::queue(conn, &ADMIN, 10).await.unwrap().is_empty());
 
         // The money left at the request: paying moves none.
         assert_eq!(balance(conn, 54_000).await, rs(100));
@@ -376,9 +384,9 @@ async fn approval_and_payout_happen_once_whoever_presses() {
         );
 
         for unknown in [
-            withdrawals::approve(conn, ADMIN, 999_999, t0()).await.unwrap(),
-            withdrawals::mark_paid(conn, ADMIN, 999_999, "412345678901", t0()).await.unwrap(),
-            withdrawals::reject(conn, ADMIN, 999_999, "", t0()).await.unwrap(),
+            withdrawals::approve(conn, &ADMIN, 999_999, t0()).await.unwrap(),
+            withdrawals::mark_paid(conn, &ADMIN, 999_999, "412345678901", t0()).await.unwrap(),
+            withdrawals::reject(conn, &ADMIN, 999_999, "", t0()).await.unwrap(),
         ] {
             assert_eq!(unknown, Decision::UnknownWithdrawal);
         }
@@ -398,7 +406,7 @@ async fn rejecting_releases_the_money_once() {
         let tasks: Vec<_> = (1..=8)
             .map(|admin| {
                 let conn = conn.clone();
-                tokio::spawn(async move { withdrawals::reject(&conn, admin, w.id, "wrong UPI ID", t0()).await })
+                tokio::spawn(async move { withdrawals::reject(&conn, &staff(admin), w.id, "wrong UPI ID", t0()).await })
             })
             .collect();
         let mut rejected = 0;
@@ -427,11 +435,11 @@ async fn rejecting_releases_the_money_once() {
             ]
         );
         assert_eq!(
-            withdrawals::approve(conn, ADMIN, w.id, t0()).await.unwrap(),
+            withdrawals::approve(conn, &ADMIN, w.id, t0()).await.unwrap(),
             Decision::AlreadyDecided(WithdrawalStatus::Rejected)
         );
         assert_eq!(
-            withdrawals::mark_paid(conn, ADMIN, w.id, "412345678901", t0()).await.unwrap(),
+            withdrawals::mark_paid(conn, &ADMIN, w.id, "412345678901", t0()).await.unwrap(),
             Decision::AlreadyDecided(WithdrawalStatus::Rejected)
         );
         let screen = withdrawals::screen(conn, 55_000).await.unwrap().unwrap();
@@ -440,19 +448,19 @@ async fn rejecting_releases_the_money_once() {
         // An approved request is not rejected (its payout may be out); a failed payout is
         // closed as such, and released as well.
         let w = requested(conn, 55_000, 600, "undo@ybl").await;
-        assert!(matches!(withdrawals::approve(conn, ADMIN, w.id, t0()).await.unwrap(), Decision::Approved { .. }));
+        assert!(matches!(withdrawals::approve(conn, &ADMIN, w.id, t0()).await.unwrap(), Decision::Approved { .. }));
         assert_eq!(
-            withdrawals::reject(conn, ADMIN, w.id, "changed my mind", t0()).await.unwrap(),
+            withdrawals::reject(conn, &ADMIN, w.id, "changed my mind", t0()).await.unwrap(),
             Decision::AlreadyDecided(WithdrawalStatus::Approved)
         );
-        match withdrawals::payout_failed(conn, ADMIN, w.id, "payout bounced", t0()).await.unwrap() {
+        match withdrawals::payout_failed(conn, &ADMIN, w.id, "payout bounced", t0()).await.unwrap() {
             Decision::Rejected { balance, withdrawal, repaid, .. } => {
                 assert_eq!((balance, withdrawal.status, repaid), (rs(600), WithdrawalStatus::PayoutFailed, Money::ZERO))
             }
             other => panic!("{other:?}"),
         }
         assert_eq!(
-            withdrawals::payout_failed(conn, ADMIN, w.id, "again", t0()).await.unwrap(),
+            withdrawals::payout_failed(conn, &ADMIN, w.id, "again", t0()).await.unwrap(),
             Decision::AlreadyDecided(WithdrawalStatus::PayoutFailed)
         );
         let stats = referrals::stats(conn, 55_000).await.unwrap().unwrap();
@@ -475,10 +483,10 @@ async fn blocked_users_cannot_withdraw() {
         earn_withdrawable(conn, 56_000, 56_001, 600, t0()).await;
         let w = requested(conn, 56_000, 500, "blocked@okaxis").await;
         assert!(matches!(
-            fraud::set_blocked(conn, ADMIN, 56_000, true, "abuse", t0()).await.unwrap(),
+            fraud::set_blocked(conn, &ADMIN, 56_000, true, "abuse", t0()).await.unwrap(),
             BlockOutcome::Changed(_)
         ));
-        assert_eq!(withdrawals::approve(conn, ADMIN, w.id, t0()).await.unwrap(), Decision::UserBlocked);
+        assert_eq!(withdrawals::approve(conn, &ADMIN, w.id, t0()).await.unwrap(), Decision::UserBlocked);
         assert_eq!(status_of(conn, w.id).await, WithdrawalStatus::Pending);
         assert_eq!(
             withdrawals::request(conn, 56_000, rs(500), "blocked@okaxis", t0()).await.unwrap(),
@@ -487,14 +495,14 @@ async fn blocked_users_cannot_withdraw() {
         assert!(withdrawals::screen(conn, 56_000).await.unwrap().unwrap().blocked);
         // Rejecting is how an admin closes it: the money goes back to the (blocked) wallet.
         assert!(matches!(
-            withdrawals::reject(conn, ADMIN, w.id, "blocked", t0()).await.unwrap(),
+            withdrawals::reject(conn, &ADMIN, w.id, "blocked", t0()).await.unwrap(),
             Decision::Rejected { .. }
         ));
         assert_eq!(balance(conn, 56_000).await, rs(600));
 
         customer(conn, 56_010).await;
         earn_withdrawable(conn, 56_010, 56_011, 600, t0()).await;
-        fraud::set_blocked(conn, ADMIN, 56_010, true, "", t0()).await.unwrap();
+        fraud::set_blocked(conn, &ADMIN, 56_010, true, "", t0()).await.unwrap();
         assert_eq!(
             withdrawals::request(conn, 56_010, rs(600), "other@okaxis", t0()).await.unwrap(),
             RequestOutcome::Blocked,
@@ -502,7 +510,7 @@ async fn blocked_users_cannot_withdraw() {
             db.backend
         );
         assert_eq!(balance(conn, 56_010).await, rs(600));
-        fraud::set_blocked(conn, ADMIN, 56_010, false, "", t0()).await.unwrap();
+        fraud::set_blocked(conn, &ADMIN, 56_010, false, "", t0()).await.unwrap();
         assert_eq!(requested(conn, 56_010, 600, "other@okaxis").await.amount, 60_000);
         assert_eq!(withdrawal_count(conn).await, 2);
         assert_ledger_consistent(conn).await;
@@ -543,29 +551,29 @@ async fn a_flagged_user_is_held_until_the_flag_is_resolved() {
         let theirs = raised.iter().find(|f| f.user_id == first_user).unwrap().clone();
         assert_eq!(held_by, vec![own.clone()]);
         for (w, flag) in [(&second, &own), (&first, &theirs)] {
-            match withdrawals::approve(conn, ADMIN, w.id, t0()).await.unwrap() {
+            match withdrawals::approve(conn, &ADMIN, w.id, t0()).await.unwrap() {
                 Decision::HeldByFlags(flags) => assert_eq!(flags, vec![flag.clone()]),
                 other => panic!("{}: {other:?}", db.backend),
             }
             assert_eq!(status_of(conn, w.id).await, WithdrawalStatus::Pending);
         }
         // Still held on a second press.
-        assert!(matches!(withdrawals::approve(conn, ADMIN, second.id, t0()).await.unwrap(), Decision::HeldByFlags(_)));
+        assert!(matches!(withdrawals::approve(conn, &ADMIN, second.id, t0()).await.unwrap(), Decision::HeldByFlags(_)));
 
         // Resolving one user's flag releases that user's request only.
-        assert!(matches!(fraud::resolve(conn, ADMIN, own.id, t0()).await.unwrap(), ResolveOutcome::Resolved(_)));
-        match withdrawals::approve(conn, ADMIN, second.id, t0()).await.unwrap() {
+        assert!(matches!(fraud::resolve(conn, &ADMIN, own.id, t0()).await.unwrap(), ResolveOutcome::Resolved(_)));
+        match withdrawals::approve(conn, &ADMIN, second.id, t0()).await.unwrap() {
             Decision::Approved { withdrawal, .. } => assert_eq!(withdrawal.status, WithdrawalStatus::Approved),
             other => panic!("{}: {other:?}", db.backend),
         }
-        assert!(matches!(withdrawals::approve(conn, ADMIN, first.id, t0()).await.unwrap(), Decision::HeldByFlags(_)));
+        assert!(matches!(withdrawals::approve(conn, &ADMIN, first.id, t0()).await.unwrap(), Decision::HeldByFlags(_)));
         assert!(matches!(
-            withdrawals::mark_paid(conn, ADMIN, second.id, "512345678901", t0()).await.unwrap(),
+            withdrawals::mark_paid(conn, &ADMIN, second.id, "512345678901", t0()).await.unwrap(),
             Decision::Paid { .. }
         ));
         // Or the admin rejects the held one: that needs no resolving.
         assert!(matches!(
-            withdrawals::reject(conn, ADMIN, first.id, "shared UPI ID", t0()).await.unwrap(),
+            withdrawals::reject(conn, &ADMIN, first.id, "shared UPI ID", t0()).await.unwrap(),
             Decision::Rejected { .. }
         ));
         assert_eq!(balance(conn, 57_000).await, rs(600));
@@ -584,14 +592,14 @@ async fn a_payout_utr_pays_one_withdrawal() {
         let first = requested(conn, 64_001, 600, "one@okaxis").await;
         let second = requested(conn, 64_002, 600, "two@okaxis").await;
         for w in [&first, &second] {
-            assert!(matches!(withdrawals::approve(conn, ADMIN, w.id, t0()).await.unwrap(), Decision::Approved { .. }));
+            assert!(matches!(withdrawals::approve(conn, &ADMIN, w.id, t0()).await.unwrap(), Decision::Approved { .. }));
         }
-        let paid = withdrawals::mark_paid(conn, ADMIN, first.id, "UTR 412345678901", t0()).await.unwrap();
+        let paid = withdrawals::mark_paid(conn, &ADMIN, first.id, "UTR 412345678901", t0()).await.unwrap();
         assert!(matches!(paid, Decision::Paid { .. }), "{paid:?}");
-        let reused = withdrawals::mark_paid(conn, ADMIN, second.id, "412345678901", t0()).await.unwrap();
+        let reused = withdrawals::mark_paid(conn, &ADMIN, second.id, "412345678901", t0()).await.unwrap();
         assert_eq!(reused, Decision::UtrUsed);
         assert_eq!(status_of(conn, second.id).await, WithdrawalStatus::Approved, "still waiting for its payout");
-        let own = withdrawals::mark_paid(conn, ADMIN, second.id, "412345678902", t0()).await.unwrap();
+        let own = withdrawals::mark_paid(conn, &ADMIN, second.id, "412345678902", t0()).await.unwrap();
         assert!(matches!(own, Decision::Paid { .. }), "{own:?}");
         assert_ledger_consistent(conn).await;
     }
@@ -615,11 +623,11 @@ async fn a_refund_of_reserved_commission_holds_the_withdrawal() {
         assert_eq!(flag.status, FlagStatus::Open);
 
         // The request waits for an admin's review instead of paying out a refunded commission.
-        let held = withdrawals::approve(conn, ADMIN, request.id, t0()).await.unwrap();
+        let held = withdrawals::approve(conn, &ADMIN, request.id, t0()).await.unwrap();
         assert!(matches!(&held, Decision::HeldByFlags(flags) if flags[0].id == flag.id), "{held:?}");
         // Rejected: the released money repays the reversed commission first, so none of it
         // becomes spendable.
-        let rejected = withdrawals::reject(conn, ADMIN, request.id, "commission refunded", t0()).await.unwrap();
+        let rejected = withdrawals::reject(conn, &ADMIN, request.id, "commission refunded", t0()).await.unwrap();
         assert!(
             matches!(rejected, Decision::Rejected { repaid, balance, .. } if repaid == rs(600) && balance == Money::ZERO),
             "{rejected:?}"
@@ -660,7 +668,7 @@ async fn a_release_repays_only_commission_that_was_reserved() {
         // A later, unrelated request that is rejected gives all of its money back.
         earn_withdrawable(conn, 66_001, 66_102, 600, t0()).await;
         let request = requested(conn, 66_001, 600, "earner@okaxis").await;
-        match withdrawals::reject(conn, ADMIN, request.id, "typo in the UPI ID", t0()).await.unwrap() {
+        match withdrawals::reject(conn, &ADMIN, request.id, "typo in the UPI ID", t0()).await.unwrap() {
             Decision::Rejected { repaid, balance, .. } => assert_eq!((repaid, balance), (Money::ZERO, rs(600))),
             other => panic!("{other:?}"),
         }
@@ -679,16 +687,23 @@ async fn mark_paid_and_payout_failed_at_once_decide_once() {
             earn_withdrawable(conn, earner, buyer, 600, t0()).await;
             // Each earner their own UPI ID: a shared one would be flagged and held.
             let w = requested(conn, earner, 600, &format!("earner{round}@okaxis")).await;
-            assert!(matches!(withdrawals::approve(conn, ADMIN, w.id, t0()).await.unwrap(), Decision::Approved { .. }));
+            assert!(matches!(withdrawals::approve(conn, &ADMIN, w.id, t0()).await.unwrap(), Decision::Approved { .. }));
             let tasks: Vec<_> = (0..6)
                 .map(|n| {
                     let conn = conn.clone();
                     tokio::spawn(async move {
                         if n % 2 == 0 {
-                            withdrawals::mark_paid(&conn, ADMIN + n, w.id, &format!("41234567{round:02}{n:02}"), t0())
-                                .await
+                            withdrawals::mark_paid(
+                                &conn,
+                                &staff(ADMIN.telegram_id + n),
+                                w.id,
+                                &format!("41234567{round:02}{n:02}"),
+                                t0(),
+                            )
+                            .await
                         } else {
-                            withdrawals::payout_failed(&conn, ADMIN + n, w.id, "bounced", t0()).await
+                            withdrawals::payout_failed(&conn, &staff(ADMIN.telegram_id + n), w.id, "bounced", t0())
+                                .await
                         }
                     })
                 })

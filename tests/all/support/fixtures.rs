@@ -6,13 +6,21 @@ use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
 
 use ottsonly::domain::credentials;
 use ottsonly::domain::plan_draft::PlanDraft;
-use ottsonly::domain::Money;
+use ottsonly::domain::{Lang, Money};
+use ottsonly::entities::user::Role;
 use ottsonly::entities::{ledger_entry, plan, user};
 use ottsonly::services::catalog;
 use ottsonly::services::stock::{self, AddStockOutcome};
 use ottsonly::services::users::{self, Profile};
+use ottsonly::services::Actor;
 
-pub const ADMIN: i64 = 1;
+/// The owner who performs admin acts in service tests.
+pub const ADMIN: Actor = Actor::new(1, Role::Owner, Lang::En);
+
+/// An admin with this Telegram id, for races between staff members.
+pub fn staff(telegram_id: i64) -> Actor {
+    Actor::new(telegram_id, Role::Admin, Lang::En)
+}
 
 pub fn profile(telegram_id: i64) -> Profile {
     Profile {
@@ -67,10 +75,10 @@ pub async fn plan_with_stock(db: &DatabaseConnection, name: &str, price: i64, co
         name: name.into(),
     };
     let key = format!("fixture:{name}:{}", rand::random::<u64>());
-    let plan = catalog::create_plan(db, ADMIN, &draft, &key, Utc::now()).await.expect("plan").plan;
+    let plan = catalog::create_plan(db, &ADMIN, &draft, &key, Utc::now()).await.expect("plan").plan;
     if stock > 0 {
         let lines: Vec<String> = (0..stock).map(|n| format!("{name}-{n}@mail.test:pw{n}")).collect();
-        let outcome = stock::add_stock(db, ADMIN, plan.id, &credentials::from_lines(&lines.join("\n")), Utc::now())
+        let outcome = stock::add_stock(db, &ADMIN, plan.id, &credentials::from_lines(&lines.join("\n")), Utc::now())
             .await
             .expect("stock");
         assert!(matches!(outcome, AddStockOutcome::Added { added, .. } if added == stock as u64));

@@ -1,0 +1,90 @@
+//! Who may do what. Every admin act names the one permission it needs; a role either has it
+//! or not. The full matrix (API tokens, dashboard pages) builds on this one.
+use crate::entities::user::Role;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// See customers, orders, subscriptions, plans, settings and the queues (UPI claims,
+    /// withdrawals, fraud flags).
+    View,
+    /// Create and describe plans, add stock.
+    ManageCatalog,
+    /// Credit, debit, refund.
+    MoveMoney,
+    /// Approve or reject UPI claims and withdrawals; mark payouts paid or failed.
+    DecidePayments,
+    /// Resolve fraud flags; block and unblock customers.
+    Moderate,
+    /// Change the runtime settings.
+    ChangeSettings,
+    /// Grant and revoke the admin and support roles.
+    ManageStaff,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 7] = [
+        Permission::View,
+        Permission::ManageCatalog,
+        Permission::MoveMoney,
+        Permission::DecidePayments,
+        Permission::Moderate,
+        Permission::ChangeSettings,
+        Permission::ManageStaff,
+    ];
+}
+
+/// The matrix: support sees, admins act, owners also manage the staff.
+pub fn allows(role: Role, permission: Permission) -> bool {
+    match role {
+        Role::User => false,
+        Role::Support => permission == Permission::View,
+        Role::Admin => permission != Permission::ManageStaff,
+        Role::Owner => true,
+    }
+}
+
+pub fn is_staff(role: Role) -> bool {
+    allows(role, Permission::View)
+}
+
+/// The roles an owner can give with /staff. Owners come only from `ADMIN_IDS`.
+pub fn grantable(role: Role) -> bool {
+    matches!(role, Role::User | Role::Support | Role::Admin)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn customers_may_do_nothing_staff_may_see() {
+        for permission in Permission::ALL {
+            assert!(!allows(Role::User, permission), "{permission:?}");
+            assert!(allows(Role::Owner, permission), "{permission:?}");
+        }
+        assert!(allows(Role::Support, Permission::View));
+        assert!(is_staff(Role::Support) && is_staff(Role::Admin) && !is_staff(Role::User));
+    }
+
+    #[test]
+    fn support_moves_no_money_and_decides_nothing() {
+        for permission in [
+            Permission::ManageCatalog,
+            Permission::MoveMoney,
+            Permission::DecidePayments,
+            Permission::Moderate,
+            Permission::ChangeSettings,
+            Permission::ManageStaff,
+        ] {
+            assert!(!allows(Role::Support, permission), "{permission:?}");
+        }
+    }
+
+    #[test]
+    fn only_owners_manage_staff() {
+        assert!(!allows(Role::Admin, Permission::ManageStaff));
+        assert!(allows(Role::Admin, Permission::MoveMoney) && allows(Role::Admin, Permission::ChangeSettings));
+        assert!(grantable(Role::Admin) && grantable(Role::Support) && grantable(Role::User));
+        assert!(!grantable(Role::Owner));
+    }
+}
