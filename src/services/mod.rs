@@ -3,6 +3,7 @@
 pub mod actor;
 pub mod audit;
 pub mod catalog;
+pub mod customers;
 pub mod db;
 pub mod dialogue_store;
 pub mod fraud;

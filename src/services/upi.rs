@@ -3,7 +3,8 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
 };
 
 use crate::config::UpiConfig;
@@ -252,4 +253,28 @@ async fn already_decided(db: &DatabaseConnection, claim_id: i32) -> Result<Decis
         Some(claim) => Decision::AlreadyDecided { status: claim.status },
         None => Decision::UnknownClaim,
     })
+}
+
+/// Claims waiting for an admin, oldest first, with their payment and customer.
+pub async fn open_claims(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    limit: u64,
+) -> Result<Vec<(upi_claim::Model, payment::Model, user::Model)>, ActError> {
+    actor.require(Permission::View)?;
+    let claims = upi_claim::Entity::find()
+        .filter(upi_claim::Column::Status.eq(ClaimStatus::Pending))
+        .order_by_asc(upi_claim::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let mut rows = Vec::with_capacity(claims.len());
+    for claim in claims {
+        let payment = payment::Entity::find_by_id(claim.payment_id).one(db).await?;
+        let customer = user::Entity::find_by_id(claim.user_id).one(db).await?;
+        if let (Some(payment), Some(customer)) = (payment, customer) {
+            rows.push((claim, payment, customer));
+        }
+    }
+    Ok(rows)
 }

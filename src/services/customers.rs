@@ -1,0 +1,128 @@
+//! Staff looking customers up: who they are, their wallet, orders, subscriptions, referrals
+//! and flags; and one order with its customer. Reading only: support may do all of it.
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use crate::domain::subscription_period::{state_at, SubscriptionState};
+use crate::domain::{referral_code, Money, Permission};
+use crate::entities::order::{self, OrderStatus};
+use crate::entities::subscription::{self, SubscriptionStatus};
+use crate::entities::{plan, user};
+use crate::services::actor::{ActError, Actor};
+use crate::services::{fraud, referrals, users};
+
+/// Orders shown on a customer's card.
+const RECENT_ORDERS: u64 = 5;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderLine {
+    pub order: order::Model,
+    pub plan_name: String,
+    /// Of its subscription, when it has one.
+    pub subscription: Option<(SubscriptionState, DateTime<Utc>)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerCard {
+    pub user: user::Model,
+    pub balance: Money,
+    pub orders_paid: u64,
+    pub recent_orders: Vec<OrderLine>,
+    pub active_subscriptions: u64,
+    pub referrer: Option<user::Model>,
+    pub referrals: u64,
+    pub referrals_paying: u64,
+    pub commission_total: Money,
+    pub open_flags: u64,
+}
+
+/// A customer by Telegram id, `@username` or referral code.
+pub async fn find(db: &DatabaseConnection, actor: &Actor, query: &str) -> Result<Option<user::Model>, ActError> {
+    actor.require(Permission::View)?;
+    let query = query.trim();
+    if let Ok(telegram_id) = query.parse::<i64>() {
+        return Ok(users::find_by_telegram_id(db, telegram_id).await?);
+    }
+    if let Some(username) = query.strip_prefix('@') {
+        let lowered = Expr::expr(Func::lower(Expr::col(user::Column::Username)));
+        let found = user::Entity::find().filter(lowered.eq(username.to_lowercase())).one(db).await?;
+        return Ok(found);
+    }
+    match referral_code::normalize(query) {
+        Some(code) => Ok(user::Entity::find().filter(user::Column::ReferralCode.eq(code)).one(db).await?),
+        None => Ok(None),
+    }
+}
+
+pub async fn card(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    user: user::Model,
+    now: DateTime<Utc>,
+) -> Result<CustomerCard, ActError> {
+    actor.require(Permission::View)?;
+    let orders_paid = order::Entity::find()
+        .filter(order::Column::UserId.eq(user.id))
+        .filter(order::Column::Status.eq(OrderStatus::Paid))
+        .count(db)
+        .await?;
+    let recent = order::Entity::find()
+        .filter(order::Column::UserId.eq(user.id))
+        .order_by_desc(order::Column::Id)
+        .limit(RECENT_ORDERS)
+        .all(db)
+        .await?;
+    let mut recent_orders = Vec::with_capacity(recent.len());
+    for order in recent {
+        recent_orders.push(order_line(db, order, now).await?);
+    }
+    let active_subscriptions = subscription::Entity::find()
+        .filter(subscription::Column::UserId.eq(user.id))
+        .filter(subscription::Column::Status.eq(SubscriptionStatus::Active))
+        .filter(subscription::Column::EndsAt.gt(now))
+        .count(db)
+        .await?;
+    let referrer = match user.referred_by {
+        Some(id) => user::Entity::find_by_id(id).one(db).await?,
+        None => None,
+    };
+    let (referrals, referrals_paying) = fraud::conversion(db, user.id).await?;
+    let totals = referrals::totals(db, user.id).await?;
+    let open_flags = fraud::open_flags_of(db, user.id).await?.len() as u64;
+    Ok(CustomerCard {
+        balance: Money::from_paise(user.balance),
+        user,
+        orders_paid,
+        recent_orders,
+        active_subscriptions,
+        referrer,
+        referrals,
+        referrals_paying,
+        commission_total: totals.total(),
+        open_flags,
+    })
+}
+
+async fn order_line(db: &DatabaseConnection, order: order::Model, now: DateTime<Utc>) -> Result<OrderLine, ActError> {
+    let plan_name = plan::Entity::find_by_id(order.plan_id).one(db).await?.map(|p| p.name).unwrap_or_default();
+    let subscription = subscription::Entity::find()
+        .filter(subscription::Column::OrderId.eq(order.id))
+        .one(db)
+        .await?
+        .map(|s| (state_at(s.ends_at, s.status == SubscriptionStatus::Cancelled, now), s.ends_at));
+    Ok(OrderLine { order, plan_name, subscription })
+}
+
+/// One order, with its customer.
+pub async fn order(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    order_id: i32,
+    now: DateTime<Utc>,
+) -> Result<Option<(OrderLine, user::Model)>, ActError> {
+    actor.require(Permission::View)?;
+    let Some(order) = order::Entity::find_by_id(order_id).one(db).await? else { return Ok(None) };
+    let Some(customer) = user::Entity::find_by_id(order.user_id).one(db).await? else { return Ok(None) };
+    Ok(Some((order_line(db, order, now).await?, customer)))
+}
