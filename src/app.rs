@@ -51,12 +51,12 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         .map_err(|source| StartupError::Telegram { url: config.telegram_api_url.to_string(), source })?;
     let bot_username = me.username.clone().unwrap_or_default();
     log::info!("bot @{bot_username} starting");
-    if let Err(err) = bot::register_commands(&bot, &config).await {
+    if let Err(err) = bot::commands::register(&bot, &db).await {
         log::warn!("could not register the command list: {err}");
     }
 
     let ctx = Arc::new(Ctx::new(db.clone(), config.clone(), bot_username).with_outbox_wake(outbox_wake.clone()));
-    let outbox_sender = tokio::spawn(bot::outbox_sender::run(ctx.tg(bot.clone()), ctx.clone()));
+    let outbox_sender = tokio::spawn(bot::outbox::run(ctx.tg(bot.clone()), ctx.clone()));
     jobs::spawn_commission_maturity(db.clone(), outbox_wake.clone());
     if let Some(client) = ctx.razorpay.clone() {
         jobs::spawn_razorpay_reconciliation(db, client, config.payments.reconcile_after, outbox_wake);

@@ -1,43 +1,39 @@
-//! The Telegram side: turning updates into service calls and results into chat messages.
-//! No database access here; everything goes through `services`.
-mod admin;
-pub mod callback;
-pub mod command;
-mod customer;
-pub mod dialogue;
-mod fraud;
-mod keyboards;
-pub mod notices;
-pub mod outbox_sender;
-mod payments;
+//! The Telegram side: updates in, service calls, answers out. No database access here;
+//! everything goes through `services`. See ARCHITECTURE.md for the map.
+pub mod actor;
+pub mod commands;
+pub mod features;
+pub mod outbox;
 pub mod rate_limit;
-mod referrals;
-mod reply;
-mod settings;
-mod setup;
-mod stars;
+pub mod state;
 mod tg;
-mod upi;
-pub mod upi_qr;
-mod withdrawals;
+pub mod ui;
 
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
+use rust_i18n::t;
 use sea_orm::DatabaseConnection;
-use teloxide::dispatching::UpdateHandler;
+use teloxide::dispatching::{dialogue, DpHandlerDescription, UpdateHandler};
+use teloxide::dptree;
 use teloxide::prelude::*;
+use teloxide::types::UpdateKind;
 
 use crate::config::Config;
 use crate::services::dialogue_store::DbDialogueStore;
 use crate::services::razorpay::RazorpayClient;
+use crate::services::{ActError, Actor};
+use actor::Signed;
+use features::{home, referrals, shop, staff, wallet, withdraw};
+use state::State;
+use ui::{Method, Reply};
 
-pub use setup::register_commands;
 pub use tg::Tg;
 
 pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
 pub type HandlerResult = Result<(), HandlerError>;
 
-/// What every handler needs besides the `Bot` and the update.
+/// What every handler needs besides the update.
 pub struct Ctx {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
@@ -68,26 +64,117 @@ impl Ctx {
         Tg::new(bot, self.limiter.clone())
     }
 
-    pub fn is_admin(&self, user: &teloxide::types::User) -> bool {
-        i64::try_from(user.id.0).is_ok_and(|id| self.config.is_admin(id))
+    /// The configured ways to top up the wallet, in display order.
+    pub fn topup_methods(&self) -> Vec<Method> {
+        let mut methods = Vec::new();
+        if self.config.payments.upi.is_some() {
+            methods.push(Method::Upi);
+        }
+        if self.razorpay.is_some() {
+            methods.push(Method::Razorpay);
+        }
+        methods
+    }
+
+    /// The configured ways to pay for a plan: the top-up ones, and Stars.
+    pub fn order_methods(&self) -> Vec<Method> {
+        let mut methods = self.topup_methods();
+        if self.config.payments.stars_per_rupee.is_some() {
+            methods.push(Method::Stars);
+        }
+        methods
     }
 }
 
-/// The staff member behind a command the admin filter let through.
-pub(crate) fn staff_actor(telegram_id: i64) -> crate::services::Actor {
-    crate::services::Actor::new(telegram_id, crate::entities::user::Role::Owner, crate::domain::Lang::En)
+/// The handler tree. It reads like the product: payments Telegram asks about first, then,
+/// for private chats and buttons, the sender signed up as an `Actor`, the chat's dialogue
+/// entered, and each feature in turn; what nobody took gets a helpful answer.
+pub fn schema() -> UpdateHandler<HandlerError> {
+    let features = dptree::entry()
+        .branch(home::handler())
+        .branch(shop::handler())
+        .branch(wallet::handler())
+        .branch(referrals::handler())
+        .branch(withdraw::handler())
+        .branch(staff::handler())
+        .branch(home::fallback());
+    dptree::entry().branch(wallet::pre_checkout()).branch(wallet::successful_payment()).branch(
+        dptree::filter(private_chat_or_button)
+            .map(|bot: Bot, ctx: Arc<Ctx>| ctx.tg(bot))
+            .filter_map_async(actor::sign_up)
+            .map(|signed: Signed| signed.actor)
+            .map(reply_for)
+            .chain(never_silent(dialogue::enter::<Update, DbDialogueStore, State, _>().chain(features))),
+    )
 }
 
-/// The handler tree. It stays on a plain `Bot` so tests can drive it against a fake API.
-pub fn schema() -> UpdateHandler<HandlerError> {
-    dptree::entry()
-        .branch(
-            Update::filter_message()
-                .enter_dialogue::<Message, DbDialogueStore, dialogue::State>()
-                .endpoint(customer::on_message),
-        )
-        .branch(Update::filter_callback_query().endpoint(customer::on_callback))
-        .branch(Update::filter_pre_checkout_query().endpoint(stars::on_pre_checkout))
+/// Group chats (the staff alert chat) send us buttons only; their messages are not for us.
+fn private_chat_or_button(update: Update) -> bool {
+    match &update.kind {
+        UpdateKind::Message(msg) => msg.chat.is_private(),
+        UpdateKind::CallbackQuery(_) => true,
+        _ => false,
+    }
+}
+
+/// Where this update is answered: the chat it came from (a button's message's chat), the
+/// message a button sits on, and the sender's language.
+fn reply_for(update: Update, tg: Tg, actor: Actor) -> Reply {
+    let (chat, message) = match &update.kind {
+        UpdateKind::CallbackQuery(query) => {
+            let message = query.message.as_ref();
+            (message.map(|m| m.chat().id).unwrap_or(ChatId(actor.telegram_id)), message.map(|m| m.id()))
+        }
+        _ => (update.chat().map(|c| c.id).unwrap_or(ChatId(actor.telegram_id)), None),
+    };
+    Reply { tg, chat, message, lang: actor.lang.code() }
+}
+
+/// Runs `inner`; when it fails, the person is told (never silence) and the error logged. A
+/// refused act (`ActError::Forbidden`) is answered as such. Either way the outbox sender is
+/// woken for what the act wrote.
+fn never_silent(inner: UpdateHandler<HandlerError>) -> UpdateHandler<HandlerError> {
+    let sig = inner.sig().clone();
+    let description: DpHandlerDescription = inner.description().clone();
+    dptree::from_fn_with_description(
+        description,
+        move |deps: dptree::di::DependencyMap, cont| {
+            let inner = inner.clone();
+            async move {
+                let reply = deps.try_get::<Reply>();
+                let ctx = deps.try_get::<Arc<Ctx>>();
+                let outcome = inner.dispatch(deps).await;
+                if let Some(ctx) = &ctx {
+                    ctx.outbox_wake.notify_one();
+                }
+                match outcome {
+                    ControlFlow::Break(Err(err)) => {
+                        if let Some(reply) = reply {
+                            apologise(&reply, err).await;
+                        }
+                        ControlFlow::Break(Ok(()))
+                    }
+                    ControlFlow::Break(Ok(())) => ControlFlow::Break(Ok(())),
+                    ControlFlow::Continue(deps) => cont(deps).await,
+                }
+            }
+        },
+        sig,
+    )
+}
+
+async fn apologise(reply: &Reply, err: HandlerError) {
+    let key = match err.downcast_ref::<ActError>() {
+        Some(ActError::Forbidden { .. }) => "admin.not_allowed",
+        _ => {
+            log::error!("update in chat {} failed: {err}", reply.chat);
+            "error_generic"
+        }
+    };
+    let text = t!(key, locale = reply.lang);
+    if let Err(err) = reply.send(text, Some(ui::keyboards::main_menu(reply.lang))).await {
+        log::warn!("could not tell chat {} that its update failed: {err}", reply.chat);
+    }
 }
 
 /// Builds the dispatcher dependencies for `schema()`.

@@ -2,6 +2,7 @@
 pub mod commission;
 pub mod credentials;
 pub mod fraud;
+pub mod gateway;
 pub mod language;
 pub mod money;
 pub mod payment_reference;

@@ -1,6 +1,8 @@
 //! Paying in chat with Razorpay: top-ups and the rest of a purchase, completed by webhook.
 use serde_json::json;
 
+use ottsonly::bot::features::wallet::Action as WalletAction;
+use ottsonly::bot::ui::{callback, Method};
 use ottsonly::domain::Money;
 use ottsonly::services::razorpay::signature;
 
@@ -104,7 +106,9 @@ async fn top_up_and_pay_the_rest_of_a_purchase_with_razorpay() {
         chat.reply_containing("from ₹50 to ₹10,000").await;
         chat.say("75.50");
         let methods = chat.reply_containing("How would you like to pay <b>₹75.50</b>").await;
-        chat.press_data(&methods, "tp:100:r").await;
+        // A forged button for ₹1, below the minimum.
+        let one_rupee = WalletAction::PayTopUp { amount: 100, method: Method::Razorpay };
+        chat.press_data(&methods, &callback::data(&one_rupee)).await;
         chat.reply_containing("from ₹50 to ₹10,000").await;
         assert_eq!(razorpay.links().len(), 2);
 

@@ -3,6 +3,8 @@
 use chrono::Utc;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 
+use ottsonly::bot::features::staff::queues::Action;
+use ottsonly::bot::ui::callback;
 use ottsonly::domain::Money;
 use ottsonly::entities::fraud_flag::{self, FlagStatus};
 use ottsonly::entities::order::{self, OrderStatus};
@@ -140,10 +142,13 @@ async fn forged_withdrawal_and_fraud_buttons_change_nothing() {
 
         let mut forged = Vec::new();
         for w in [&pending, &approved, &held_c, &held_d] {
-            forged.extend(["wok", "wno", "wpd", "wf"].map(|tag| format!("{tag}:{}", w.id)));
+            forged.extend(
+                [Action::WithdrawalApprove, Action::WithdrawalReject, Action::WithdrawalPaid, Action::WithdrawalFailed]
+                    .map(|action| callback::data(&action(w.id))),
+            );
         }
         for flag in &flags {
-            forged.extend(["fr", "fb"].map(|tag| format!("{tag}:{}", flag.id)));
+            forged.extend([Action::FlagResolve, Action::FlagBlock].map(|action| callback::data(&action(flag.id))));
         }
         for data in &forged {
             a.press_data(&a_screen, data).await;
@@ -152,11 +157,11 @@ async fn forged_withdrawal_and_fraud_buttons_change_nothing() {
             c.reply_containing(REFUSED).await;
         }
         // Nor is what they type next taken as a rejection reason or a payout UTR.
-        a.press_data(&a_screen, &format!("wno:{}", pending.id)).await;
+        a.press_data(&a_screen, &callback::data(&Action::WithdrawalReject(pending.id))).await;
         a.reply_containing(REFUSED).await;
         a.say("changed my mind");
         a.reply_containing("didn't get that").await;
-        a.press_data(&a_screen, &format!("wpd:{}", approved.id)).await;
+        a.press_data(&a_screen, &callback::data(&Action::WithdrawalPaid(approved.id))).await;
         a.reply_containing(REFUSED).await;
         a.say("123456789012");
         a.reply_containing("didn't get that").await;

@@ -215,6 +215,7 @@ fn format_keys(pattern: &str) -> Option<Vec<String>> {
         "settings.help_{}" => {
             Some(SettingKey::ALL.iter().map(|k| format!("settings.help_{}", k.key().replace('.', "_"))).collect())
         }
+        "commands.{}" => Some(ottsonly::bot::commands::all_names().iter().map(|c| format!("commands.{c}")).collect()),
         _ => None,
     }
 }

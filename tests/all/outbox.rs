@@ -39,7 +39,7 @@ async fn drain(tg: &bot::Tg, ctx: &Ctx, chat: i64) {
         if !waiting {
             return;
         }
-        if bot::outbox_sender::send_due(tg, ctx).await.unwrap() == 0 {
+        if bot::outbox::send_due(tg, ctx).await.unwrap() == 0 {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -64,8 +64,8 @@ async fn two_senders_deliver_each_row_once_in_order() {
         let mut cursors: Vec<_> = people.iter().map(|p| fake.cursor(p.telegram_id)).collect();
         let (ctx, tg) = ctx_for(&fake, conn);
         let (ctx2, tg2) = ctx_for(&fake, conn);
-        let a = tokio::spawn(async move { bot::outbox_sender::run(tg, ctx).await });
-        let b = tokio::spawn(async move { bot::outbox_sender::run(tg2, ctx2).await });
+        let a = tokio::spawn(async move { bot::outbox::run(tg, ctx).await });
+        let b = tokio::spawn(async move { bot::outbox::run(tg2, ctx2).await });
         for (n, cursor) in cursors.iter_mut().enumerate() {
             for k in 0..3 {
                 let got = fake.next_to(cursor).await;
@@ -121,7 +121,7 @@ async fn a_403_marks_the_user_unreachable_and_is_not_retried() {
         assert_eq!((row.status, row.attempts), (OutboxStatus::Failed, 1), "{}", db.backend);
         let stored = user::Entity::find_by_id(person.id).one(conn).await.unwrap().unwrap();
         assert!(stored.unreachable_at.is_some());
-        assert_eq!(bot::outbox_sender::send_due(&tg, &ctx).await.unwrap(), 0, "not retried");
+        assert_eq!(bot::outbox::send_due(&tg, &ctx).await.unwrap(), 0, "not retried");
         // Writing to the bot again makes them reachable.
         let again = users::sign_up(conn, &crate::support::fixtures::profile(8301), None, Utc::now()).await.unwrap();
         assert!(again.user.unreachable_at.is_none());
@@ -137,7 +137,7 @@ async fn a_server_error_is_retried() {
         outbox::to_user(conn, &person, &Notice::Unblocked, Utc::now()).await.unwrap();
         fake.fail_sends_to(person.telegram_id, &[Failure::ServerError]);
         let (ctx, tg) = ctx_for(&fake, conn);
-        assert_eq!(bot::outbox_sender::send_due(&tg, &ctx).await.unwrap(), 1);
+        assert_eq!(bot::outbox::send_due(&tg, &ctx).await.unwrap(), 1);
         let row = &rows(conn, person.telegram_id).await[0];
         assert_eq!(row.status, OutboxStatus::Pending, "{}", db.backend);
         assert!(row.next_attempt_at - row.created_at >= chrono::Duration::seconds(1), "backs off: {row:?}");

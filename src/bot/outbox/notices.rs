@@ -1,12 +1,14 @@
 //! Turning an outbox `Notice` into the message its recipient reads, in their language.
 use rust_i18n::t;
-use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+use teloxide::types::InlineKeyboardMarkup;
 
-use super::callback::Action;
-use super::keyboards::button;
-use super::{fraud, keyboards, reply, Ctx};
+use crate::bot::features::staff::queues::{self, keyboards as queue_buttons};
+use crate::bot::features::wallet;
+use crate::bot::ui::format::{self, person};
+use crate::bot::ui::{button, keyboards, reply, Goto};
+use crate::bot::Ctx;
 use crate::domain::Money;
-use crate::services::outbox::{NotBought, Notice, Person};
+use crate::services::outbox::{NotBought, Notice};
 
 /// One message, ready to send.
 #[derive(Debug, Clone)]
@@ -30,19 +32,6 @@ impl Outgoing {
 
 fn money(paise: i64) -> Money {
     Money::from_paise(paise)
-}
-
-/// `@username (id)` or `First (id)`, escaped.
-pub fn person(p: &Person, lang: &str) -> String {
-    match &p.username {
-        Some(username) => {
-            t!("admin.user_with_username", locale = lang, username = reply::escape(username), id = p.telegram_id)
-        }
-        None => {
-            t!("admin.user_without_username", locale = lang, name = reply::escape(&p.first_name), id = p.telegram_id)
-        }
-    }
-    .into_owned()
 }
 
 fn reason_line(reason: &str, lang: &str) -> String {
@@ -72,7 +61,7 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
                 locale = lang,
                 name = reply::escape(plan_name),
                 credential = reply::escape(credential),
-                ends = super::customer::date(*ends_at),
+                ends = format::date(*ends_at, lang),
                 balance = money(*balance)
             ),
             menu(),
@@ -118,7 +107,7 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
             t!("upi.rejected", locale = lang, utr = reply::escape(utr), reason = reply::escape(reason)),
             InlineKeyboardMarkup::new(vec![vec![button(
                 t!("upi.paid_button", locale = lang),
-                Action::UpiPaid(*payment_id),
+                wallet::Action::UpiPaid(*payment_id),
             )]]),
         ),
         Notice::ReferralJoined { name } => {
@@ -130,13 +119,13 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
             amount = money(*amount),
             level = level,
             name = reply::escape(buyer),
-            date = super::customer::date_time(*available_at)
+            date = format::date_time(*available_at, lang)
         )),
         Notice::CommissionAvailable { amount, balance } => Outgoing::with(
             t!("refer.available", locale = lang, amount = money(*amount), balance = money(*balance)),
             InlineKeyboardMarkup::new(vec![
-                vec![button(t!("refer.withdraw_button", locale = lang), Action::Withdraw)],
-                vec![button(t!("menu.back", locale = lang), Action::Menu)],
+                vec![button(t!("refer.withdraw_button", locale = lang), Goto::Withdraw)],
+                vec![button(t!("menu.back", locale = lang), Goto::Menu)],
             ]),
         ),
         Notice::CommissionUndone { amount, recovered, was_credited } => {
@@ -181,7 +170,7 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
             menu(),
         ),
         Notice::Blocked => Outgoing::with(
-            t!("flags.told_blocked", locale = lang, support = super::customer::support_contact(ctx, lang)),
+            t!("flags.told_blocked", locale = lang, support = format::support_contact(ctx, lang)),
             menu(),
         ),
         Notice::Unblocked => Outgoing::with(t!("flags.told_unblocked", locale = lang), menu()),
@@ -225,10 +214,7 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
                 id = claim_id
             )
             .into_owned(),
-            keyboard: Some(InlineKeyboardMarkup::new(vec![vec![
-                button(t!("upi.approve_button", locale = lang), Action::UpiApprove(*claim_id)),
-                button(t!("upi.reject_button", locale = lang), Action::UpiReject(*claim_id)),
-            ]])),
+            keyboard: Some(InlineKeyboardMarkup::new(vec![queue_buttons::claim_buttons(*claim_id, lang)])),
             photo_file_id: screenshot_file_id.clone(),
         },
         Notice::FraudFlagAlert { flag_id, user, rule, evidence } => Outgoing::with(
@@ -237,15 +223,15 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
                 locale = lang,
                 id = flag_id,
                 user = person(user, lang),
-                finding = fraud::finding(rule, evidence, lang)
+                finding = queues::finding(rule, evidence, lang)
             ),
-            InlineKeyboardMarkup::new(vec![fraud::flag_buttons(*flag_id, lang)]),
+            InlineKeyboardMarkup::new(vec![queue_buttons::flag_buttons(*flag_id, lang)]),
         ),
         Notice::WithdrawalAlert { withdrawal_id, customer, amount, vpa, held_by } => {
             let held = if held_by.is_empty() {
                 String::new()
             } else {
-                t!("withdrawals.held", locale = lang, flags = fraud::flag_ids(held_by)).into_owned()
+                t!("withdrawals.held", locale = lang, flags = queues::flag_ids(held_by)).into_owned()
             };
             Outgoing::with(
                 t!(
@@ -257,7 +243,7 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
                     vpa = reply::escape(vpa),
                     held = held
                 ),
-                InlineKeyboardMarkup::new(vec![withdrawal_buttons(*withdrawal_id, false, lang)]),
+                InlineKeyboardMarkup::new(vec![queue_buttons::withdrawal_buttons(*withdrawal_id, false, lang)]),
             )
         }
         Notice::WithdrawalApprovedAlert { withdrawal_id, by, amount, vpa } => Outgoing::with(
@@ -269,7 +255,7 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
                 amount = money(*amount),
                 vpa = reply::escape(vpa)
             ),
-            InlineKeyboardMarkup::new(vec![withdrawal_buttons(*withdrawal_id, true, lang)]),
+            InlineKeyboardMarkup::new(vec![queue_buttons::withdrawal_buttons(*withdrawal_id, true, lang)]),
         ),
         Notice::StarsUnrecordedAlert { charge, reference, stars, customer_chat } => Outgoing::text(t!(
             "stars.unrecorded_alert",
@@ -279,20 +265,5 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
             stars = stars,
             customer = customer_chat
         )),
-    }
-}
-
-/// Approve / Reject for a pending request, Mark paid / Payout failed for an approved one.
-pub fn withdrawal_buttons(id: i32, approved: bool, lang: &str) -> Vec<InlineKeyboardButton> {
-    if approved {
-        vec![
-            button(t!("withdrawals.paid_button", locale = lang), Action::WithdrawalPaid(id)),
-            button(t!("withdrawals.payout_failed_button", locale = lang), Action::WithdrawalFailed(id)),
-        ]
-    } else {
-        vec![
-            button(t!("withdrawals.approve_button", locale = lang), Action::WithdrawalApprove(id)),
-            button(t!("withdrawals.reject_button", locale = lang), Action::WithdrawalReject(id)),
-        ]
     }
 }

@@ -11,9 +11,11 @@ use teloxide::types::{FileId, InputFile, ParseMode};
 use teloxide::{ApiError, RequestError};
 
 use super::notices::{self, Outgoing};
-use super::rate_limit::Lane;
-use super::{Ctx, Tg};
-use crate::services::outbox::{self, Claimed};
+use crate::bot::rate_limit::Lane;
+use crate::bot::{commands, Ctx, Tg};
+use crate::domain::Lang;
+use crate::entities::user::Role;
+use crate::services::outbox::{self, Claimed, Notice};
 
 /// Rows sent at once (each to a different chat).
 const BATCH: usize = 20;
@@ -61,7 +63,14 @@ async fn deliver(tg: &Tg, ctx: &Ctx, claimed: Claimed) -> Result<(), sea_orm::Db
     tg.limiter().acquire(row.chat_id, Lane::Background).await;
     let now = Utc::now();
     match send(tg, ChatId(row.chat_id), message).await {
-        Ok(()) => outbox::mark_sent(&ctx.db, row, now).await,
+        Ok(()) => {
+            if let Notice::RoleChanged { role } = notice {
+                // The person's command menu follows their new role.
+                let role = <Role as sea_orm::ActiveEnum>::try_from_value(role).unwrap_or(Role::User);
+                commands::set_for_chat(tg, ChatId(row.chat_id), role, Lang::from_code(&claimed.language)).await;
+            }
+            outbox::mark_sent(&ctx.db, row, now).await
+        }
         Err(RequestError::RetryAfter(after)) => {
             let wait = after.duration();
             tg.limiter().pause_for(wait);

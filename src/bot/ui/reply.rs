@@ -1,10 +1,11 @@
-//! Sending and editing HTML messages the way Telegram accepts them.
+//! Answering the person in front of the bot: send, edit in place, split long texts. Every
+//! send waits for its slot in the one rate limiter first.
 use teloxide::payloads::{EditMessageTextSetters, SendMessageSetters};
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardMarkup, MessageId, ParseMode};
 use teloxide::{ApiError, RequestError};
 
-use super::tg::Tg;
+use crate::bot::tg::Tg;
 
 pub use teloxide::utils::html::escape;
 
@@ -16,60 +17,83 @@ fn units(text: &str) -> usize {
     text.encode_utf16().count()
 }
 
+/// Where a handler answers: the chat, the message a pressed button sits on (menus edit it in
+/// place), and the language of the person in front of the bot (`en`, `hi`).
+#[derive(Clone)]
+pub struct Reply {
+    pub tg: Tg,
+    pub chat: ChatId,
+    pub message: Option<MessageId>,
+    pub lang: &'static str,
+}
+
+impl Reply {
+    pub async fn send(
+        &self,
+        text: impl Into<String>,
+        keyboard: Option<InlineKeyboardMarkup>,
+    ) -> Result<Message, RequestError> {
+        send(&self.tg, self.chat, text, keyboard).await
+    }
+
+    /// Replaces the message the button was on (menu navigation); pressing the same button
+    /// twice is not an error, and a message that can no longer be edited is sent anew.
+    pub async fn edit_or_send(
+        &self,
+        text: impl Into<String>,
+        keyboard: Option<InlineKeyboardMarkup>,
+    ) -> Result<(), RequestError> {
+        let text = text.into();
+        if let Some(message_id) = self.message {
+            self.tg.slot(self.chat).await;
+            let mut request =
+                self.tg.edit_message_text(self.chat, message_id, text.clone()).parse_mode(ParseMode::Html);
+            if let Some(keyboard) = keyboard.clone() {
+                request = request.reply_markup(keyboard);
+            }
+            match request.await {
+                Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => return Ok(()),
+                Err(RequestError::Api(err)) => log::debug!("edit failed ({err}), sending instead"),
+                Err(err) => return Err(err),
+            }
+        }
+        self.send(text, keyboard).await.map(drop)
+    }
+
+    /// `header` then `blocks`, split into as many messages as Telegram's limit needs; a
+    /// block is never split (it may hold an open tag). The keyboard goes on the last one.
+    pub async fn send_blocks(
+        &self,
+        header: String,
+        blocks: Vec<String>,
+        keyboard: Option<InlineKeyboardMarkup>,
+    ) -> Result<(), RequestError> {
+        let messages = pack(header, blocks);
+        let last = messages.len().saturating_sub(1);
+        for (i, text) in messages.into_iter().enumerate() {
+            self.send(text, if i == last { keyboard.clone() } else { None }).await?;
+        }
+        Ok(())
+    }
+
+    /// The same place, another chat (a question asked in an admin's private chat).
+    pub fn to_chat(&self, chat: ChatId) -> Reply {
+        Reply { chat, message: None, ..self.clone() }
+    }
+}
+
 pub async fn send(
-    bot: &Tg,
+    tg: &Tg,
     chat: ChatId,
     text: impl Into<String>,
     keyboard: Option<InlineKeyboardMarkup>,
 ) -> Result<Message, RequestError> {
-    bot.slot(chat).await;
-    let mut request = bot.send_message(chat, text).parse_mode(ParseMode::Html);
+    tg.slot(chat).await;
+    let mut request = tg.send_message(chat, text).parse_mode(ParseMode::Html);
     if let Some(keyboard) = keyboard {
         request = request.reply_markup(keyboard);
     }
     request.await
-}
-
-/// Replaces a bot message in place (menu navigation). Pressing the same button twice is not
-/// an error; when the message can no longer be edited, the text is sent as a new message.
-pub async fn edit_or_send(
-    bot: &Tg,
-    chat: ChatId,
-    message: Option<MessageId>,
-    text: impl Into<String>,
-    keyboard: Option<InlineKeyboardMarkup>,
-) -> Result<(), RequestError> {
-    let text = text.into();
-    if let Some(message_id) = message {
-        bot.slot(chat).await;
-        let mut request = bot.edit_message_text(chat, message_id, text.clone()).parse_mode(ParseMode::Html);
-        if let Some(keyboard) = keyboard.clone() {
-            request = request.reply_markup(keyboard);
-        }
-        match request.await {
-            Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => return Ok(()),
-            Err(RequestError::Api(err)) => log::debug!("edit failed ({err}), sending instead"),
-            Err(err) => return Err(err),
-        }
-    }
-    send(bot, chat, text, keyboard).await.map(|_| ())
-}
-
-/// Sends `header` followed by `blocks`, splitting into several messages so none exceeds
-/// Telegram's length limit. A block is never split (it may hold an open HTML tag).
-pub async fn send_blocks(
-    bot: &Tg,
-    chat: ChatId,
-    header: String,
-    blocks: Vec<String>,
-    keyboard: Option<InlineKeyboardMarkup>,
-) -> Result<(), RequestError> {
-    let messages = pack(header, blocks);
-    let last = messages.len().saturating_sub(1);
-    for (i, text) in messages.into_iter().enumerate() {
-        send(bot, chat, text, if i == last { keyboard.clone() } else { None }).await?;
-    }
-    Ok(())
 }
 
 pub fn pack(header: String, blocks: Vec<String>) -> Vec<String> {

@@ -56,13 +56,13 @@ impl RunningBot {
         configure(&mut config);
         let config = Arc::new(config);
         let bot = Bot::new(config.telegram_token.clone()).set_api_url(config.telegram_api_url.clone());
-        bot::register_commands(&bot, &config).await.expect("register commands");
         ottsonly::services::users::sync_staff_from_config(&db, &config.admin_ids, config.admin_chat_id, Utc::now())
             .await
             .expect("staff");
+        bot::commands::register(&bot, &db).await.expect("register commands");
         let ctx = Arc::new(Ctx::new(db.clone(), config.clone(), BOT_USERNAME.into()));
 
-        let outbox = tokio::spawn(bot::outbox_sender::run(ctx.tg(bot.clone()), ctx.clone()));
+        let outbox = tokio::spawn(bot::outbox::run(ctx.tg(bot.clone()), ctx.clone()));
         let maturity = ottsonly::jobs::spawn_commission_maturity(db.clone(), ctx.outbox_wake.clone());
         let state = HttpState {
             db,

@@ -1,0 +1,170 @@
+//! Home: /start (the welcome and the menu), /help for each role, /language, /cancel, and the
+//! answer to anything no other feature took.
+use std::sync::Arc;
+
+use rust_i18n::t;
+use teloxide::dispatching::UpdateHandler;
+use teloxide::dptree;
+use teloxide::prelude::*;
+use teloxide::types::InlineKeyboardMarkup;
+use teloxide::utils::command::BotCommands;
+
+use crate::bot::actor::Signed;
+use crate::bot::state::State;
+use crate::bot::ui::{self, button, callback, command, keyboards, Callback, Goto, Reply};
+use crate::bot::{commands, Ctx, HandlerError, HandlerResult};
+use crate::domain::{Lang, Permission};
+use crate::services::{users, Actor};
+
+#[derive(BotCommands, Clone, Debug, PartialEq)]
+#[command(rename_rule = "lowercase")]
+pub enum Command {
+    /// With the deep-link payload (`ref_CODE`), handled at sign-up.
+    Start(String),
+    Help,
+    Language,
+    /// Mentioned wherever a question is asked; not in the menu.
+    #[command(hide)]
+    Cancel,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    SetLanguage(Lang),
+}
+
+impl Callback for Action {
+    const PREFIX: &'static str = "h";
+
+    fn encode(&self) -> String {
+        match self {
+            Action::SetLanguage(lang) => format!("l:{}", lang.code()),
+        }
+    }
+
+    fn decode(payload: &str) -> Option<Action> {
+        match payload.split_once(':')? {
+            ("l", code) => Lang::ALL.into_iter().find(|l| l.code() == code).map(Action::SetLanguage),
+            _ => None,
+        }
+    }
+}
+
+pub fn handler() -> UpdateHandler<HandlerError> {
+    dptree::entry()
+        .branch(command::on::<Command>().endpoint(on_command))
+        .branch(callback::on::<Action>().endpoint(on_action))
+        .branch(
+            callback::goto(|g| matches!(g, Goto::Menu | Goto::Help | Goto::Language).then_some(g)).endpoint(on_goto),
+        )
+}
+
+/// Last in the tree: a message nobody understood, or a button we no longer know.
+pub fn fallback() -> UpdateHandler<HandlerError> {
+    dptree::entry()
+        .branch(Update::filter_message().endpoint(not_understood))
+        .branch(Update::filter_callback_query().endpoint(stale_button))
+}
+
+async fn on_command(reply: Reply, ctx: Arc<Ctx>, signed: Signed, state: State, command: Command) -> HandlerResult {
+    let lang = reply.lang;
+    match command {
+        Command::Start(_) => {
+            let name = ui::escape(&signed.first_name);
+            let greeting = if signed.joined {
+                t!("welcome", locale = lang, shop = ui::escape(&ctx.config.shop_name), name = name)
+            } else {
+                t!("welcome_back", locale = lang, name = name)
+            };
+            let text = format!("{greeting}\n\n{}", t!("menu.title", locale = lang));
+            reply.send(text, Some(keyboards::main_menu(lang))).await?;
+        }
+        Command::Help => help(&reply, &ctx, &signed.actor).await?,
+        Command::Language => choose_language(&reply).await?,
+        Command::Cancel => {
+            // The command already left the dialogue; `state` is what it was.
+            let key = if state != State::Idle { "admin.cancelled" } else { "admin.nothing_to_cancel" };
+            reply.send(t!(key, locale = lang), Some(keyboards::main_menu(lang))).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn on_goto(reply: Reply, ctx: Arc<Ctx>, actor: Actor, goto: Goto) -> HandlerResult {
+    match goto {
+        Goto::Help => help(&reply, &ctx, &actor).await?,
+        Goto::Language => choose_language(&reply).await?,
+        _ => menu(&reply).await?,
+    }
+    Ok(())
+}
+
+async fn on_action(reply: Reply, ctx: Arc<Ctx>, actor: Actor, action: Action) -> HandlerResult {
+    let Action::SetLanguage(lang) = action;
+    let Some(user) = users::set_language(&ctx.db, actor.telegram_id, lang).await? else { return Ok(()) };
+    let reply = Reply { lang: lang.code(), ..reply };
+    let text = format!("{}\n\n{}", t!("language.changed", locale = reply.lang), t!("menu.title", locale = reply.lang));
+    reply.edit_or_send(text, Some(keyboards::main_menu(reply.lang))).await?;
+    // The command menu of this chat follows the language too.
+    commands::set_for_chat(&reply.tg, reply.chat, user.role, lang).await;
+    Ok(())
+}
+
+async fn menu(reply: &Reply) -> HandlerResult {
+    reply.edit_or_send(t!("menu.title", locale = reply.lang), Some(keyboards::main_menu(reply.lang))).await?;
+    Ok(())
+}
+
+/// The customer's commands, then the staff's for each permission the role has.
+async fn help(reply: &Reply, ctx: &Ctx, actor: &Actor) -> HandlerResult {
+    let lang = reply.lang;
+    let mut text = t!("help.text", locale = lang, support = ui::format::support_contact(ctx, lang)).into_owned();
+    if actor.can(Permission::View) {
+        text.push_str(&t!("help.support", locale = lang));
+    }
+    if actor.can(Permission::MoveMoney) {
+        text.push_str(&t!("help.admin", locale = lang));
+    }
+    if actor.can(Permission::ManageStaff) {
+        text.push_str(&t!("help.owner", locale = lang));
+    }
+    reply.edit_or_send(text, Some(keyboards::back_to_menu(lang))).await?;
+    Ok(())
+}
+
+async fn choose_language(reply: &Reply) -> HandlerResult {
+    let lang = reply.lang;
+    let keyboard = InlineKeyboardMarkup::new(vec![
+        vec![
+            button(t!("language.english_button", locale = lang), Action::SetLanguage(Lang::En)),
+            button(t!("language.hindi_button", locale = lang), Action::SetLanguage(Lang::Hi)),
+        ],
+        vec![button(t!("menu.back", locale = lang), Goto::Menu)],
+    ]);
+    reply.edit_or_send(t!("language.choose", locale = lang), Some(keyboard)).await?;
+    Ok(())
+}
+
+async fn not_understood(reply: Reply) -> HandlerResult {
+    reply.send(t!("fallback", locale = reply.lang), Some(keyboards::main_menu(reply.lang))).await?;
+    Ok(())
+}
+
+async fn stale_button(reply: Reply, query: CallbackQuery) -> HandlerResult {
+    callback::answer(&reply.tg, &query, Some(t!("stale_button", locale = reply.lang).into_owned())).await;
+    reply.send(t!("menu.title", locale = reply.lang), Some(keyboards::main_menu(reply.lang))).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_round_trip() {
+        for action in Lang::ALL.map(Action::SetLanguage) {
+            assert_eq!(callback::parse::<Action>(&callback::data(&action)), Some(action));
+        }
+        assert_eq!(callback::parse::<Action>("h:l:fr"), None);
+    }
+}

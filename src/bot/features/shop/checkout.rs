@@ -1,0 +1,153 @@
+//! Buying: the confirm screen (or what is missing, with ways to pay it), Confirm and Cancel.
+use chrono::Utc;
+use rust_i18n::t;
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+
+use super::Action;
+use crate::bot::ui::{self, button, format, keyboards, Goto, Reply};
+use crate::bot::{Ctx, HandlerResult};
+use crate::domain::gateway;
+use crate::services::purchase::{self, CancelOutcome, Checkout, Delivery, PurchaseError, WhenShort};
+use crate::services::Actor;
+
+pub async fn open(reply: &Reply, ctx: &Ctx, actor: &Actor, plan_id: i32) -> HandlerResult {
+    let lang = reply.lang;
+    let when_short = if ctx.order_methods().is_empty() { WhenShort::Refuse } else { WhenShort::OpenForPayment };
+    let checkout = match purchase::open_checkout(&ctx.db, actor.telegram_id, plan_id, when_short, Utc::now()).await {
+        Ok(checkout) => checkout,
+        Err(err) => return failed(reply, ctx, actor, err).await,
+    };
+    // Only `OpenForPayment` opens a checkout the wallet does not cover (`Refuse` errs).
+    let Some(after) = checkout.balance_after() else {
+        let text = t!(
+            "checkout.short",
+            locale = lang,
+            name = ui::escape(&checkout.plan.name),
+            days = checkout.plan.duration_days,
+            price = checkout.price,
+            balance = checkout.balance,
+            missing = checkout.shortfall()
+        );
+        let mut rows = pay_buttons(ctx, &checkout, lang);
+        rows.push(cancel_row(checkout.order_id, lang));
+        reply.edit_or_send(text, Some(InlineKeyboardMarkup::new(rows))).await?;
+        return Ok(());
+    };
+    let text = t!(
+        "checkout.confirm",
+        locale = lang,
+        name = ui::escape(&checkout.plan.name),
+        days = checkout.plan.duration_days,
+        price = checkout.price,
+        balance = checkout.balance,
+        after = after
+    );
+    let confirm = t!("checkout.confirm_button", locale = lang, price = checkout.price.to_string());
+    let keyboard = InlineKeyboardMarkup::new(vec![
+        vec![button(confirm, Action::Confirm(checkout.order_id))],
+        cancel_row(checkout.order_id, lang),
+    ]);
+    reply.edit_or_send(text, Some(keyboard)).await?;
+    Ok(())
+}
+
+fn cancel_row(order_id: i32, lang: &str) -> Vec<InlineKeyboardButton> {
+    vec![button(t!("checkout.cancel_button", locale = lang), Action::Cancel(order_id))]
+}
+
+/// For a confirm screen the wallet does not cover: pay the difference, or the full price,
+/// with each configured method.
+fn pay_buttons(ctx: &Ctx, checkout: &Checkout, lang: &str) -> Vec<Vec<InlineKeyboardButton>> {
+    let difference = gateway::amount_for(checkout.shortfall());
+    ctx.order_methods()
+        .into_iter()
+        .flat_map(|method| {
+            let name = format::method_name(method, lang);
+            let mut rows = vec![vec![button(
+                t!("checkout.pay_difference", locale = lang, amount = difference, method = name.clone()),
+                Goto::PayOrder { order: checkout.order_id, method, full: false },
+            )]];
+            if difference < checkout.price {
+                rows.push(vec![button(
+                    t!("checkout.pay_full", locale = lang, amount = checkout.price, method = name),
+                    Goto::PayOrder { order: checkout.order_id, method, full: true },
+                )]);
+            }
+            rows
+        })
+        .collect()
+}
+
+pub async fn confirm(reply: &Reply, ctx: &Ctx, actor: &Actor, order_id: i32) -> HandlerResult {
+    let lang = reply.lang;
+    match purchase::confirm(&ctx.db, actor.telegram_id, order_id, Utc::now()).await {
+        Ok(delivery) => {
+            let paid =
+                t!("checkout.paid_edit", locale = lang, price = delivery.price, name = ui::escape(&delivery.plan_name));
+            reply.edit_or_send(paid, None).await?;
+            deliver(reply, &delivery).await
+        }
+        Err(PurchaseError::AlreadyPaid(delivery)) => {
+            reply.send(t!("checkout.already_paid", locale = lang), None).await?;
+            deliver(reply, &delivery).await
+        }
+        Err(err) => failed(reply, ctx, actor, err).await,
+    }
+}
+
+async fn deliver(reply: &Reply, delivery: &Delivery) -> HandlerResult {
+    let lang = reply.lang;
+    let text = t!(
+        "checkout.delivered",
+        locale = lang,
+        name = ui::escape(&delivery.plan_name),
+        credential = ui::escape(&delivery.credential),
+        ends = format::date(delivery.ends_at, lang),
+        balance = delivery.balance
+    );
+    reply.send(text, Some(keyboards::main_menu(lang))).await?;
+    Ok(())
+}
+
+pub async fn cancel(reply: &Reply, ctx: &Ctx, actor: &Actor, order_id: i32) -> HandlerResult {
+    let key = match purchase::cancel_checkout(&ctx.db, actor.telegram_id, order_id, Utc::now()).await? {
+        CancelOutcome::Cancelled => "checkout.cancelled",
+        CancelOutcome::AlreadyPaid => "checkout.cancel_too_late",
+        CancelOutcome::NotOpen => "checkout.already_closed",
+    };
+    reply.edit_or_send(t!(key, locale = reply.lang), Some(keyboards::back_to_menu(reply.lang))).await?;
+    Ok(())
+}
+
+async fn failed(reply: &Reply, ctx: &Ctx, actor: &Actor, err: PurchaseError) -> HandlerResult {
+    let lang = reply.lang;
+    let text = match err {
+        PurchaseError::SoldOut { plan_name, .. } => {
+            t!("checkout.sold_out", locale = lang, name = ui::escape(&plan_name))
+        }
+        PurchaseError::InsufficientBalance { balance, price, missing, plan_name } => t!(
+            "checkout.insufficient",
+            locale = lang,
+            name = ui::escape(&plan_name),
+            price = price,
+            balance = balance,
+            missing = missing,
+            support = format::support_contact(ctx, lang),
+            id = actor.telegram_id
+        ),
+        PurchaseError::PlanUnavailable => {
+            reply.send(t!("plans.unavailable", locale = lang), None).await?;
+            return super::plans::list(&reply.to_chat(reply.chat), ctx, actor, true).await;
+        }
+        PurchaseError::OrderNotFound | PurchaseError::OrderClosed | PurchaseError::UnknownUser => {
+            t!("checkout.already_closed", locale = lang)
+        }
+        PurchaseError::AlreadyPaid(_) => t!("checkout.already_paid", locale = lang),
+        PurchaseError::Db(err) => {
+            log::error!("purchase failed: {err}");
+            t!("checkout.processing_failed", locale = lang)
+        }
+    };
+    reply.edit_or_send(text, Some(keyboards::back_to_menu(lang))).await?;
+    Ok(())
+}

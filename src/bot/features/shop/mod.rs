@@ -1,0 +1,108 @@
+//! Shop: the plans, one plan, buying it (confirm screen, Confirm, Cancel) and the customer's
+//! subscriptions with their logins.
+mod checkout;
+mod plans;
+mod subscriptions;
+
+use std::sync::Arc;
+
+use teloxide::dispatching::UpdateHandler;
+use teloxide::dptree;
+use teloxide::utils::command::BotCommands;
+
+use crate::bot::ui::{callback, command, Callback, Goto, Reply};
+use crate::bot::{Ctx, HandlerError, HandlerResult};
+use crate::services::Actor;
+
+#[derive(BotCommands, Clone, Debug, PartialEq)]
+#[command(rename_rule = "lowercase")]
+pub enum Command {
+    Plans,
+    #[command(aliases = ["subscriptions"], hide_aliases)]
+    MySubs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Show one plan.
+    Plan(i32),
+    /// Open the confirm screen for a plan.
+    Buy(i32),
+    /// Pay a pending order from the wallet.
+    Confirm(i32),
+    /// Cancel a pending order.
+    Cancel(i32),
+}
+
+impl Callback for Action {
+    const PREFIX: &'static str = "s";
+
+    fn encode(&self) -> String {
+        match self {
+            Action::Plan(id) => format!("p:{id}"),
+            Action::Buy(id) => format!("b:{id}"),
+            Action::Confirm(id) => format!("c:{id}"),
+            Action::Cancel(id) => format!("x:{id}"),
+        }
+    }
+
+    fn decode(payload: &str) -> Option<Action> {
+        let (tag, id) = payload.split_once(':')?;
+        let id = callback::id(id)?;
+        Some(match tag {
+            "p" => Action::Plan(id),
+            "b" => Action::Buy(id),
+            "c" => Action::Confirm(id),
+            "x" => Action::Cancel(id),
+            _ => return None,
+        })
+    }
+}
+
+pub fn handler() -> UpdateHandler<HandlerError> {
+    dptree::entry()
+        .branch(command::on::<Command>().endpoint(on_command))
+        .branch(callback::on::<Action>().endpoint(on_action))
+        .branch(callback::goto(|g| matches!(g, Goto::Plans | Goto::Subscriptions).then_some(g)).endpoint(on_goto))
+}
+
+async fn on_command(reply: Reply, ctx: Arc<Ctx>, actor: Actor, command: Command) -> HandlerResult {
+    match command {
+        // Staff see ids, costs and stock in the same list.
+        Command::Plans => plans::list(&reply, &ctx, &actor, false).await,
+        Command::MySubs => subscriptions::list(&reply, &ctx, &actor).await,
+    }
+}
+
+async fn on_goto(reply: Reply, ctx: Arc<Ctx>, actor: Actor, goto: Goto) -> HandlerResult {
+    match goto {
+        Goto::Subscriptions => subscriptions::list(&reply, &ctx, &actor).await,
+        _ => plans::list(&reply, &ctx, &actor, true).await,
+    }
+}
+
+async fn on_action(reply: Reply, ctx: Arc<Ctx>, actor: Actor, action: Action) -> HandlerResult {
+    match action {
+        Action::Plan(plan_id) => plans::show(&reply, &ctx, &actor, plan_id).await,
+        Action::Buy(plan_id) => checkout::open(&reply, &ctx, &actor, plan_id).await,
+        Action::Confirm(order_id) => checkout::confirm(&reply, &ctx, &actor, order_id).await,
+        Action::Cancel(order_id) => checkout::cancel(&reply, &ctx, &actor, order_id).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_round_trip_and_fit() {
+        for action in [Action::Plan(i32::MAX), Action::Buy(1), Action::Confirm(i32::MAX), Action::Cancel(7)] {
+            let data = callback::data(&action);
+            assert!(data.len() <= callback::MAX_DATA, "{data}");
+            assert_eq!(callback::parse::<Action>(&data), Some(action));
+        }
+        for stale in ["s:", "s:c:", "s:c:abc", "s:c:-1", "s:c:0", "s:q:5", "s:c:99999999999", "s:p:1:2", "g:c:1"] {
+            assert_eq!(callback::parse::<Action>(stale), None, "{stale}");
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! The shop's staff in chat. Each feature here checks its commands and buttons with one
+//! permission filter (`ui::permitted`): support sees customers, orders and queues; admins
+//! run the catalogue, money, queues and settings; owners also manage the team.
+pub mod catalog;
+pub mod customers;
+pub mod money;
+pub mod queues;
+pub mod settings;
+pub mod team;
+
+use teloxide::dispatching::UpdateHandler;
+use teloxide::dptree;
+
+use crate::bot::HandlerError;
+
+pub fn handler() -> UpdateHandler<HandlerError> {
+    dptree::entry()
+        .branch(customers::handler())
+        .branch(queues::handler())
+        .branch(catalog::handler())
+        .branch(money::handler())
+        .branch(settings::handler())
+        .branch(team::handler())
+}

@@ -1,0 +1,35 @@
+//! The decision buttons, on the queues' lists and on the alerts the outbox sends staff.
+use rust_i18n::t;
+use teloxide::types::InlineKeyboardButton;
+
+use super::Action;
+use crate::bot::ui::button;
+
+pub fn claim_buttons(claim_id: i32, lang: &str) -> Vec<InlineKeyboardButton> {
+    vec![
+        button(t!("upi.approve_button", locale = lang), Action::UpiApprove(claim_id)),
+        button(t!("upi.reject_button", locale = lang), Action::UpiReject(claim_id)),
+    ]
+}
+
+/// Approve / Reject for a pending request, Mark paid / Payout failed for an approved one.
+pub fn withdrawal_buttons(id: i32, approved: bool, lang: &str) -> Vec<InlineKeyboardButton> {
+    if approved {
+        vec![
+            button(t!("withdrawals.paid_button", locale = lang), Action::WithdrawalPaid(id)),
+            button(t!("withdrawals.payout_failed_button", locale = lang), Action::WithdrawalFailed(id)),
+        ]
+    } else {
+        vec![
+            button(t!("withdrawals.approve_button", locale = lang), Action::WithdrawalApprove(id)),
+            button(t!("withdrawals.reject_button", locale = lang), Action::WithdrawalReject(id)),
+        ]
+    }
+}
+
+pub fn flag_buttons(id: i32, lang: &str) -> Vec<InlineKeyboardButton> {
+    vec![
+        button(t!("flags.resolve_button", locale = lang, id = id), Action::FlagResolve(id)),
+        button(t!("flags.block_button", locale = lang, id = id), Action::FlagBlock(id)),
+    ]
+}
