@@ -1,45 +1,18 @@
 //! The real `ottsonly` binary, configured only through its environment, talking HTTP to the
 //! fake Bot API: admin sets up the shop, a customer buys.
-use std::process::Stdio;
-
-use tokio::process::{Child, Command};
-
+use crate::support::binary::{self, free_port};
 use crate::support::chat::Chat;
 use crate::support::db;
 use crate::support::fake_telegram::FakeTelegram;
 
 const ADMIN: i64 = 4_242_001;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-async fn spawn_binary(fake: &FakeTelegram, database_url: &str, http_addr: &str) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_ottsonly"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("TELOXIDE_TOKEN", "4242:E2E")
-        .env("TELEGRAM_API_URL", fake.url())
-        .env("DATABASE_URL", database_url)
-        .env("HTTP_ADDR", http_addr)
-        .env("ADMIN_IDS", ADMIN.to_string())
-        .env("OTTSONLY_CONFIG", "/nonexistent/config.toml")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start ottsonly")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_sells_a_plan_end_to_end() {
     for db in db::all().await {
         let fake = FakeTelegram::start().await;
         let http_addr = format!("127.0.0.1:{}", free_port());
-        let polls = fake.polls();
-        let mut child = spawn_binary(&fake, &db.url, &http_addr).await;
-        fake.wait_for_polling_after(polls).await;
+        let mut child = binary::start(&fake, &db.url, &http_addr, ADMIN, &[]).await;
 
         let health = reqwest::get(format!("http://{http_addr}/health")).await.expect("health endpoint");
         assert_eq!(health.status(), 200);

@@ -14,6 +14,7 @@ mod end_to_end;
 mod http_health;
 mod locales;
 mod outbox;
+mod outbox_delivery;
 mod razorpay_api;
 mod razorpay_webhook;
 mod restart;

@@ -1,6 +1,5 @@
 //! The outbox sender against the fake Bot API: each row once with two senders, 429 waited
-//! out, 403 marks the user unreachable, and an admin act through the service alone leaves
-//! the rows a chat act leaves.
+//! out, 403 marks the user unreachable, 5xx retried with backoff.
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

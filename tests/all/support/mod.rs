@@ -1,6 +1,7 @@
 //! Shared test support: databases for both backends, the fake Bot API, and a running bot.
 #![allow(dead_code)]
 
+pub mod binary;
 pub mod bot_harness;
 pub mod chat;
 pub mod db;

@@ -1,0 +1,40 @@
+//! The real `ottsonly` binary, configured only through its environment.
+use std::process::Stdio;
+
+use tokio::process::{Child, Command};
+
+use super::fake_telegram::FakeTelegram;
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Starts the binary against the fake Bot API with `owner` in ADMIN_IDS, plus `extra`
+/// environment variables; returns once it polls for updates.
+pub async fn start(
+    fake: &FakeTelegram,
+    database_url: &str,
+    http_addr: &str,
+    owner: i64,
+    extra: &[(&str, String)],
+) -> Child {
+    let polls = fake.polls();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ottsonly"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("TELOXIDE_TOKEN", "4242:E2E")
+        .env("TELEGRAM_API_URL", fake.url())
+        .env("DATABASE_URL", database_url)
+        .env("HTTP_ADDR", http_addr)
+        .env("ADMIN_IDS", owner.to_string())
+        .env("OTTSONLY_CONFIG", "/nonexistent/config.toml")
+        .env("RUST_LOG", "warn");
+    for (key, value) in extra {
+        command.env(key, value);
+    }
+    let child =
+        command.stdout(Stdio::null()).stderr(Stdio::inherit()).kill_on_drop(true).spawn().expect("start ottsonly");
+    fake.wait_for_polling_after(polls).await;
+    child
+}
