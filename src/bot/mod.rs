@@ -182,3 +182,28 @@ pub fn dependencies(ctx: Arc<Ctx>) -> dptree::di::DependencyMap {
     let store = DbDialogueStore::new(ctx.db.clone());
     dptree::deps![ctx, store]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::features::staff::{queues, team};
+    use super::features::{home, shop, wallet, withdraw};
+    use super::ui::{Callback, Goto};
+
+    #[test]
+    fn every_feature_has_its_own_button_prefix() {
+        let prefixes = [
+            Goto::PREFIX,
+            home::Action::PREFIX,
+            shop::Action::PREFIX,
+            wallet::Action::PREFIX,
+            withdraw::Action::PREFIX,
+            queues::Action::PREFIX,
+            team::Action::PREFIX,
+        ];
+        let mut unique = prefixes.to_vec();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), prefixes.len(), "{prefixes:?}");
+        assert!(prefixes.iter().all(|p| !p.is_empty() && !p.contains(':')));
+    }
+}
