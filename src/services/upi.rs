@@ -166,8 +166,11 @@ pub async fn approve(
         paid_at: Some(claim.created_at),
     };
     let settlement = payments::settle_in(&txn, payment.id, &arrival, now).await?;
-    if let Settlement::AlreadySettled = settlement {
-        return Ok(Decision::AlreadyDecided { status: ClaimStatus::Approved });
+    match settlement {
+        Settlement::Credited { .. } => {}
+        Settlement::AlreadySettled => return Ok(Decision::AlreadyDecided { status: ClaimStatus::Approved }),
+        // A payment's own amount is always positive (`payments::create`): never rolled forward.
+        Settlement::Refused => return Err(DbErr::Custom(format!("payment {} has no positive amount", payment.id))),
     }
     audit::record(
         &txn,

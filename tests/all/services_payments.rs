@@ -10,7 +10,7 @@ use ottsonly::services::payments::{self, Arrival, PurchaseResult, Purpose, Settl
 use ottsonly::services::purchase::{self, WhenShort};
 
 use crate::support::db;
-use crate::support::fixtures::{assert_ledger_consistent, balance, credit, customer, plan_with_stock};
+use crate::support::fixtures::{assert_ledger_consistent, balance, credit, customer, outbox_notices, plan_with_stock};
 
 fn arrival(rupees: i64, id: &str) -> Arrival {
     Arrival { gateway_payment_id: Some(id.into()), amount: Money::from_rupees(rupees), ..Default::default() }
@@ -43,6 +43,7 @@ async fn a_top_up_lands_once_however_often_it_is_reported() {
                     credited += 1;
                 }
                 Settlement::AlreadySettled => {}
+                other => panic!("{}: {other:?}", db.backend),
             }
         }
         assert_eq!(credited, 1, "{}", db.backend);
@@ -195,6 +196,45 @@ async fn paying_twice_credits_the_second_payment_too() {
             Settlement::AlreadySettled
         ));
         assert_eq!(balance(conn, 9006).await, Money::from_rupees(200));
+        assert_ledger_consistent(conn).await;
+    }
+}
+
+#[tokio::test]
+async fn settle_refuses_zero_and_negative_amounts() {
+    for db in db::all().await {
+        let conn = &db.conn;
+        customer(conn, 9008).await;
+        credit(conn, 9008, 100).await;
+        let plan = plan_with_stock(conn, "Zee", 100, 30, 1).await;
+        let now = Utc::now();
+        let checkout = purchase::open_checkout(conn, 9008, plan.id, WhenShort::OpenForPayment, now).await.unwrap();
+        let purpose = Purpose::Purchase { order_id: checkout.order_id, amount: checkout.price };
+        let payment =
+            payments::create(conn, 9008, purpose, PaymentChannel::Razorpay, Duration::minutes(30), now).await.unwrap();
+        for (paise, id) in [(0, "pay_zero"), (-10_000, "pay_negative")] {
+            let mut bogus = arrival(0, id);
+            bogus.amount = Money::from_paise(paise);
+            let settled = payments::settle(conn, payment.id, &bogus, now).await.unwrap();
+            assert!(!matches!(settled, Settlement::Credited { .. }), "{}: {paise} credited: {settled:?}", db.backend);
+        }
+        // Nothing moved: no ledger row, the payment and the order still open.
+        assert_eq!(balance(conn, 9008).await, Money::from_rupees(100));
+        assert_eq!(ledger_entry::Entity::find().count(conn).await.unwrap(), 1, "the fixture credit only");
+        let reloaded = payments::find_by_reference(conn, &payment.reference).await.unwrap().unwrap();
+        assert_eq!(
+            (reloaded.status, reloaded.paid_amount, reloaded.gateway_payment_id),
+            (ottsonly::entities::payment::PaymentStatus::Pending, None, None)
+        );
+        let order = order::Entity::find_by_id(checkout.order_id).one(conn).await.unwrap().unwrap();
+        assert_eq!(order.status, OrderStatus::Pending);
+        assert!(outbox_notices(conn, 9008).await.is_empty(), "nobody is told of money that did not come");
+
+        // The real payment still lands and completes the purchase.
+        match payments::settle(conn, payment.id, &arrival(100, "pay_real"), now).await.unwrap() {
+            Settlement::Credited { purchase: Some(PurchaseResult::Delivered(_)), .. } => {}
+            other => panic!("{other:?}"),
+        }
         assert_ledger_consistent(conn).await;
     }
 }
