@@ -270,6 +270,14 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
             stars = stars,
             customer = customer_chat
         )),
+        Notice::AmountMismatchAlert { reference, expected, paid, customer } => Outgoing::text(t!(
+            "admin.amount_mismatch_alert",
+            locale = lang,
+            reference = reply::escape(reference),
+            expected = money(*expected),
+            paid = money(*paid),
+            customer = person(customer, lang)
+        )),
     }
 }
 

@@ -180,6 +180,14 @@ pub enum Notice {
         stars: u32,
         customer_chat: i64,
     },
+    /// A gateway reported a paid amount other than the one asked for; it was credited as it
+    /// arrived.
+    AmountMismatchAlert {
+        reference: String,
+        expected: i64,
+        paid: i64,
+        customer: Person,
+    },
 }
 
 impl Notice {

@@ -334,6 +334,16 @@ async fn tell_settled(txn: &DatabaseTransaction, settlement: &Settlement, now: D
         customer: user.as_ref().into(),
     };
     outbox::to_staff(txn, &alert, now).await?;
+    if credited.paise() != payment.amount {
+        log::warn!("payment {}: asked for {} paise, {} arrived", payment.reference, payment.amount, credited.paise());
+        let mismatch = Notice::AmountMismatchAlert {
+            reference: payment.reference.clone(),
+            expected: payment.amount,
+            paid: credited.paise(),
+            customer: user.as_ref().into(),
+        };
+        outbox::to_staff(txn, &mismatch, now).await?;
+    }
     let balance = balance.paise();
     let then = match purchase {
         None => return Ok(()),

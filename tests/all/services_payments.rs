@@ -6,11 +6,14 @@ use ottsonly::domain::Money;
 use ottsonly::entities::ledger_entry;
 use ottsonly::entities::order::{self, OrderStatus};
 use ottsonly::entities::payment::PaymentChannel;
+use ottsonly::services::outbox::Notice;
 use ottsonly::services::payments::{self, Arrival, PurchaseResult, Purpose, Settlement};
 use ottsonly::services::purchase::{self, WhenShort};
 
 use crate::support::db;
-use crate::support::fixtures::{assert_ledger_consistent, balance, credit, customer, outbox_notices, plan_with_stock};
+use crate::support::fixtures::{
+    assert_ledger_consistent, balance, credit, customer, outbox_notices, plan_with_stock, ADMIN,
+};
 
 fn arrival(rupees: i64, id: &str) -> Arrival {
     Arrival { gateway_payment_id: Some(id.into()), amount: Money::from_rupees(rupees), ..Default::default() }
@@ -196,6 +199,62 @@ async fn paying_twice_credits_the_second_payment_too() {
             Settlement::AlreadySettled
         ));
         assert_eq!(balance(conn, 9006).await, Money::from_rupees(200));
+        assert_ledger_consistent(conn).await;
+    }
+}
+
+/// The shop's owner, so staff alerts have someone to go to.
+async fn with_owner(conn: &sea_orm::DatabaseConnection) {
+    ottsonly::services::users::sync_staff_from_config(
+        conn,
+        &std::collections::BTreeSet::from([ADMIN]),
+        None,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_different_amount_is_credited_as_it_arrived_and_the_staff_are_told_once() {
+    for db in db::all().await {
+        let conn = &db.conn;
+        with_owner(conn).await;
+        customer(conn, 9007).await;
+        let now = Utc::now();
+        let topup = Purpose::TopUp { amount: Money::from_rupees(500) };
+        let payment =
+            payments::create(conn, 9007, topup, PaymentChannel::Razorpay, Duration::minutes(30), now).await.unwrap();
+        let mut short = arrival(0, "pay_short");
+        short.amount = Money::from_paise(49_950);
+        match payments::settle(conn, payment.id, &short, now).await.unwrap() {
+            Settlement::Credited { credited, .. } => assert_eq!(credited, Money::from_paise(49_950)),
+            other => panic!("{other:?}"),
+        }
+        // Reported again: nothing more is credited, and nobody is told again.
+        assert!(matches!(payments::settle(conn, payment.id, &short, now).await.unwrap(), Settlement::AlreadySettled));
+        assert_eq!(balance(conn, 9007).await, Money::from_paise(49_950), "{}", db.backend);
+        let mismatches: Vec<Notice> = outbox_notices(conn, ADMIN)
+            .await
+            .into_iter()
+            .filter(|n| matches!(n, Notice::AmountMismatchAlert { .. }))
+            .collect();
+        match mismatches.as_slice() {
+            [Notice::AmountMismatchAlert { reference, expected, paid, customer }] => {
+                assert_eq!(reference, &payment.reference);
+                assert_eq!((*expected, *paid), (50_000, 49_950));
+                assert_eq!(customer.telegram_id, 9007);
+            }
+            other => panic!("{}: one mismatch alert: {other:?}", db.backend),
+        }
+
+        // The exact amount alerts nobody about a mismatch.
+        let exact =
+            payments::create(conn, 9007, topup, PaymentChannel::Razorpay, Duration::minutes(30), now).await.unwrap();
+        payments::settle(conn, exact.id, &arrival(500, "pay_exact"), now).await.unwrap();
+        let mismatches =
+            outbox_notices(conn, ADMIN).await.into_iter().filter(|n| matches!(n, Notice::AmountMismatchAlert { .. }));
+        assert_eq!(mismatches.count(), 1);
         assert_ledger_consistent(conn).await;
     }
 }
