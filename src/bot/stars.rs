@@ -12,6 +12,11 @@ use crate::domain::Money;
 use crate::services::payments::Purpose;
 use crate::services::stars::{self, PreCheckout};
 
+/// With a start parameter, a forwarded copy of the invoice shows a deep link to the bot (this
+/// `/start` payload, a plain start: not `ref_…`) instead of a Pay button; the pre-checkout
+/// refuses anyone but the customer anyway.
+const INVOICE_START_PARAMETER: &str = "invoice";
+
 /// Sends an XTR invoice for a purchase payment.
 pub async fn send_invoice(bot: &Tg, ctx: &Ctx, chat: ChatId, purpose: Purpose, title: &str) -> HandlerResult {
     let Some(rate) = ctx.config.payments.stars_per_rupee else {
@@ -31,7 +36,9 @@ pub async fn send_invoice(bot: &Tg, ctx: &Ctx, chat: ChatId, purpose: Purpose, t
     let description = t!("stars.description", amount = amount, reference = &payment.reference);
     let price = LabeledPrice::new(t!("stars.label", amount = amount), count);
     bot.slot(chat).await;
-    bot.send_invoice(chat, title, description, payment.reference.clone(), stars::CURRENCY, vec![price]).await?;
+    bot.send_invoice(chat, title, description, payment.reference.clone(), stars::CURRENCY, vec![price])
+        .start_parameter(INVOICE_START_PARAMETER)
+        .await?;
     Ok(())
 }
 
@@ -40,9 +47,11 @@ pub async fn on_pre_checkout(bot: Bot, query: PreCheckoutQuery, ctx: Arc<Ctx>) -
     let verdict = match ctx.config.payments.stars_per_rupee {
         None => PreCheckout::Unknown,
         Some(rate) => {
+            let payer = i64::try_from(query.from.id.0).unwrap_or_default();
             stars::check_pre_checkout(
                 &ctx.db,
                 &query.invoice_payload,
+                payer,
                 &query.currency,
                 query.total_amount,
                 rate,
@@ -55,6 +64,7 @@ pub async fn on_pre_checkout(bot: Bot, query: PreCheckoutQuery, ctx: Arc<Ctx>) -
     match verdict {
         PreCheckout::Accept => answer.await?,
         PreCheckout::Expired => answer.error_message(t!("stars.expired")).await?,
+        PreCheckout::NotTheCustomer => answer.error_message(t!("stars.not_yours")).await?,
         PreCheckout::Unknown | PreCheckout::WrongAmount => answer.error_message(t!("stars.unknown")).await?,
     };
     Ok(())

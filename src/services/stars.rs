@@ -2,11 +2,12 @@
 //! (pre-checkout) and credited once per `telegram_payment_charge_id`.
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait};
 
 use crate::domain::stars::stars_for;
 use crate::domain::Money;
 use crate::entities::payment::{self, PaymentChannel, PaymentStatus};
+use crate::entities::user;
 use crate::services::outbox::{self, Notice};
 use crate::services::payments::{self, Arrival, PaymentError, Purpose, Settlement};
 
@@ -30,12 +31,17 @@ pub enum PreCheckout {
     Expired,
     /// The currency or the number of stars is not what we asked for.
     WrongAmount,
+    /// The payer is not the payment's customer (someone paying a forwarded invoice).
+    NotTheCustomer,
 }
 
-/// Telegram asks before charging: only a live pending payment at the exact price passes.
+/// Telegram asks before charging: only the customer's own live pending payment at the exact
+/// price passes. `payer` is the Telegram id of who is paying.
+#[allow(clippy::too_many_arguments)]
 pub async fn check_pre_checkout(
     db: &DatabaseConnection,
     payload: &str,
+    payer: i64,
     currency: &str,
     total: u32,
     stars_per_rupee: Decimal,
@@ -46,6 +52,10 @@ pub async fn check_pre_checkout(
     };
     if payment.method != PaymentChannel::Stars || payment.status != PaymentStatus::Pending {
         return Ok(PreCheckout::Unknown);
+    }
+    let customer = user::Entity::find_by_id(payment.user_id).one(db).await?;
+    if customer.is_none_or(|c| c.telegram_id != payer) {
+        return Ok(PreCheckout::NotTheCustomer);
     }
     if now > payment.expires_at {
         return Ok(PreCheckout::Expired);

@@ -24,11 +24,23 @@ async fn pre_checkout_accepts_only_a_live_payment_at_its_price() {
         let checkout = purchase::open_checkout(conn, 7401, plan.id, WhenShort::OpenForPayment, now).await.unwrap();
         let purpose = Purpose::Purchase { order_id: checkout.order_id, amount: checkout.price };
         let payment = stars::start(conn, 7401, purpose, Duration::minutes(30), now).await.unwrap();
-        let check = |payload: String, currency: &'static str, total: u32, at| {
+        customer(conn, 7402).await;
+        let check_by = |payer: i64, payload: String, currency: &'static str, total: u32, at| {
             let conn = conn.clone();
-            async move { stars::check_pre_checkout(&conn, &payload, currency, total, rate, at).await.unwrap() }
+            async move { stars::check_pre_checkout(&conn, &payload, payer, currency, total, rate, at).await.unwrap() }
         };
+        let check =
+            |payload: String, currency: &'static str, total: u32, at| check_by(7401, payload, currency, total, at);
         assert_eq!(check(payment.reference.clone(), "XTR", 68, now).await, PreCheckout::Accept);
+        // A forwarded invoice paid by someone else (a customer or not): refused.
+        for stranger in [7402, 7499] {
+            assert_eq!(
+                check_by(stranger, payment.reference.clone(), "XTR", 68, now).await,
+                PreCheckout::NotTheCustomer,
+                "{}",
+                db.backend
+            );
+        }
         assert_eq!(check(payment.reference.clone(), "XTR", 67, now).await, PreCheckout::WrongAmount);
         assert_eq!(check(payment.reference.clone(), "INR", 68, now).await, PreCheckout::WrongAmount);
         assert_eq!(check("PAYUNKNOWN22".into(), "XTR", 68, now).await, PreCheckout::Unknown);
@@ -66,6 +78,25 @@ async fn buy_a_plan_with_stars_in_chat() {
         assert!(invoice.text.contains("149 XTR"), "{}", invoice.text);
         let sent = fake.calls("sendInvoice");
         let payload = sent[0]["payload"].as_str().unwrap().to_owned();
+        // Forwarded copies get a deep link to the bot instead of a Pay button; the link is a
+        // plain /start, never a referral.
+        let start = sent[0]["start_parameter"].as_str().unwrap_or_default().to_owned();
+        assert!(!start.is_empty() && !start.starts_with("ref_"), "start_parameter {start:?}");
+
+        // Someone the invoice was forwarded to cannot pay it.
+        let mut friend = Chat::new(&fake, 7502, "Kabir");
+        let forwarded = fake.pre_checkout(&friend.user, &payload, 149);
+        let (ok, message) = fake.pre_checkout_answer(&forwarded).await;
+        assert!(!ok, "another user's payment of the invoice refused");
+        assert!(message.contains("someone else"), "{message}");
+        // Following the forwarded copy's deep link is a plain start for them.
+        friend.say(&format!("/start {start}"));
+        let welcome = friend.reply().await;
+        assert!(welcome.text.contains("Kabir"), "{}", welcome.text);
+        assert_eq!(
+            ottsonly::services::users::find_by_telegram_id(conn, 7502).await.unwrap().unwrap().referred_by,
+            None
+        );
 
         let bogus = fake.pre_checkout(&chat.user, "PAYFORGED222", 149);
         let (ok, message) = fake.pre_checkout_answer(&bogus).await;

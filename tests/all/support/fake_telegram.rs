@@ -512,13 +512,20 @@ impl FakeTelegram {
         }
         let total =
             prices[0]["amount"].as_i64().filter(|a| *a > 0).ok_or_else(|| bad("CURRENCY_TOTAL_AMOUNT_INVALID"))?;
+        // A deep-link parameter: up to 64 of A-Z, a-z, 0-9, _ and -.
+        let start_parameter = params["start_parameter"].as_str().unwrap_or_default();
+        let valid_start = start_parameter.len() <= 64
+            && start_parameter.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !valid_start {
+            return Err(bad("START_PARAM_INVALID"));
+        }
         let message_id = self.next_message_id();
         let mut inner = self.lock();
         let mut reply = inner.record(chat_id, message_id, format!("[invoice] {title}: {total} XTR"), None, None, false);
         if let Some(obj) = reply.as_object_mut() {
             obj.remove("text");
         }
-        reply["invoice"] = json!({ "title": title, "description": description, "start_parameter": "",
+        reply["invoice"] = json!({ "title": title, "description": description, "start_parameter": start_parameter,
                                    "currency": "XTR", "total_amount": total });
         Ok(reply)
     }
