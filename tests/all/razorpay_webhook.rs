@@ -334,7 +334,7 @@ async fn a_refused_event_alerts_the_staff_once_however_often_it_comes() {
         let reloaded = payments::find_by_reference(conn, &payment.reference).await.unwrap().unwrap();
         assert_eq!(reloaded.status, ottsonly::entities::payment::PaymentStatus::Pending, "still open");
         let alerts = refused_alerts(conn).await;
-        let summary: Vec<(Option<String>, Option<i64>, Option<String>, GatewayRefusal)> = alerts
+        let summary: Vec<_> = alerts
             .iter()
             .map(|n| match n {
                 Notice::GatewayRefusedAlert {
