@@ -84,7 +84,8 @@ pub async fn on_successful_payment(ctx: &Ctx, msg: &Message) -> HandlerResult {
             Ok(())
         }
         Err(err) => {
-            // Telegram does not send this update again: the admins must credit by hand.
+            // Telegram does not send this update again: the staff are told, and the
+            // reconciliation job (`jobs::reconcile_stars`) credits it from the transaction list.
             log::error!("Stars charge {charge} ({}) not recorded: {err}", paid.invoice_payload);
             let (reference, stars) = (&paid.invoice_payload, paid.total_amount);
             if let Err(alert_err) =
