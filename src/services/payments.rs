@@ -226,6 +226,13 @@ pub(crate) async fn settle_in(
         log::warn!("payment {payment_id}: refusing to settle {} paise", arrival.amount.paise());
         return Ok(Settlement::Refused);
     }
+    // Locks in the one order: the customer's row first, then the payment, then (paying the
+    // order) the order and stock. A Confirm of the same order takes the customer's row first
+    // too, so the two wait for each other instead of deadlocking.
+    let Some(owner) = payment::Entity::find_by_id(payment_id).one(txn).await?.map(|p| p.user_id) else {
+        return Ok(Settlement::AlreadySettled);
+    };
+    users::lock(txn, owner).await?;
     let mut claim = payment::Entity::update_many()
         .col_expr(payment::Column::Status, Expr::value(PaymentStatus::Paid))
         .col_expr(payment::Column::PaidAmount, Expr::value(arrival.amount.paise()))

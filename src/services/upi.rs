@@ -151,6 +151,10 @@ pub async fn approve(
     now: DateTime<Utc>,
 ) -> Result<Decision, DbErr> {
     let txn = db.begin().await?;
+    // The customer's row first, as in every transaction that moves their money.
+    if let Some(found) = upi_claim::Entity::find_by_id(claim_id).one(&txn).await? {
+        users::lock(&txn, found.user_id).await?;
+    }
     let Some(claim) = close(&txn, claim_id, ClaimStatus::Approved, admin, None, now).await? else {
         // Release the transaction first: on SQLite it holds the only connection.
         drop(txn);
