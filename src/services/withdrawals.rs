@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::domain::withdrawal::{self as rules, AmountError};
 use crate::domain::{upi, Money};
 use crate::entities::commission::{self, CommissionStatus};
-use crate::entities::fraud_flag;
+use crate::entities::fraud_flag::{self, FlagStatus};
 use crate::entities::ledger_entry::LedgerKind;
 use crate::entities::user;
 use crate::entities::withdrawal::{self, WithdrawalStatus};
@@ -254,16 +254,30 @@ pub async fn approve(db: &DatabaseConnection, admin: i64, id: i32, now: DateTime
     if !flags.is_empty() {
         return Ok(Decision::HeldByFlags(flags));
     }
+    // The flag check again, in the approving statement itself: a flag raised (and committed)
+    // since the check above holds the request instead of being approved past.
+    let open_flags = fraud_flag::Entity::find()
+        .select_only()
+        .column(fraud_flag::Column::Id)
+        .filter(fraud_flag::Column::UserId.eq(user.id))
+        .filter(fraud_flag::Column::Status.eq(FlagStatus::Open))
+        .into_query();
     let updated = withdrawal::Entity::update_many()
         .col_expr(withdrawal::Column::Status, Expr::value(WithdrawalStatus::Approved))
         .col_expr(withdrawal::Column::DecidedBy, Expr::value(admin))
         .col_expr(withdrawal::Column::DecidedAt, Expr::value(now))
         .filter(withdrawal::Column::Id.eq(id))
         .filter(withdrawal::Column::Status.eq(WithdrawalStatus::Pending))
+        .filter(Expr::not_exists(open_flags))
         .exec(&txn)
         .await?;
     if updated.rows_affected == 0 {
         drop(txn);
+        let still_pending = status_of(db, id).await? == Some(WithdrawalStatus::Pending);
+        let flags = fraud::open_flags_of(db, user.id).await?;
+        if still_pending && !flags.is_empty() {
+            return Ok(Decision::HeldByFlags(flags));
+        }
         return decided_meanwhile(db, id).await;
     }
     audit::record(&txn, admin, "withdrawal.approve", &format!("withdrawal:{id}"), json!({}), now).await?;
@@ -450,6 +464,10 @@ async fn find_with_user(
 
 async fn reload(conn: &impl ConnectionTrait, id: i32) -> Result<withdrawal::Model, DbErr> {
     withdrawal::Entity::find_by_id(id).one(conn).await?.ok_or_else(|| DbErr::RecordNotFound(format!("withdrawal {id}")))
+}
+
+async fn status_of(conn: &impl ConnectionTrait, id: i32) -> Result<Option<WithdrawalStatus>, DbErr> {
+    Ok(withdrawal::Entity::find_by_id(id).one(conn).await?.map(|w| w.status))
 }
 
 async fn decided_meanwhile(db: &DatabaseConnection, id: i32) -> Result<Decision, DbErr> {

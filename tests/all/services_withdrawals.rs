@@ -833,3 +833,60 @@ async fn a_refund_reversing_commission_during_a_request_lets_no_top_up_out() {
         assert_ledger_consistent(conn).await;
     }
 }
+
+/// An earner with a ₹600 request reserving all their commission, and the buyer whose order
+/// paid it: refunding that order raises a shortfall flag on the earner.
+async fn reserved_earner(conn: &DatabaseConnection, earner: i64, buyer: i64) -> withdrawal::Model {
+    customer(conn, earner).await;
+    earn_withdrawable(conn, earner, buyer, 600, t0()).await;
+    requested(conn, earner, 600, &format!("w{earner}@okaxis")).await
+}
+
+fn approve_task(conn: &DatabaseConnection, id: i32) -> tokio::task::JoinHandle<Decision> {
+    let conn = conn.clone();
+    tokio::spawn(async move { withdrawals::approve(&conn, ADMIN, id, t0()).await.unwrap() })
+}
+
+/// A flag raised while an admin approves: the approval is refused if the flag is there when
+/// it decides (the check is in the approving statement), never approved past it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_flag_raised_during_an_approval_holds_it() {
+    for db in db::all().await {
+        let conn = &db.conn;
+        for round in 0..10 {
+            let (earner, buyer) = (67_000 + 10 * round, 67_001 + 10 * round);
+            let request = reserved_earner(conn, earner, buyer).await;
+            let (refund, approve) = (refund_of(conn, buyer), approve_task(conn, request.id));
+            refund.await.unwrap();
+            let decision = approve.await.unwrap();
+            let status = status_of(conn, request.id).await;
+            match &decision {
+                // Approved before the refund's flag: the flag stays for the admins to see.
+                Decision::Approved { .. } => assert_eq!(status, WithdrawalStatus::Approved),
+                Decision::HeldByFlags(flags) => {
+                    assert_eq!(flags[0].rule, FraudRule::ClawbackShortfall);
+                    assert_eq!(status, WithdrawalStatus::Pending);
+                }
+                other => panic!("{} round {round}: {other:?}", db.backend),
+            }
+        }
+        if db.backend == "postgres" {
+            // Made certain: the approval has looked for flags (none) and is held just before
+            // its update; the refund raises the flag and commits; then the approval updates.
+            let (earner, buyer) = (67_900, 67_901);
+            let request = reserved_earner(conn, earner, buyer).await;
+            let gate = db.hold_writes("withdrawals").await;
+            let approve = approve_task(conn, request.id);
+            db.wait_for_lock_waiters(1).await;
+            refund_of(conn, buyer).await.unwrap();
+            gate.release().await;
+            let decision = approve.await.unwrap();
+            assert!(
+                matches!(&decision, Decision::HeldByFlags(flags) if flags[0].rule == FraudRule::ClawbackShortfall),
+                "the approving statement sees the flag: {decision:?}"
+            );
+            assert_eq!(status_of(conn, request.id).await, WithdrawalStatus::Pending);
+        }
+        assert_ledger_consistent(conn).await;
+    }
+}
