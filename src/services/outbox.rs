@@ -48,6 +48,17 @@ pub enum NotBought {
     OrderClosed,
 }
 
+/// Why a gateway's report of money was not credited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GatewayRefusal {
+    /// Not in INR.
+    Currency,
+    /// The event carries no amount (or no payment at all).
+    NoAmount,
+    /// Zero or negative.
+    NotPositive,
+}
+
 /// Every kind of message the outbox carries. Amounts are paise, times UTC.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind")]
@@ -183,6 +194,28 @@ pub enum Notice {
         reference: String,
         stars: u32,
         customer_chat: i64,
+    },
+    /// A gateway reported a paid amount other than the one asked for; it was credited as it
+    /// arrived.
+    AmountMismatchAlert {
+        reference: String,
+        expected: i64,
+        paid: i64,
+        customer: Person,
+    },
+    /// A gateway said money arrived for our payment `reference`, but we refused the event
+    /// (`why`): it was recorded, not credited. Money may have arrived all the same. `amount`
+    /// is in the smallest unit of `currency`, as the gateway sent it.
+    GatewayRefusedAlert {
+        gateway: String,
+        /// The event's name (`payment.captured`).
+        event: String,
+        reference: String,
+        gateway_payment_id: Option<String>,
+        amount: Option<i64>,
+        currency: Option<String>,
+        why: GatewayRefusal,
+        customer: Person,
     },
 }
 

@@ -182,6 +182,9 @@ pub enum Settlement {
     },
     /// Settled before (a replayed webhook, a second approval): nothing changed.
     AlreadySettled,
+    /// Zero or a negative amount: not money that arrived. Nothing changed; the payment stays
+    /// open for the real one.
+    Refused,
 }
 
 #[derive(Debug, Clone)]
@@ -212,13 +215,24 @@ pub async fn settle(
 }
 
 /// `settle` inside the caller's transaction (e.g. together with an admin's approval).
-/// When it returns `AlreadySettled` the caller should roll back.
+/// Unless it returns `Credited` the caller should roll back.
 pub(crate) async fn settle_in(
     txn: &DatabaseTransaction,
     payment_id: i32,
     arrival: &Arrival,
     now: DateTime<Utc>,
 ) -> Result<Settlement, DbErr> {
+    if !arrival.amount.is_positive() {
+        log::warn!("payment {payment_id}: refusing to settle {} paise", arrival.amount.paise());
+        return Ok(Settlement::Refused);
+    }
+    // Locks in the one order: the customer's row first, then the payment, then (paying the
+    // order) the order and stock. A Confirm of the same order takes the customer's row first
+    // too, so the two wait for each other instead of deadlocking.
+    let Some(owner) = payment::Entity::find_by_id(payment_id).one(txn).await?.map(|p| p.user_id) else {
+        return Ok(Settlement::AlreadySettled);
+    };
+    users::lock(txn, owner).await?;
     let mut claim = payment::Entity::update_many()
         .col_expr(payment::Column::Status, Expr::value(PaymentStatus::Paid))
         .col_expr(payment::Column::PaidAmount, Expr::value(arrival.amount.paise()))
@@ -327,6 +341,16 @@ async fn tell_settled(txn: &DatabaseTransaction, settlement: &Settlement, now: D
         customer: user.as_ref().into(),
     };
     outbox::to_staff(txn, &alert, now).await?;
+    if credited.paise() != payment.amount {
+        log::warn!("payment {}: asked for {} paise, {} arrived", payment.reference, payment.amount, credited.paise());
+        let mismatch = Notice::AmountMismatchAlert {
+            reference: payment.reference.clone(),
+            expected: payment.amount,
+            paid: credited.paise(),
+            customer: user.as_ref().into(),
+        };
+        outbox::to_staff(txn, &mismatch, now).await?;
+    }
     let balance = balance.paise();
     let then = match purchase {
         None => return Ok(()),
@@ -361,7 +385,7 @@ async fn settle_extra(
     let is_new = payment.status == PaymentStatus::Paid
         && payment.gateway_payment_id.as_deref() != Some(gateway_id)
         && find_by_gateway_payment_id(txn, gateway_id).await?.is_none();
-    if !is_new || !arrival.amount.is_positive() {
+    if !is_new {
         return Ok(Settlement::AlreadySettled);
     }
     let Some(user) = user::Entity::find_by_id(payment.user_id).one(txn).await? else {

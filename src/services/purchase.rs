@@ -169,6 +169,9 @@ pub async fn confirm(
 ) -> Result<Delivery, PurchaseError> {
     let txn = db.begin().await?;
     let user = users::find_by_telegram_id(&txn, telegram_id).await?.ok_or(PurchaseError::UnknownUser)?;
+    // The buyer's row first, as every transaction that moves their money does (a settlement
+    // paying this order takes the same locks in the same order).
+    users::lock(&txn, user.id).await?;
     let order = order::Entity::find_by_id(order_id)
         .one(&txn)
         .await?
@@ -203,13 +206,16 @@ pub async fn confirm(
 
 /// Pays a pending order from the wallet inside the caller's transaction: claims the order,
 /// takes one credential, debits the price with a ledger row and starts the subscription.
-/// On any error the caller must roll back (or roll back to a savepoint).
+/// Locks in the one order: the buyer's row (callers take it first thing; taken again here, a
+/// no-op), then the order, then stock. On any error the caller must roll back (or roll back
+/// to a savepoint).
 pub(crate) async fn pay_order(
     conn: &impl ConnectionTrait,
     user: &user::Model,
     order: &order::Model,
     now: DateTime<Utc>,
 ) -> Result<Delivery, PurchaseError> {
+    users::lock(conn, user.id).await?;
     // The conditional update is the one place where concurrent confirmations are decided.
     let claimed = order::Entity::update_many()
         .col_expr(order::Column::Status, Expr::value(OrderStatus::Paid))

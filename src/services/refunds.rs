@@ -12,10 +12,10 @@ use crate::entities::stock_item::{self, StockStatus};
 use crate::entities::subscription::{self, SubscriptionStatus};
 use crate::entities::{plan, user};
 use crate::services::actor::{ActError, Actor};
-use crate::services::audit;
 use crate::services::outbox::{self, Notice};
 use crate::services::referrals::{self, CommissionReversal};
 use crate::services::wallet::{self, Posting, PostingError};
+use crate::services::{audit, users};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefundOutcome {
@@ -46,6 +46,9 @@ pub async fn refund(
     let Some(order) = order::Entity::find_by_id(order_id).one(&txn).await? else {
         return Ok(RefundOutcome::UnknownOrder);
     };
+    // The customer's row first (the one lock order); the earners' rows come later, up the
+    // referral chain.
+    users::lock(&txn, order.user_id).await?;
     // Decides between two admins pressing at once: only one moves paid -> refunded.
     let claimed = order::Entity::update_many()
         .col_expr(order::Column::Status, Expr::value(OrderStatus::Refunded))

@@ -155,6 +155,10 @@ pub async fn approve(
 ) -> Result<Decision, ActError> {
     actor.require(Permission::DecidePayments)?;
     let txn = db.begin().await?;
+    // The customer's row first, as in every transaction that moves their money.
+    if let Some(found) = upi_claim::Entity::find_by_id(claim_id).one(&txn).await? {
+        users::lock(&txn, found.user_id).await?;
+    }
     let Some(claim) = close(&txn, claim_id, ClaimStatus::Approved, actor.telegram_id, None, now).await? else {
         // Release the transaction first: on SQLite it holds the only connection.
         drop(txn);
@@ -170,8 +174,13 @@ pub async fn approve(
         paid_at: Some(claim.created_at),
     };
     let settlement = payments::settle_in(&txn, payment.id, &arrival, now).await?;
-    if let Settlement::AlreadySettled = settlement {
-        return Ok(Decision::AlreadyDecided { status: ClaimStatus::Approved });
+    match settlement {
+        Settlement::Credited { .. } => {}
+        Settlement::AlreadySettled => return Ok(Decision::AlreadyDecided { status: ClaimStatus::Approved }),
+        // A payment's own amount is always positive (`payments::create`): never rolled forward.
+        Settlement::Refused => {
+            return Err(DbErr::Custom(format!("payment {} has no positive amount", payment.id)).into())
+        }
     }
     audit::record(
         &txn,

@@ -39,6 +39,20 @@ pub async fn find_by_telegram_id(conn: &impl ConnectionTrait, telegram_id: i64) 
     user::Entity::find().filter(user::Column::TelegramId.eq(telegram_id)).one(conn).await
 }
 
+/// Locks user `user_id`'s row until the transaction ends, by a no-op conditional update
+/// (PostgreSQL waits here for a transaction that changed the row; SQLite has one writer
+/// anyway). A transaction that moves a customer's money or orders takes this lock before any
+/// other row lock, so locks are always taken in one order (ARCHITECTURE.md, invariants).
+/// False when there is no such user.
+pub(crate) async fn lock(conn: &impl ConnectionTrait, user_id: i32) -> Result<bool, DbErr> {
+    let locked = user::Entity::update_many()
+        .col_expr(user::Column::Balance, Expr::col(user::Column::Balance))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(locked.rows_affected == 1)
+}
+
 /// Creates the user on first contact, recording the referrer only then; later calls refresh
 /// the profile and never touch the referrer.
 pub async fn sign_up(

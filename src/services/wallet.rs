@@ -43,6 +43,18 @@ pub(crate) async fn post(
     posting: &Posting,
     now: DateTime<Utc>,
 ) -> Result<Money, PostingError> {
+    post_if(conn, posting, None, now).await
+}
+
+/// `post`, only while `guard` holds too: a condition checked in the very statement that
+/// changes the balance (e.g. a withdrawal's cover by commission), so nothing committed in
+/// between can slip past it. When it does not hold: `Insufficient`, nothing changed.
+pub(crate) async fn post_if(
+    conn: &impl ConnectionTrait,
+    posting: &Posting,
+    guard: Option<Expr>,
+    now: DateTime<Utc>,
+) -> Result<Money, PostingError> {
     let already = ledger_entry::Entity::find()
         .filter(ledger_entry::Column::IdempotencyKey.eq(posting.idempotency_key.as_str()))
         .one(conn)
@@ -53,12 +65,14 @@ pub(crate) async fn post(
 
     let amount = posting.amount.paise();
     // The WHERE clause is the money guard: it holds on both databases without row locks.
-    let updated = user::Entity::update_many()
+    let mut update = user::Entity::update_many()
         .col_expr(user::Column::Balance, Expr::col(user::Column::Balance).add(amount))
         .filter(user::Column::Id.eq(posting.user_id))
-        .filter(Expr::col(user::Column::Balance).add(amount).gte(0))
-        .exec(conn)
-        .await?;
+        .filter(Expr::col(user::Column::Balance).add(amount).gte(0));
+    if let Some(guard) = guard {
+        update = update.filter(guard);
+    }
+    let updated = update.exec(conn).await?;
     let balance = current_balance(conn, posting.user_id).await?;
     if updated.rows_affected == 0 {
         return Err(PostingError::Insufficient { balance });

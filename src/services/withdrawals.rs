@@ -2,17 +2,18 @@
 //! ledger debit), so the same money can be neither spent nor withdrawn twice; an admin
 //! approves and marks it paid with the payout UTR, or rejects it, which releases the money.
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait, TryInsertResult,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Set, TransactionTrait, TryInsertResult,
 };
 use serde_json::json;
 
 use crate::domain::withdrawal::{self as rules, AmountError};
 use crate::domain::Permission;
 use crate::domain::{upi, Money};
-use crate::entities::fraud_flag;
+use crate::entities::commission::{self, CommissionStatus};
+use crate::entities::fraud_flag::{self, FlagStatus};
 use crate::entities::ledger_entry::LedgerKind;
 use crate::entities::user;
 use crate::entities::withdrawal::{self, WithdrawalStatus};
@@ -91,7 +92,13 @@ pub async fn request(
 ) -> Result<RequestOutcome, DbErr> {
     let Some(vpa) = rules::normalise_vpa(vpa_input) else { return Ok(RequestOutcome::BadVpa) };
     let txn = db.begin().await?;
-    let Some(user) = users::find_by_telegram_id(&txn, telegram_id).await? else {
+    let Some(found) = users::find_by_telegram_id(&txn, telegram_id).await? else {
+        return Ok(RequestOutcome::UnknownUser);
+    };
+    // The user's row first (the one lock order): from here on a refund taking commission
+    // back from this wallet waits for us, or has committed and is seen below.
+    users::lock(&txn, found.id).await?;
+    let Some(user) = user::Entity::find_by_id(found.id).one(&txn).await? else {
         return Ok(RequestOutcome::UnknownUser);
     };
     if user.is_blocked {
@@ -139,12 +146,16 @@ pub async fn request(
         reference: format!("withdrawal:{}", created.id),
         idempotency_key: format!("withdrawal:{}:reserve", created.id),
     };
-    let balance = match wallet::post(&txn, &posting, now).await {
+    // The check above, again in the reserving statement itself: commission credited covers
+    // everything withdrawn or reserved, this request included. A refund that reversed
+    // commission after the check cannot let other money (top-ups, refunds) out.
+    let balance = match wallet::post_if(&txn, &posting, Some(covered_by_commission(user.id)), now).await {
         Ok(balance) => balance,
-        // Spent meanwhile (a purchase won the race): nothing is reserved.
-        Err(PostingError::Insufficient { balance }) => {
+        // Spent meanwhile (a purchase won the race) or commission reversed: nothing is reserved.
+        Err(PostingError::Insufficient { .. }) => {
             drop(txn);
-            let withdrawable = totals.withdrawable(balance);
+            let balance = users::balance_of(db, user.id).await?;
+            let withdrawable = referrals::totals(db, user.id).await?.withdrawable(balance);
             return Ok(RequestOutcome::Amount(AmountError::AboveWithdrawable { withdrawable }));
         }
         Err(PostingError::Duplicate) => return Err(DbErr::Custom("withdrawal reserved twice".into())),
@@ -174,6 +185,29 @@ pub async fn request(
     outbox::to_staff(&txn, &alert, now).await?;
     txn.commit().await?;
     Ok(RequestOutcome::Requested { withdrawal: created, user: Box::new(user), balance, raised, held_by })
+}
+
+/// As SQL: the user's commission credited (available) >= everything withdrawn or reserved
+/// (pending, approved, paid). `referrals::totals` computes the same sums.
+fn covered_by_commission(user_id: i32) -> Expr {
+    let sum = |column: Expr| Func::coalesce([Func::sum(column).into(), Expr::val(0i64)]);
+    let credited = commission::Entity::find()
+        .select_only()
+        .expr(sum(Expr::col((commission::Entity, commission::Column::Amount))))
+        .filter(commission::Column::EarnerId.eq(user_id))
+        .filter(commission::Column::Status.eq(CommissionStatus::Available))
+        .into_query();
+    let taken = withdrawal::Entity::find()
+        .select_only()
+        .expr(sum(Expr::col((withdrawal::Entity, withdrawal::Column::Amount))))
+        .filter(withdrawal::Column::UserId.eq(user_id))
+        .filter(withdrawal::Column::Status.is_in([
+            WithdrawalStatus::Pending,
+            WithdrawalStatus::Approved,
+            WithdrawalStatus::Paid,
+        ]))
+        .into_query();
+    Expr::from(credited).gte(Expr::from(taken))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -228,16 +262,30 @@ pub async fn approve(
     if !flags.is_empty() {
         return Ok(Decision::HeldByFlags(flags));
     }
+    // The flag check again, in the approving statement itself: a flag raised (and committed)
+    // since the check above holds the request instead of being approved past.
+    let open_flags = fraud_flag::Entity::find()
+        .select_only()
+        .column(fraud_flag::Column::Id)
+        .filter(fraud_flag::Column::UserId.eq(user.id))
+        .filter(fraud_flag::Column::Status.eq(FlagStatus::Open))
+        .into_query();
     let updated = withdrawal::Entity::update_many()
         .col_expr(withdrawal::Column::Status, Expr::value(WithdrawalStatus::Approved))
         .col_expr(withdrawal::Column::DecidedBy, Expr::value(actor.telegram_id))
         .col_expr(withdrawal::Column::DecidedAt, Expr::value(now))
         .filter(withdrawal::Column::Id.eq(id))
         .filter(withdrawal::Column::Status.eq(WithdrawalStatus::Pending))
+        .filter(Expr::not_exists(open_flags))
         .exec(&txn)
         .await?;
     if updated.rows_affected == 0 {
         drop(txn);
+        let still_pending = status_of(db, id).await? == Some(WithdrawalStatus::Pending);
+        let flags = fraud::open_flags_of(db, user.id).await?;
+        if still_pending && !flags.is_empty() {
+            return Ok(Decision::HeldByFlags(flags));
+        }
         return Ok(decided_meanwhile(db, id).await?);
     }
     audit::record(&txn, actor, "withdrawal.approve", &format!("withdrawal:{id}"), json!({}), now).await?;
@@ -331,6 +379,8 @@ async fn close_and_release(
 ) -> Result<Decision, ActError> {
     let txn = db.begin().await?;
     let Some((found, user)) = find_with_user(&txn, id).await? else { return Ok(Decision::UnknownWithdrawal) };
+    // The user's row first (the one lock order), as a request of theirs does.
+    users::lock(&txn, user.id).await?;
     let mut update = withdrawal::Entity::update_many()
         .col_expr(withdrawal::Column::Status, Expr::value(to))
         .col_expr(withdrawal::Column::OpenKey, Expr::value(Option::<i32>::None))
@@ -430,6 +480,10 @@ async fn find_with_user(
 
 async fn reload(conn: &impl ConnectionTrait, id: i32) -> Result<withdrawal::Model, DbErr> {
     withdrawal::Entity::find_by_id(id).one(conn).await?.ok_or_else(|| DbErr::RecordNotFound(format!("withdrawal {id}")))
+}
+
+async fn status_of(conn: &impl ConnectionTrait, id: i32) -> Result<Option<WithdrawalStatus>, DbErr> {
+    Ok(withdrawal::Entity::find_by_id(id).one(conn).await?.map(|w| w.status))
 }
 
 async fn decided_meanwhile(db: &DatabaseConnection, id: i32) -> Result<Decision, DbErr> {

@@ -1,12 +1,14 @@
 //! Real parallel tasks against one database: the money and stock guards must hold.
 use std::collections::HashSet;
 
-use chrono::Utc;
+use chrono::{Duration, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use ottsonly::domain::Money;
 use ottsonly::entities::order::{self, OrderStatus};
+use ottsonly::entities::payment::PaymentChannel;
 use ottsonly::entities::stock_item::{self, StockStatus};
+use ottsonly::services::payments::{self, Arrival, PurchaseResult, Purpose, Settlement};
 use ottsonly::services::purchase::{self, PurchaseError, WhenShort};
 
 use crate::support::db;
@@ -150,5 +152,111 @@ async fn concurrent_buy_taps_open_one_checkout() {
             ids.insert(task.await.unwrap().unwrap());
         }
         assert_eq!(ids.len(), 1, "{}", db.backend);
+    }
+}
+
+/// A Razorpay webhook settles a purchase payment for an order while its customer presses
+/// Confirm on that order (the wallet covers it too). Both lock the customer's row and the
+/// order: taken in one order, they never deadlock, and the order is paid once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_settlement_and_a_confirm_of_one_order_never_deadlock() {
+    for db in db::all().await {
+        let conn = &db.conn;
+        let plan = plan_with_stock(conn, "Lockstep", 100, 30, 40).await;
+        for round in 0..30 {
+            let tg = 33_000 + round;
+            customer(conn, tg).await;
+            credit(conn, tg, 100).await;
+            let now = Utc::now();
+            let order_id = purchase::open_checkout(conn, tg, plan.id, WhenShort::Refuse, now).await.unwrap().order_id;
+            let purpose = Purpose::Purchase { order_id, amount: Money::from_rupees(100) };
+            let payment = payments::create(conn, tg, purpose, PaymentChannel::Razorpay, Duration::minutes(30), now)
+                .await
+                .unwrap();
+            let settle = {
+                let conn = conn.clone();
+                let arrival = Arrival {
+                    gateway_payment_id: Some(format!("pay_lockstep_{round}")),
+                    amount: Money::from_rupees(100),
+                    ..Default::default()
+                };
+                tokio::spawn(async move { payments::settle(&conn, payment.id, &arrival, now).await })
+            };
+            let confirm = {
+                let conn = conn.clone();
+                tokio::spawn(async move { purchase::confirm(&conn, tg, order_id, now).await })
+            };
+            let (settled, confirmed) = (settle.await.unwrap(), confirm.await.unwrap());
+            let settled =
+                settled.unwrap_or_else(|err| panic!("{} round {round}: the settlement failed: {err}", db.backend));
+            match (&settled, &confirmed) {
+                // The webhook paid the order; Confirm finds it paid.
+                (
+                    Settlement::Credited { purchase: Some(PurchaseResult::Delivered(_)), .. },
+                    Err(PurchaseError::AlreadyPaid(_)),
+                ) => {}
+                // Confirm paid it from the wallet; the payment stays in the wallet.
+                (Settlement::Credited { purchase: Some(PurchaseResult::OrderClosed), .. }, Ok(_)) => {}
+                _ => panic!("{} round {round}: {settled:?} / {confirmed:?}", db.backend),
+            }
+            assert_eq!(balance(conn, tg).await, Money::from_rupees(100), "{} round {round}", db.backend);
+            let order = order::Entity::find_by_id(order_id).one(conn).await.unwrap().unwrap();
+            assert_eq!(order.status, OrderStatus::Paid);
+        }
+        assert_ledger_consistent(conn).await;
+    }
+}
+
+/// The same with an admin approving the customer's UPI claim for the order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_upi_approval_and_a_confirm_of_one_order_never_deadlock() {
+    use ottsonly::services::upi::{self, ClaimOutcome, Decision};
+    for db in db::all().await {
+        let conn = &db.conn;
+        let plan = plan_with_stock(conn, "Handshake", 100, 30, 40).await;
+        for round in 0..30 {
+            let tg = 34_000 + round;
+            customer(conn, tg).await;
+            credit(conn, tg, 100).await;
+            let now = Utc::now();
+            let order_id = purchase::open_checkout(conn, tg, plan.id, WhenShort::Refuse, now).await.unwrap().order_id;
+            let purpose = Purpose::Purchase { order_id, amount: Money::from_rupees(100) };
+            let payment = upi::start(conn, tg, purpose, Duration::hours(24), now).await.unwrap();
+            let utr = format!("{:012}", 400_000_000_000 + round);
+            let claim = match upi::claim(conn, tg, payment.id, &utr, None, now).await.unwrap() {
+                ClaimOutcome::Created { claim, .. } => claim,
+                other => panic!("{other:?}"),
+            };
+            let approve = {
+                let conn = conn.clone();
+                tokio::spawn(async move { upi::approve(&conn, &crate::support::fixtures::ADMIN, claim.id, now).await })
+            };
+            let confirm = {
+                let conn = conn.clone();
+                tokio::spawn(async move { purchase::confirm(&conn, tg, order_id, now).await })
+            };
+            let (approved, confirmed) = (approve.await.unwrap(), confirm.await.unwrap());
+            let approved =
+                approved.unwrap_or_else(|err| panic!("{} round {round}: the approval failed: {err}", db.backend));
+            match (&approved, &confirmed) {
+                (
+                    Decision::Approved {
+                        settlement: Settlement::Credited { purchase: Some(PurchaseResult::Delivered(_)), .. },
+                        ..
+                    },
+                    Err(PurchaseError::AlreadyPaid(_)),
+                ) => {}
+                (
+                    Decision::Approved {
+                        settlement: Settlement::Credited { purchase: Some(PurchaseResult::OrderClosed), .. },
+                        ..
+                    },
+                    Ok(_),
+                ) => {}
+                _ => panic!("{} round {round}: {approved:?} / {confirmed:?}", db.backend),
+            }
+            assert_eq!(balance(conn, tg).await, Money::from_rupees(100), "{} round {round}", db.backend);
+        }
+        assert_ledger_consistent(conn).await;
     }
 }

@@ -11,7 +11,7 @@ fn is_plain(key: &str) -> bool {
             && (key.ends_with("_name") || key.ends_with("_button") || key.ends_with("_description"))
         || key.starts_with("topup.") && key.ends_with("_button")
         || key.starts_with("upi.") && (key.ends_with("_button") || key == "upi.open_app")
-        || matches!(key, "stars.description" | "stars.label" | "stars.expired" | "stars.unknown")
+        || matches!(key, "stars.description" | "stars.label" | "stars.expired" | "stars.unknown" | "stars.not_yours")
         || key.ends_with("_button")
         || matches!(key, "withdraw.use_last" | "refer.share_text" | "flags.block_reason" | "withdrawals.status_pending")
         || matches!(

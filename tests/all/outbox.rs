@@ -144,3 +144,55 @@ async fn a_server_error_is_retried() {
         assert!(fake.sent_to(person.telegram_id).is_empty());
     }
 }
+
+/// The gateway alerts render in both languages as HTML Telegram accepts, with every value
+/// escaped and shown as it came.
+#[tokio::test]
+async fn gateway_alerts_render_escaped_in_every_language() {
+    use ottsonly::services::outbox::{GatewayRefusal, Person};
+    let db = db::TestDb::sqlite().await;
+    let fake = FakeTelegram::start().await;
+    let (ctx, _) = ctx_for(&fake, &db.conn);
+    let customer = Person { telegram_id: 4242, username: Some("a<b>&c".into()), first_name: "Ravi".into() };
+    let refused = |amount: Option<i64>, currency: Option<&str>, payment: Option<&str>| Notice::GatewayRefusedAlert {
+        gateway: "razorpay".into(),
+        event: "payment.<captured>".into(),
+        reference: "PAY<&>".into(),
+        gateway_payment_id: payment.map(str::to_owned),
+        amount,
+        currency: currency.map(str::to_owned),
+        why: GatewayRefusal::Currency,
+        customer: customer.clone(),
+    };
+    let notices = [
+        Notice::AmountMismatchAlert {
+            reference: "PAY<&>".into(),
+            expected: 50_000,
+            paid: 49_950,
+            customer: customer.clone(),
+        },
+        refused(Some(12_000), Some("U<S>D"), Some("pay_<1>")),
+        refused(None, None, None),
+    ];
+    for lang in ["en", "hi"] {
+        for notice in &notices {
+            let out = bot::outbox::notices::render(notice, lang, &ctx);
+            let visible = crate::support::telegram_markup::parse_html(&out.text)
+                .unwrap_or_else(|err| panic!("{lang}: {err}: {}", out.text));
+            assert!(visible.contains("PAY<&>") && visible.contains("@a<b>&c (4242)"), "{lang}: {visible}");
+            match notice {
+                Notice::AmountMismatchAlert { .. } => {
+                    assert!(visible.contains("₹500") && visible.contains("₹499.50"), "{lang}: {visible}")
+                }
+                Notice::GatewayRefusedAlert { amount: Some(_), .. } => {
+                    assert!(visible.contains("pay_<1>") && visible.contains("12000") && visible.contains("U<S>D"));
+                    assert!(visible.contains("payment.<captured>"), "{lang}: {visible}");
+                }
+                _ => {
+                    let none = if lang == "en" { "none" } else { "कोई नहीं" };
+                    assert!(visible.matches(none).count() >= 3, "{lang}: {visible}");
+                }
+            }
+        }
+    }
+}

@@ -93,7 +93,7 @@ fn credits(settled: &[Settlement]) -> Vec<(i32, Money)> {
         .iter()
         .filter_map(|s| match s {
             Settlement::Credited { payment, credited, .. } => Some((payment.id, *credited)),
-            Settlement::AlreadySettled => None,
+            Settlement::AlreadySettled | Settlement::Refused => None,
         })
         .collect()
 }

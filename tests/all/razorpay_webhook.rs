@@ -1,4 +1,6 @@
 //! `POST /webhooks/razorpay` against a real database: signatures, replays, races, bad input.
+use std::collections::BTreeSet;
+
 use chrono::{Duration, Utc};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::json;
@@ -7,13 +9,15 @@ use ottsonly::domain::Money;
 use ottsonly::entities::payment::PaymentChannel;
 use ottsonly::entities::{gateway_event, ledger_entry, order};
 use ottsonly::http::{router, HttpState};
-use ottsonly::services::outbox::{NotBought, Notice};
+use ottsonly::services::outbox::{GatewayRefusal, NotBought, Notice};
 use ottsonly::services::payments::{self, Purpose};
 use ottsonly::services::purchase::{self, WhenShort};
 use ottsonly::services::razorpay::signature;
 
 use crate::support::db;
-use crate::support::fixtures::{assert_ledger_consistent, balance, credit, customer, outbox_notices, plan_with_stock};
+use crate::support::fixtures::{
+    assert_ledger_consistent, balance, credit, customer, outbox_notices, plan_with_stock, ADMIN,
+};
 
 const SECRET: &str = "whsec_integration";
 
@@ -276,5 +280,102 @@ async fn a_payment_for_a_sold_out_plan_stays_in_the_wallet() {
                 {}
             other => panic!("{other:?}"),
         }
+    }
+}
+
+/// Staff alerts about refused Razorpay events, oldest first.
+async fn refused_alerts(conn: &sea_orm::DatabaseConnection) -> Vec<Notice> {
+    outbox_notices(conn, ADMIN.telegram_id)
+        .await
+        .into_iter()
+        .filter(|n| matches!(n, Notice::GatewayRefusedAlert { .. }))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_refused_event_alerts_the_staff_once_however_often_it_comes() {
+    for db in db::all().await {
+        let conn = &db.conn;
+        ottsonly::services::users::sync_staff_from_config(conn, &BTreeSet::from([ADMIN.telegram_id]), None, Utc::now())
+            .await
+            .unwrap();
+        let server = serve(conn, Some(SECRET)).await;
+        let payment = topup(conn, 9601, 120).await;
+
+        // Another currency: refused, and Razorpay repeats it, one after the other and all at once.
+        let dollars = captured(&payment.reference, "pay_usd", 12_000).replace("\"INR\"", "\"USD\"");
+        for _ in 0..3 {
+            assert_eq!(server.deliver(&dollars, "evt_usd").await, 200);
+        }
+        for status in server.deliver_concurrently(&dollars, vec!["evt_usd_2".to_owned(); 8]).await {
+            assert_eq!(status, 200);
+        }
+        // The same payment in a second event (the link's): still one alert for that payment.
+        let link_paid_usd = json!({ "event": "payment_link.paid", "payload": {
+            "payment_link": { "entity": { "id": "plink_usd", "reference_id": payment.reference, "notes": [] } },
+            "payment": { "entity": { "id": "pay_usd", "amount": 12_000, "currency": "USD", "status": "captured" } }
+        } })
+        .to_string();
+        assert_eq!(server.deliver(&link_paid_usd, "evt_usd_link").await, 200);
+
+        // No amount at all, and no payment entity at all: money may still have arrived.
+        let amountless = json!({ "event": "payment.captured", "payload": { "payment": { "entity": {
+            "id": "pay_blank", "currency": "INR", "status": "captured",
+            "notes": { "payment_reference": payment.reference } } } } })
+        .to_string();
+        let no_payment = json!({ "event": "order.paid", "payload": {
+            "order": { "entity": { "id": "order_np", "receipt": payment.reference, "notes": [] } } } })
+        .to_string();
+        let zero = captured(&payment.reference, "pay_zero", 0);
+        for (body, key) in [(&amountless, "evt_blank"), (&no_payment, "evt_np"), (&zero, "evt_zero")] {
+            for status in server.deliver_concurrently(body, vec![key.to_owned(); 4]).await {
+                assert_eq!(status, 200, "{key}");
+            }
+            assert_eq!(server.deliver(body, key).await, 200, "{key}");
+        }
+
+        assert_eq!(balance(conn, 9601).await, Money::ZERO, "{}: nothing credited", db.backend);
+        let reloaded = payments::find_by_reference(conn, &payment.reference).await.unwrap().unwrap();
+        assert_eq!(reloaded.status, ottsonly::entities::payment::PaymentStatus::Pending, "still open");
+        let alerts = refused_alerts(conn).await;
+        let summary: Vec<_> = alerts
+            .iter()
+            .map(|n| match n {
+                Notice::GatewayRefusedAlert {
+                    gateway,
+                    reference,
+                    gateway_payment_id,
+                    amount,
+                    currency,
+                    why,
+                    customer,
+                    ..
+                } => {
+                    assert_eq!(
+                        (gateway.as_str(), reference.as_str(), customer.telegram_id),
+                        ("razorpay", payment.reference.as_str(), 9601)
+                    );
+                    (gateway_payment_id.clone(), *amount, currency.clone(), *why)
+                }
+                _ => unreachable!(),
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (Some("pay_usd".into()), Some(12_000), Some("USD".into()), GatewayRefusal::Currency),
+                (Some("pay_blank".into()), None, Some("INR".into()), GatewayRefusal::NoAmount),
+                (None, None, None, GatewayRefusal::NoAmount),
+                (Some("pay_zero".into()), Some(0), Some("INR".into()), GatewayRefusal::NotPositive),
+            ],
+            "{}: one alert per refused payment",
+            db.backend
+        );
+
+        // The real payment still lands.
+        assert_eq!(server.deliver(&captured(&payment.reference, "pay_inr", 12_000), "evt_inr").await, 200);
+        assert_eq!(balance(conn, 9601).await, Money::from_rupees(120));
+        assert_eq!(refused_alerts(conn).await.len(), 4);
+        assert_ledger_consistent(conn).await;
     }
 }

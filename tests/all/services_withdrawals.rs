@@ -724,3 +724,184 @@ async fn mark_paid_and_payout_failed_at_once_decide_once() {
         assert_ledger_consistent(conn).await;
     }
 }
+
+/// Everything `telegram_id` has withdrawn or reserved is covered by commission credited (and
+/// not reversed), or an open flag holds their withdrawals for review.
+async fn withdrawals_covered_or_held(conn: &DatabaseConnection, telegram_id: i64) -> bool {
+    use ottsonly::entities::commission::{self, CommissionStatus};
+    let user = users::find_by_telegram_id(conn, telegram_id).await.unwrap().unwrap();
+    let credited: i64 = commission::Entity::find()
+        .filter(commission::Column::EarnerId.eq(user.id))
+        .filter(commission::Column::Status.eq(CommissionStatus::Available))
+        .all(conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.amount)
+        .sum();
+    let taken: i64 = withdrawal::Entity::find()
+        .filter(withdrawal::Column::UserId.eq(user.id))
+        .filter(withdrawal::Column::Status.is_in([
+            WithdrawalStatus::Pending,
+            WithdrawalStatus::Approved,
+            WithdrawalStatus::Paid,
+        ]))
+        .all(conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|w| w.amount)
+        .sum();
+    taken <= credited || !fraud::open_flags_of(conn, user.id).await.unwrap().is_empty()
+}
+
+/// The earner of a ₹600 commission who spent it all on a plan (wallet empty), with a ₹600
+/// top-up on its way, and the buyer whose order paid the commission. Returns the top-up.
+async fn spent_earner_with_top_up_coming(
+    conn: &DatabaseConnection,
+    earner: i64,
+    buyer: i64,
+) -> ottsonly::entities::payment::Model {
+    use ottsonly::entities::payment::PaymentChannel;
+    use ottsonly::services::payments::{self, Purpose};
+    customer(conn, earner).await;
+    earn_withdrawable(conn, earner, buyer, 600, t0()).await;
+    let plan = plan_with_stock(conn, &format!("Spend{earner}"), 600, 0, 1).await;
+    let order_id = purchase::open_checkout(conn, earner, plan.id, WhenShort::Refuse, t0()).await.unwrap().order_id;
+    purchase::confirm(conn, earner, order_id, t0()).await.unwrap();
+    assert_eq!(balance(conn, earner).await, Money::ZERO);
+    let top_up = Purpose::TopUp { amount: rs(600) };
+    payments::create(conn, earner, top_up, PaymentChannel::Razorpay, Duration::minutes(30), t0()).await.unwrap()
+}
+
+fn settle_top_up(
+    conn: &DatabaseConnection,
+    payment: &ottsonly::entities::payment::Model,
+) -> tokio::task::JoinHandle<ottsonly::services::payments::Settlement> {
+    use ottsonly::services::payments::{self, Arrival};
+    let (conn, id) = (conn.clone(), payment.id);
+    let arrival = Arrival { gateway_payment_id: Some(format!("pay_top_{id}")), amount: rs(600), ..Default::default() };
+    tokio::spawn(async move { payments::settle(&conn, id, &arrival, t0()).await.unwrap() })
+}
+
+fn refund_of(conn: &DatabaseConnection, buyer: i64) -> tokio::task::JoinHandle<()> {
+    let conn = conn.clone();
+    tokio::spawn(async move {
+        refund_purchase_of(&conn, buyer).await;
+    })
+}
+
+fn request_all(conn: &DatabaseConnection, earner: i64) -> tokio::task::JoinHandle<RequestOutcome> {
+    let conn = conn.clone();
+    tokio::spawn(async move { withdrawals::request(&conn, earner, rs(600), "spent@okaxis", t0()).await.unwrap() })
+}
+
+/// A refund reverses an earner's commission while they request a withdrawal and a top-up
+/// lands: top-up money must not leave as a withdrawal without a commission behind it (or a
+/// flag holding it for review).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_refund_reversing_commission_during_a_request_lets_no_top_up_out() {
+    for db in db::all().await {
+        let conn = &db.conn;
+        // All three at once, many times.
+        for round in 0..8 {
+            let (earner, buyer) = (66_000 + 10 * round, 66_001 + 10 * round);
+            let top_up = spent_earner_with_top_up_coming(conn, earner, buyer).await;
+            let (refund, settle, request) =
+                (refund_of(conn, buyer), settle_top_up(conn, &top_up), request_all(conn, earner));
+            refund.await.unwrap();
+            settle.await.unwrap();
+            let request = request.await.unwrap();
+            assert!(
+                withdrawals_covered_or_held(conn, earner).await,
+                "{} round {round}: {request:?} with nothing behind it",
+                db.backend
+            );
+        }
+        if db.backend == "postgres" {
+            // The interleaving that lost the money, made certain: the refund takes nothing
+            // back (the wallet is empty) and is held before it commits; the top-up lands; the
+            // request checks (the commission is still there) and is held before it reserves;
+            // the refund commits; then the request reserves.
+            let (earner, buyer) = (66_900, 66_901);
+            let top_up = spent_earner_with_top_up_coming(conn, earner, buyer).await;
+            let audit_gate = db.hold_writes("audit_log").await;
+            let refund = refund_of(conn, buyer);
+            db.wait_for_lock_waiters(1).await;
+            settle_top_up(conn, &top_up).await.unwrap();
+            assert_eq!(balance(conn, earner).await, rs(600));
+            let withdrawal_gate = db.hold_writes("withdrawals").await;
+            let request = request_all(conn, earner);
+            db.wait_for_lock_waiters(2).await;
+            audit_gate.release().await;
+            refund.await.unwrap();
+            withdrawal_gate.release().await;
+            let request = request.await.unwrap();
+            assert_eq!(
+                request,
+                RequestOutcome::Amount(AmountError::AboveWithdrawable { withdrawable: Money::ZERO }),
+                "the reserving statement sees the reversal"
+            );
+            assert_eq!(balance(conn, earner).await, rs(600), "the top-up stays, to spend");
+            assert!(withdrawals_covered_or_held(conn, earner).await);
+        }
+        assert_ledger_consistent(conn).await;
+    }
+}
+
+/// An earner with a ₹600 request reserving all their commission, and the buyer whose order
+/// paid it: refunding that order raises a shortfall flag on the earner.
+async fn reserved_earner(conn: &DatabaseConnection, earner: i64, buyer: i64) -> withdrawal::Model {
+    customer(conn, earner).await;
+    earn_withdrawable(conn, earner, buyer, 600, t0()).await;
+    requested(conn, earner, 600, &format!("w{earner}@okaxis")).await
+}
+
+fn approve_task(conn: &DatabaseConnection, id: i32) -> tokio::task::JoinHandle<Decision> {
+    let conn = conn.clone();
+    tokio::spawn(async move { withdrawals::approve(&conn, &ADMIN, id, t0()).await.unwrap() })
+}
+
+/// A flag raised while an admin approves: the approval is refused if the flag is there when
+/// it decides (the check is in the approving statement), never approved past it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_flag_raised_during_an_approval_holds_it() {
+    for db in db::all().await {
+        let conn = &db.conn;
+        for round in 0..10 {
+            let (earner, buyer) = (67_000 + 10 * round, 67_001 + 10 * round);
+            let request = reserved_earner(conn, earner, buyer).await;
+            let (refund, approve) = (refund_of(conn, buyer), approve_task(conn, request.id));
+            refund.await.unwrap();
+            let decision = approve.await.unwrap();
+            let status = status_of(conn, request.id).await;
+            match &decision {
+                // Approved before the refund's flag: the flag stays for the admins to see.
+                Decision::Approved { .. } => assert_eq!(status, WithdrawalStatus::Approved),
+                Decision::HeldByFlags(flags) => {
+                    assert_eq!(flags[0].rule, FraudRule::ClawbackShortfall);
+                    assert_eq!(status, WithdrawalStatus::Pending);
+                }
+                other => panic!("{} round {round}: {other:?}", db.backend),
+            }
+        }
+        if db.backend == "postgres" {
+            // Made certain: the approval has looked for flags (none) and is held just before
+            // its update; the refund raises the flag and commits; then the approval updates.
+            let (earner, buyer) = (67_900, 67_901);
+            let request = reserved_earner(conn, earner, buyer).await;
+            let gate = db.hold_writes("withdrawals").await;
+            let approve = approve_task(conn, request.id);
+            db.wait_for_lock_waiters(1).await;
+            refund_of(conn, buyer).await.unwrap();
+            gate.release().await;
+            let decision = approve.await.unwrap();
+            assert!(
+                matches!(&decision, Decision::HeldByFlags(flags) if flags[0].rule == FraudRule::ClawbackShortfall),
+                "the approving statement sees the flag: {decision:?}"
+            );
+            assert_eq!(status_of(conn, request.id).await, WithdrawalStatus::Pending);
+        }
+        assert_ledger_consistent(conn).await;
+    }
+}

@@ -8,7 +8,7 @@ use crate::bot::ui::format::{self, person};
 use crate::bot::ui::{button, keyboards, reply, Goto};
 use crate::bot::Ctx;
 use crate::domain::Money;
-use crate::services::outbox::{NotBought, Notice};
+use crate::services::outbox::{GatewayRefusal, NotBought, Notice};
 
 /// One message, ready to send.
 #[derive(Debug, Clone)]
@@ -265,5 +265,42 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
             stars = stars,
             customer = customer_chat
         )),
+        Notice::AmountMismatchAlert { reference, expected, paid, customer } => Outgoing::text(t!(
+            "admin.amount_mismatch_alert",
+            locale = lang,
+            reference = reply::escape(reference),
+            expected = money(*expected),
+            paid = money(*paid),
+            customer = person(customer, lang)
+        )),
+        Notice::GatewayRefusedAlert {
+            gateway,
+            event,
+            reference,
+            gateway_payment_id,
+            amount,
+            currency,
+            why,
+            customer,
+        } => {
+            let missing = || t!("admin.gateway_value_missing", locale = lang).into_owned();
+            let why = match why {
+                GatewayRefusal::Currency => t!("admin.gateway_refused_currency", locale = lang),
+                GatewayRefusal::NoAmount => t!("admin.gateway_refused_no_amount", locale = lang),
+                GatewayRefusal::NotPositive => t!("admin.gateway_refused_not_positive", locale = lang),
+            };
+            Outgoing::text(t!(
+                "admin.gateway_refused_alert",
+                locale = lang,
+                gateway = reply::escape(gateway),
+                event = reply::escape(event),
+                reference = reply::escape(reference),
+                customer = person(customer, lang),
+                why = why,
+                payment = gateway_payment_id.as_deref().map(reply::escape).unwrap_or_else(missing),
+                amount = amount.map(|a| a.to_string()).unwrap_or_else(missing),
+                currency = currency.as_deref().map(reply::escape).unwrap_or_else(missing)
+            ))
+        }
     }
 }

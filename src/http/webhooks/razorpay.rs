@@ -27,7 +27,8 @@ pub async fn receive(State(state): State<HttpState>, headers: HeaderMap, body: B
     let event_key = header("x-razorpay-event-id").filter(|id| !id.is_empty()).unwrap_or(sig).to_owned();
     match razorpay::handle_event(&state.db, &event_key, &event, Utc::now()).await {
         Ok(outcome) => {
-            if let EventOutcome::Settled(_) = &outcome {
+            // A settlement, or a refused event's staff alert, wrote outbox rows.
+            if !matches!(outcome, EventOutcome::Duplicate) {
                 state.outbox_wake.notify_one();
             }
             (StatusCode::OK, Json(json!({ "status": "ok" })))

@@ -5,16 +5,20 @@ pub mod signature;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set, TransactionTrait, TryInsertResult,
+};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::config::RazorpayConfig;
-use crate::entities::gateway_event;
 use crate::entities::payment::{self, PaymentChannel, PaymentStatus};
+use crate::entities::{gateway_event, user};
+use crate::services::outbox::{self, GatewayRefusal, Notice};
 use crate::services::payments::{self, Arrival, Settlement};
 
-use event::{Event, OrderEntity, REFERENCE_NOTE};
+use event::{Event, OrderEntity, PaymentEntity, REFERENCE_NOTE};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RazorpayError {
@@ -146,6 +150,20 @@ pub enum EventOutcome {
     Recorded,
 }
 
+/// The events that say money arrived.
+const PAID_EVENTS: [&str; 3] = ["payment_link.paid", "payment.captured", "order.paid"];
+
+/// Why a paid event cannot be credited, if it cannot: only INR, and only a positive amount.
+fn refusal(payment: Option<&PaymentEntity>) -> Option<GatewayRefusal> {
+    let Some(payment) = payment else { return Some(GatewayRefusal::NoAmount) };
+    match payment.amount {
+        None => Some(GatewayRefusal::NoAmount),
+        Some(amount) if amount <= 0 => Some(GatewayRefusal::NotPositive),
+        Some(_) if payment.currency.as_deref().is_some_and(|c| c != "INR") => Some(GatewayRefusal::Currency),
+        Some(_) => None,
+    }
+}
+
 /// Handles one verified webhook event, keyed by Razorpay's event id.
 pub async fn handle_event(
     db: &DatabaseConnection,
@@ -158,17 +176,17 @@ pub async fn handle_event(
         return Ok(EventOutcome::Duplicate);
     }
     let ours = find_payment(db, event).await?;
+    let paid_event = PAID_EVENTS.contains(&event.kind.as_str());
+    let refused = ours.as_ref().filter(|_| paid_event).and_then(|_| refusal(event.payment.as_ref()));
     let outcome = match (event.kind.as_str(), &ours, &event.payment) {
-        ("payment_link.paid" | "payment.captured" | "order.paid", Some(_), Some(paid))
-            if paid.amount <= 0 || paid.currency.as_deref().is_some_and(|c| c != "INR") =>
-        {
-            log::warn!("Razorpay event {event_key}: refusing {} {:?}", paid.amount, paid.currency);
+        _ if refused.is_some() => {
+            log::warn!("Razorpay event {event_key} ({}): refused ({refused:?}), not credited", event.kind);
             EventOutcome::Recorded
         }
-        ("payment_link.paid" | "payment.captured" | "order.paid", Some(ours), Some(paid)) => {
+        (_, Some(ours), Some(paid)) if paid_event => {
             let arrival = Arrival {
                 gateway_payment_id: Some(paid.id.clone()),
-                amount: crate::domain::Money::from_paise(paid.amount),
+                amount: crate::domain::Money::from_paise(paid.amount.unwrap_or_default()),
                 payer_vpa: paid.vpa.clone(),
                 paid_at: paid.paid_at(),
             };
@@ -183,13 +201,17 @@ pub async fn handle_event(
     if ours.is_none() && event.kind != "refund.processed" {
         log::warn!("Razorpay event {event_key} ({}) matches no payment of ours", event.kind);
     }
-    // Recorded after the work: if the work failed, Razorpay's retry must do it again.
+    // Recorded after the work: if the work failed, Razorpay's retry must do it again. A refused
+    // event's staff alert is written with the record, so only the delivery that records the
+    // event alerts (however often Razorpay sends it, even at once), and only once per Razorpay
+    // payment (Razorpay sends several events for one payment).
     let summary = json!({
         "payment": event.payment.as_ref().map(|p| (&p.id, p.amount, &p.status)),
         "link": event.payment_link.as_ref().map(|l| &l.id),
         "reference": event.our_reference(),
     });
-    gateway_event::Entity::insert(gateway_event::ActiveModel {
+    let txn = db.begin().await?;
+    let recorded = gateway_event::Entity::insert(gateway_event::ActiveModel {
         gateway: Set("razorpay".into()),
         event_key: Set(event_key.to_owned()),
         kind: Set(event.kind.clone()),
@@ -199,9 +221,44 @@ pub async fn handle_event(
         ..Default::default()
     })
     .on_conflict_do_nothing_on([gateway_event::Column::EventKey])
-    .exec_without_returning(db)
+    .exec_without_returning(&txn)
     .await?;
+    if let (Some(why), Some(ours), TryInsertResult::Inserted(n)) = (refused, &ours, recorded) {
+        if n > 0 {
+            alert_refused(&txn, event, ours, why, now).await?;
+        }
+    }
+    txn.commit().await?;
     Ok(outcome)
+}
+
+/// Tells the staff that money may have arrived for `ours` in an event we refused.
+async fn alert_refused(
+    txn: &DatabaseTransaction,
+    event: &Event,
+    ours: &payment::Model,
+    why: GatewayRefusal,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let customer = user::Entity::find_by_id(ours.user_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("user {}", ours.user_id)))?;
+    let paid = event.payment.as_ref();
+    let notice = Notice::GatewayRefusedAlert {
+        gateway: "razorpay".into(),
+        event: event.kind.clone(),
+        reference: ours.reference.clone(),
+        gateway_payment_id: paid.map(|p| p.id.clone()),
+        amount: paid.and_then(|p| p.amount),
+        currency: paid.and_then(|p| p.currency.clone()),
+        why,
+        customer: (&customer).into(),
+    };
+    match paid {
+        Some(paid) => outbox::to_staff_once(txn, &notice, &format!("gateway_refused:razorpay:{}", paid.id), now).await,
+        None => outbox::to_staff(txn, &notice, now).await,
+    }
 }
 
 async fn find_payment(db: &DatabaseConnection, event: &Event) -> Result<Option<payment::Model>, DbErr> {

@@ -69,3 +69,51 @@ pub async fn all() -> Vec<TestDb> {
     }
     dbs
 }
+
+/// PostgreSQL only: writes to one table held back by a transaction on a connection of its
+/// own (`LOCK TABLE … IN EXCLUSIVE MODE`: reads go on, INSERT/UPDATE/DELETE wait), until
+/// released. A test uses it to stop a transaction just before its next write to that table,
+/// and runs another transaction to its end at exactly that point: a race made certain.
+pub struct WriteGate {
+    txn: sea_orm::DatabaseTransaction,
+    _pool: DatabaseConnection,
+}
+
+impl WriteGate {
+    pub async fn release(self) {
+        self.txn.rollback().await.expect("release the write gate");
+    }
+}
+
+impl TestDb {
+    pub async fn hold_writes(&self, table: &str) -> WriteGate {
+        use sea_orm::TransactionTrait;
+        assert_eq!(self.backend, "postgres", "write gates are for PostgreSQL");
+        let pool = Database::connect(&self.url).await.expect("gate connection");
+        let txn = pool.begin().await.expect("gate transaction");
+        txn.execute_unprepared(&format!("LOCK TABLE {table} IN EXCLUSIVE MODE")).await.expect("lock table");
+        WriteGate { txn, _pool: pool }
+    }
+
+    /// PostgreSQL only: waits until at least `n` sessions of this database wait for a lock.
+    pub async fn wait_for_lock_waiters(&self, n: i64) {
+        let sql = "SELECT count(*) AS waiting FROM pg_stat_activity \
+                   WHERE datname = current_database() AND wait_event_type = 'Lock'";
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let row = self
+                .conn
+                .query_one_raw(sea_orm::Statement::from_string(sea_orm::DatabaseBackend::Postgres, sql))
+                .await
+                .expect("pg_stat_activity")
+                .expect("a row");
+            let waiting: i64 = row.try_get("", "waiting").expect("count");
+            if waiting >= n {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {n} lock waiter(s), {waiting} now");
+            // Polling the server's view of its sessions: nothing to be notified by.
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+}

@@ -75,6 +75,8 @@ struct Inner {
     polls: u64,
     /// Answers to give sends to a chat instead of delivering them, in order.
     scripted: HashMap<i64, VecDeque<Failure>>,
+    /// The bot's Stars transactions, oldest first (getStarTransactions answers newest first).
+    star_transactions: Vec<Value>,
 }
 
 /// What Telegram answers when it does not deliver.
@@ -408,6 +410,7 @@ impl FakeTelegram {
                 }
                 Ok(json!(true))
             }
+            "getstartransactions" => self.get_star_transactions(&params),
             "editmessagetext" => self.edit_message_text(&params),
             "answercallbackquery" => {
                 let text = params["text"].as_str().unwrap_or_default();
@@ -512,13 +515,20 @@ impl FakeTelegram {
         }
         let total =
             prices[0]["amount"].as_i64().filter(|a| *a > 0).ok_or_else(|| bad("CURRENCY_TOTAL_AMOUNT_INVALID"))?;
+        // A deep-link parameter: up to 64 of A-Z, a-z, 0-9, _ and -.
+        let start_parameter = params["start_parameter"].as_str().unwrap_or_default();
+        let valid_start = start_parameter.len() <= 64
+            && start_parameter.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !valid_start {
+            return Err(bad("START_PARAM_INVALID"));
+        }
         let message_id = self.next_message_id();
         let mut inner = self.lock();
         let mut reply = inner.record(chat_id, message_id, format!("[invoice] {title}: {total} XTR"), None, None, false);
         if let Some(obj) = reply.as_object_mut() {
             obj.remove("text");
         }
-        reply["invoice"] = json!({ "title": title, "description": description, "start_parameter": "",
+        reply["invoice"] = json!({ "title": title, "description": description, "start_parameter": start_parameter,
                                    "currency": "XTR", "total_amount": total });
         Ok(reply)
     }
@@ -555,6 +565,45 @@ impl FakeTelegram {
             "telegram_payment_charge_id": charge_id, "provider_payment_charge_id": ""
         });
         self.push_update("message", message);
+    }
+
+    /// A Stars payment of `user` for the invoice `payload`, as it appears among the bot's
+    /// transactions (its id is the charge id of the successful payment), made at `date`
+    /// (Unix time). Only the transaction: no `successful_payment` update.
+    pub fn star_payment_at(&self, user: &TestUser, payload: &str, stars: i64, charge_id: &str, date: i64) {
+        let source = json!({
+            "type": "user", "transaction_type": "invoice_payment", "user": user.json(), "invoice_payload": payload
+        });
+        self.lock().star_transactions.push(json!({ "id": charge_id, "amount": stars, "date": date, "source": source }));
+    }
+
+    /// `star_payment_at` now.
+    pub fn star_payment(&self, user: &TestUser, payload: &str, stars: i64, charge_id: &str) {
+        self.star_payment_at(user, payload, stars, charge_id, chrono::Utc::now().timestamp());
+    }
+
+    /// The bot refunded the Stars payment `charge_id` to `user`: an outgoing transaction with
+    /// the id of the payment it refunds.
+    pub fn star_refund(&self, user: &TestUser, charge_id: &str, stars: i64) {
+        let receiver = json!({ "type": "user", "transaction_type": "invoice_payment", "user": user.json() });
+        let date = chrono::Utc::now().timestamp();
+        self.lock()
+            .star_transactions
+            .push(json!({ "id": charge_id, "amount": stars, "date": date, "receiver": receiver }));
+    }
+
+    /// getStarTransactions: newest first (the Bot API asks Telegram for descending order),
+    /// `offset` skipped, at most `limit` (1 to 100, default 100).
+    fn get_star_transactions(&self, params: &Value) -> Reply {
+        let offset = params["offset"].as_i64().unwrap_or(0);
+        let limit = params["limit"].as_i64().unwrap_or(100);
+        if offset < 0 || !(1..=100).contains(&limit) {
+            return Err(bad("invalid offset or limit"));
+        }
+        let inner = self.lock();
+        let page: Vec<Value> =
+            inner.star_transactions.iter().rev().skip(offset as usize).take(limit as usize).cloned().collect();
+        Ok(json!({ "transactions": page }))
     }
 
     fn edit_message_text(&self, params: &Value) -> Reply {

@@ -16,6 +16,11 @@ use crate::services::payments::Purpose;
 use crate::services::stars::{self, PreCheckout};
 use crate::services::{users, Actor};
 
+/// With a start parameter, a forwarded copy of the invoice shows a deep link to the bot (this
+/// `/start` payload, a plain start: not `ref_…`) instead of a Pay button; the pre-checkout
+/// refuses anyone but the customer anyway.
+const INVOICE_START_PARAMETER: &str = "invoice";
+
 /// Sends an XTR invoice for a purchase payment.
 pub async fn send_invoice(reply: &Reply, ctx: &Ctx, actor: &Actor, purpose: Purpose, title: &str) -> HandlerResult {
     let lang = reply.lang;
@@ -40,6 +45,7 @@ pub async fn send_invoice(reply: &Reply, ctx: &Ctx, actor: &Actor, purpose: Purp
     reply
         .tg
         .send_invoice(reply.chat, title, description, payment.reference.clone(), stars::CURRENCY, vec![price])
+        .start_parameter(INVOICE_START_PARAMETER)
         .await?;
     Ok(())
 }
@@ -51,12 +57,14 @@ pub fn pre_checkout() -> UpdateHandler<HandlerError> {
 
 async fn answer_pre_checkout(bot: Bot, query: PreCheckoutQuery, ctx: Arc<Ctx>) -> HandlerResult {
     let tg = ctx.tg(bot);
+    let payer = i64::try_from(query.from.id.0).unwrap_or_default();
     let verdict = match ctx.config.payments.stars_per_rupee {
         None => PreCheckout::Unknown,
         Some(rate) => {
             stars::check_pre_checkout(
                 &ctx.db,
                 &query.invoice_payload,
+                payer,
                 &query.currency,
                 query.total_amount,
                 rate,
@@ -65,11 +73,12 @@ async fn answer_pre_checkout(bot: Bot, query: PreCheckoutQuery, ctx: Arc<Ctx>) -
             .await?
         }
     };
-    let lang = language_of(&ctx, query.from.id.0 as i64, query.from.language_code.as_deref()).await;
+    let lang = language_of(&ctx, payer, query.from.language_code.as_deref()).await;
     let answer = tg.answer_pre_checkout_query(query.id.clone(), verdict == PreCheckout::Accept);
     match verdict {
         PreCheckout::Accept => answer.await?,
         PreCheckout::Expired => answer.error_message(t!("stars.expired", locale = lang)).await?,
+        PreCheckout::NotTheCustomer => answer.error_message(t!("stars.not_yours", locale = lang)).await?,
         PreCheckout::Unknown | PreCheckout::WrongAmount => {
             answer.error_message(t!("stars.unknown", locale = lang)).await?
         }
@@ -103,7 +112,8 @@ async fn paid(msg: Message, ctx: Arc<Ctx>) -> HandlerResult {
             Ok(())
         }
         Err(err) => {
-            // Telegram does not send this update again: the admins must credit by hand.
+            // Telegram does not send this update again: the staff are told, and the
+            // reconciliation job (`jobs::reconcile_stars`) credits it from the transaction list.
             log::error!("Stars charge {charge} ({}) not recorded: {err}", paid.invoice_payload);
             let (reference, stars) = (&paid.invoice_payload, paid.total_amount);
             if let Err(alert_err) =
