@@ -257,3 +257,38 @@ async fn a_charge_whose_update_was_lost_is_found_by_the_reconciliation_job() {
         assert_ledger_consistent(conn).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_reported_in_a_group_chat_is_credited_once() {
+    for db in db::all().await {
+        let conn = &db.conn;
+        let fake = FakeTelegram::start().await;
+        let plan = plan_with_stock(conn, "Group Plan", 99, 30, 1).await;
+        customer(conn, 7701).await;
+        let checkout =
+            purchase::open_checkout(conn, 7701, plan.id, WhenShort::OpenForPayment, Utc::now()).await.unwrap();
+        let purpose = Purpose::Purchase { order_id: checkout.order_id, amount: checkout.price };
+        let payment = stars::start(conn, 7701, purpose, Duration::minutes(30), Utc::now()).await.unwrap();
+        let bot =
+            RunningBot::start_with(&fake, conn.clone(), |c| c.payments.stars_per_rupee = Some(Decimal::ONE)).await;
+        let mut chat = Chat::new(&fake, 7701, "Meera");
+        // The invoice was paid in a group: the service message arrives there, not in our chat.
+        fake.successful_payment_in(Some(-100_777), &chat.user, &payment.reference, 99, "tg-group-1");
+        let delivered = chat.reply_containing("is yours").await;
+        assert!(delivered.text.contains("Group Plan-0@mail.test:pw0"), "{}", delivered.text);
+        fake.successful_payment_in(Some(-100_777), &chat.user, &payment.reference, 99, "tg-group-1");
+        chat.say("/wallet");
+        chat.reply_containing("Your wallet").await;
+        bot.stop().await;
+        assert_eq!(balance(conn, 7701).await, Money::ZERO, "one credit, spent on the plan");
+        assert!(fake.sent_to(-100_777).is_empty(), "nothing is said in the group");
+        let delivered: Vec<_> = outbox_notices(conn, 7701)
+            .await
+            .into_iter()
+            .filter(|n| matches!(n, Notice::LoginDelivered { .. }))
+            .collect();
+        assert_eq!(delivered.len(), 1, "{delivered:?}");
+        fake.assert_nothing_refused();
+        assert_ledger_consistent(conn).await;
+    }
+}

@@ -558,8 +558,24 @@ impl FakeTelegram {
 
     /// The service message Telegram sends after charging.
     pub fn successful_payment(&self, user: &TestUser, payload: &str, total: i64, charge_id: &str) {
+        self.successful_payment_in(None, user, payload, total, charge_id)
+    }
+
+    /// `successful_payment` as Telegram delivers it where the invoice was paid: in `group`, a
+    /// group chat, when it is not None.
+    pub fn successful_payment_in(
+        &self,
+        group: Option<i64>,
+        user: &TestUser,
+        payload: &str,
+        total: i64,
+        charge_id: &str,
+    ) {
         let id = self.next_message_id();
         let mut message = user.message_base(id);
+        if let Some(group) = group {
+            message["chat"] = json!({ "id": group, "type": "supergroup", "title": "Family" });
+        }
         message["successful_payment"] = json!({
             "currency": "XTR", "total_amount": total, "invoice_payload": payload,
             "telegram_payment_charge_id": charge_id, "provider_payment_charge_id": ""
