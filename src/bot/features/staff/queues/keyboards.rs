@@ -5,6 +5,14 @@ use teloxide::types::InlineKeyboardButton;
 use super::Action;
 use crate::bot::ui::button;
 
+/// A list's row of buttons, each marked with the id it acts on.
+pub fn numbered(id: i32, mut row: Vec<InlineKeyboardButton>) -> Vec<InlineKeyboardButton> {
+    for b in &mut row {
+        b.text = format!("#{id} {}", b.text);
+    }
+    row
+}
+
 pub fn claim_buttons(claim_id: i32, lang: &str) -> Vec<InlineKeyboardButton> {
     vec![
         button(t!("upi.approve_button", locale = lang), Action::UpiApprove(claim_id)),

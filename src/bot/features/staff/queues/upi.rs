@@ -39,11 +39,7 @@ pub async fn list(reply: &Reply, ctx: &Ctx, actor: &Actor) -> HandlerResult {
             .into_owned(),
         );
         if actor.can(crate::domain::Permission::DecidePayments) {
-            let mut row = keyboards::claim_buttons(claim.id, lang);
-            for b in &mut row {
-                b.text = format!("#{} {}", claim.id, b.text);
-            }
-            rows.push(row);
+            rows.push(keyboards::numbered(claim.id, keyboards::claim_buttons(claim.id, lang)));
         }
     }
     let text =

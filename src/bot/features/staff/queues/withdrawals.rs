@@ -52,11 +52,8 @@ pub async fn list(reply: &Reply, ctx: &Ctx, actor: &Actor) -> HandlerResult {
             .into_owned(),
         );
         if actor.can(Permission::DecidePayments) {
-            let mut row = keyboards::withdrawal_buttons(w.id, w.status == WithdrawalStatus::Approved, lang);
-            for b in &mut row {
-                b.text = format!("#{} {}", w.id, b.text);
-            }
-            rows.push(row);
+            let approved = w.status == WithdrawalStatus::Approved;
+            rows.push(keyboards::numbered(w.id, keyboards::withdrawal_buttons(w.id, approved, lang)));
         }
     }
     let title = t!("withdrawals.title", locale = lang).into_owned();
