@@ -4,6 +4,7 @@ mod support;
 
 mod chat_admin;
 mod chat_customer;
+mod chat_hindi;
 mod chat_payments;
 mod chat_permissions;
 mod chat_referrals;
