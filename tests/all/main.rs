@@ -4,9 +4,11 @@ mod support;
 
 mod chat_admin;
 mod chat_customer;
+mod chat_hindi;
 mod chat_payments;
 mod chat_permissions;
 mod chat_referrals;
+mod chat_staff;
 mod chat_stars;
 mod chat_upi;
 mod concurrency;

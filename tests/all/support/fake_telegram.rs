@@ -347,6 +347,16 @@ impl FakeTelegram {
         .await
     }
 
+    /// Waits until the bot called `method` (any case) with parameters `matches` accepts;
+    /// returns those parameters.
+    pub async fn wait_call(&self, method: &str, matches: impl Fn(&Value) -> bool) -> Value {
+        let method = method.to_ascii_lowercase();
+        self.wait_until(&format!("a matching {method} call"), |i| {
+            i.calls.iter().find(|(m, p)| *m == method && matches(p)).map(|(_, p)| p.clone())
+        })
+        .await
+    }
+
     pub fn cursor(&self, chat_id: i64) -> Cursor {
         Cursor { chat_id, seq: self.lock().seq }
     }
@@ -683,15 +693,33 @@ pub struct TestUser {
     pub id: i64,
     pub first_name: String,
     pub username: Option<String>,
+    /// The IETF language tag of the person's Telegram app, sent with every update.
+    pub language_code: Option<String>,
 }
 
 impl TestUser {
     pub fn new(id: i64, first_name: &str) -> TestUser {
-        TestUser { id, first_name: first_name.to_owned(), username: Some(format!("user{id}")) }
+        TestUser {
+            id,
+            first_name: first_name.to_owned(),
+            username: Some(format!("user{id}")),
+            language_code: Some("en".to_owned()),
+        }
+    }
+
+    /// The same person with their Telegram app in another language (`hi`, `hi-IN`), or none.
+    pub fn with_language_code(mut self, code: Option<&str>) -> TestUser {
+        self.language_code = code.map(str::to_owned);
+        self
     }
 
     fn json(&self) -> Value {
-        json!({ "id": self.id, "is_bot": false, "first_name": self.first_name, "username": self.username, "language_code": "en" })
+        let mut user =
+            json!({ "id": self.id, "is_bot": false, "first_name": self.first_name, "username": self.username });
+        if let Some(code) = &self.language_code {
+            user["language_code"] = json!(code);
+        }
+        user
     }
 
     fn message_base(&self, message_id: i64) -> Value {
