@@ -42,7 +42,10 @@ pub async fn find(db: &DatabaseConnection, actor: &Actor, query: &str) -> Result
     actor.require(Permission::View)?;
     let query = query.trim();
     if let Ok(telegram_id) = query.parse::<i64>() {
-        return Ok(users::find_by_telegram_id(db, telegram_id).await?);
+        if let Some(found) = users::find_by_telegram_id(db, telegram_id).await? {
+            return Ok(Some(found));
+        }
+        // A referral code may be all digits too.
     }
     if let Some(username) = query.strip_prefix('@') {
         let lowered = Expr::expr(Func::lower(Expr::col(user::Column::Username)));

@@ -309,3 +309,26 @@ async fn support_sees_the_queues_and_cannot_act() {
         assert_eq!(claim.status, ottsonly::entities::upi_claim::ClaimStatus::Pending);
     }
 }
+
+#[tokio::test]
+async fn staff_find_a_customer_by_id_username_or_code_even_an_all_digit_code() {
+    use ottsonly::services::customers;
+    use sea_orm::{ActiveModelTrait, Set};
+    for db in db::all().await {
+        let conn = &db.conn;
+        let found = customer(conn, 8701).await;
+        let mut digits: user::ActiveModel = found.clone().into();
+        digits.referral_code = Set("23456789".into());
+        digits.update(conn).await.unwrap();
+        let support = Actor::new(8799, Role::Support, Lang::En);
+        for query in ["8701", "@u8701", "@U8701", "23456789", " 23456789 "] {
+            let hit = customers::find(conn, &support, query).await.unwrap();
+            assert_eq!(hit.map(|u| u.telegram_id), Some(8701), "{query:?}");
+        }
+        for query in ["8702", "@nobody", "ZZZZZZZZ", "not a code"] {
+            assert!(customers::find(conn, &support, query).await.unwrap().is_none(), "{query:?}");
+        }
+        let customer_actor = Actor::new(8701, Role::User, Lang::En);
+        assert!(matches!(customers::find(conn, &customer_actor, "8701").await, Err(ActError::Forbidden { .. })));
+    }
+}
