@@ -223,10 +223,6 @@ impl Config {
             send_limits: SendLimits::telegram(),
         })
     }
-
-    pub fn is_admin(&self, telegram_id: i64) -> bool {
-        self.admin_ids.contains(&telegram_id)
-    }
 }
 
 fn validate_database_url(database_url: &str) -> Result<(), ConfigError> {

@@ -1,5 +1,5 @@
 //! The outbox: what someone other than the person acting must be told, written in the same
-//! transaction as the act, delivered later by one sender (`bot::outbox_sender`). A row is
+//! transaction as the act, delivered later by one sender (`bot::outbox::run`). A row is
 //! rendered when it is sent, in the recipient's language, so it holds facts, not text.
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
