@@ -4,9 +4,13 @@ use crate::entities::user::Role;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Permission {
-    /// See customers, orders, subscriptions, plans, settings and the queues (UPI claims,
-    /// withdrawals, fraud flags).
+    /// See customers, orders, subscriptions, plans, settings, the audit log and the queues
+    /// (UPI claims, withdrawals, fraud flags).
     View,
+    /// Send a customer their login again.
+    ResendLogin,
+    /// Figures, charts and CSV exports of the business.
+    ViewReports,
     /// Create and describe plans, add stock.
     ManageCatalog,
     /// Credit, debit, refund.
@@ -19,26 +23,32 @@ pub enum Permission {
     ChangeSettings,
     /// Grant and revoke the admin and support roles.
     ManageStaff,
+    /// Create, list and revoke API tokens.
+    ManageTokens,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 7] = [
+    pub const ALL: [Permission; 10] = [
         Permission::View,
+        Permission::ResendLogin,
+        Permission::ViewReports,
         Permission::ManageCatalog,
         Permission::MoveMoney,
         Permission::DecidePayments,
         Permission::Moderate,
         Permission::ChangeSettings,
         Permission::ManageStaff,
+        Permission::ManageTokens,
     ];
 }
 
-/// The matrix: support sees, admins act, owners also manage the staff.
+/// The matrix, the one place it is defined: support sees and helps customers, admins run the
+/// shop, owners also manage the staff and the API tokens.
 pub fn allows(role: Role, permission: Permission) -> bool {
     match role {
         Role::User => false,
-        Role::Support => permission == Permission::View,
-        Role::Admin => permission != Permission::ManageStaff,
+        Role::Support => matches!(permission, Permission::View | Permission::ResendLogin),
+        Role::Admin => !matches!(permission, Permission::ManageStaff | Permission::ManageTokens),
         Role::Owner => true,
     }
 }
@@ -62,27 +72,30 @@ mod tests {
             assert!(!allows(Role::User, permission), "{permission:?}");
             assert!(allows(Role::Owner, permission), "{permission:?}");
         }
-        assert!(allows(Role::Support, Permission::View));
+        assert!(allows(Role::Support, Permission::View) && allows(Role::Support, Permission::ResendLogin));
         assert!(is_staff(Role::Support) && is_staff(Role::Admin) && !is_staff(Role::User));
     }
 
     #[test]
     fn support_moves_no_money_and_decides_nothing() {
         for permission in [
+            Permission::ViewReports,
             Permission::ManageCatalog,
             Permission::MoveMoney,
             Permission::DecidePayments,
             Permission::Moderate,
             Permission::ChangeSettings,
             Permission::ManageStaff,
+            Permission::ManageTokens,
         ] {
             assert!(!allows(Role::Support, permission), "{permission:?}");
         }
     }
 
     #[test]
-    fn only_owners_manage_staff() {
-        assert!(!allows(Role::Admin, Permission::ManageStaff));
+    fn only_owners_manage_staff_and_tokens() {
+        assert!(!allows(Role::Admin, Permission::ManageStaff) && !allows(Role::Admin, Permission::ManageTokens));
+        assert!(allows(Role::Admin, Permission::ViewReports));
         assert!(allows(Role::Admin, Permission::MoveMoney) && allows(Role::Admin, Permission::ChangeSettings));
         assert!(grantable(Role::Admin) && grantable(Role::Support) && grantable(Role::User));
         assert!(!grantable(Role::Owner));
