@@ -9,5 +9,6 @@ pub mod services;
 
 pub mod app;
 pub mod bot;
+pub mod cli;
 pub mod http;
 pub mod jobs;

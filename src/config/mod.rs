@@ -166,14 +166,23 @@ impl Config {
         Self::load(Path::new(&path), |key| std::env::var(key).ok())
     }
 
+    /// Only the database URL, for the command-line tools (no bot token needed).
+    pub fn database_url_from_env() -> Result<String, ConfigError> {
+        let path = std::env::var("OTTSONLY_CONFIG").unwrap_or_else(|_| "config.toml".into());
+        let file = read_file(Path::new(&path))?;
+        let url = std::env::var("DATABASE_URL")
+            .ok()
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .or(file.database.url)
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        validate_database_url(&url)?;
+        Ok(url)
+    }
+
     /// `env` looks a variable up; tests pass a map instead of the process environment.
     pub fn load(path: &Path, env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let file = match std::fs::read_to_string(path) {
-            Ok(text) => toml::from_str::<FileConfig>(&text)
-                .map_err(|e| ConfigError::File { path: path.display().to_string(), reason: e.message().to_owned() })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileConfig::default(),
-            Err(e) => return Err(ConfigError::File { path: path.display().to_string(), reason: e.to_string() }),
-        };
+        let file = read_file(path)?;
         let env = |key: &str| env(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
 
         let telegram_token = env("TELOXIDE_TOKEN").ok_or(ConfigError::Missing("TELOXIDE_TOKEN"))?;
@@ -222,6 +231,16 @@ impl Config {
             payments: PaymentsConfig::load(file.payments, &env)?,
             send_limits: SendLimits::telegram(),
         })
+    }
+}
+
+/// `config.toml`, or the defaults when there is none.
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => toml::from_str::<FileConfig>(&text)
+            .map_err(|e| ConfigError::File { path: path.display().to_string(), reason: e.message().to_owned() }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileConfig::default()),
+        Err(e) => Err(ConfigError::File { path: path.display().to_string(), reason: e.to_string() }),
     }
 }
 

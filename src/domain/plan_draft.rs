@@ -90,6 +90,49 @@ pub fn parse_line(args: &str) -> Result<PlanDraft, PlanDraftError> {
     })
 }
 
+/// What an admin changes on an existing plan; absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanChanges {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub price: Option<Money>,
+    pub cost: Option<Money>,
+    pub duration_days: Option<i32>,
+    pub active: Option<bool>,
+    /// Lower first in the customers' list.
+    pub sort_order: Option<i32>,
+}
+
+impl PlanChanges {
+    /// The same changes, normalised, or the first field that is not acceptable.
+    pub fn validated(self) -> Result<PlanChanges, (&'static str, PlanDraftError)> {
+        let money = |m: Money| {
+            if m.paise() < 0 {
+                Err(MoneyError::Negative)
+            } else if m > super::money::MAX_INPUT {
+                Err(MoneyError::TooLarge)
+            } else {
+                Ok(m)
+            }
+        };
+        let name = self.name.map(|n| parse_name(&n)).transpose().map_err(|e| ("name", e))?;
+        let description =
+            self.description.map(|d| parse_description(&d)).transpose().map_err(|e| ("description", e))?;
+        let price = match self.price {
+            Some(p) if !p.is_positive() => return Err(("price", PlanDraftError::FreePrice)),
+            Some(p) => Some(money(p).map_err(|e| ("price", PlanDraftError::Price(e)))?),
+            None => None,
+        };
+        let cost = self.cost.map(money).transpose().map_err(|e| ("cost", PlanDraftError::Cost(e)))?;
+        if let Some(days) = self.duration_days {
+            if !(1..=MAX_DAYS).contains(&days) {
+                return Err(("duration_days", PlanDraftError::Days));
+            }
+        }
+        Ok(PlanChanges { name, description, price, cost, ..self })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,5 +163,24 @@ mod tests {
         assert_eq!(parse_name(&"n".repeat(101)), Err(PlanDraftError::LongName));
         assert_eq!(parse_description(&"d".repeat(1001)), Err(PlanDraftError::LongDescription));
         assert_eq!(parse_description("  Netflix + Prime\n4 screens \n"), Ok("Netflix + Prime\n4 screens".into()));
+    }
+
+    #[test]
+    fn plan_changes_are_checked_field_by_field() {
+        let ok = PlanChanges {
+            name: Some("  Prime   Video ".into()),
+            price: Some(Money::from_rupees(99)),
+            ..Default::default()
+        };
+        assert_eq!(ok.validated().unwrap().name.as_deref(), Some("Prime Video"));
+        let free = PlanChanges { price: Some(Money::ZERO), ..Default::default() };
+        assert_eq!(free.validated().unwrap_err().0, "price");
+        let negative = PlanChanges { cost: Some(Money::from_paise(-1)), ..Default::default() };
+        assert_eq!(negative.validated().unwrap_err().0, "cost");
+        let forever = PlanChanges { duration_days: Some(MAX_DAYS + 1), ..Default::default() };
+        assert_eq!(forever.validated().unwrap_err().0, "duration_days");
+        let blank = PlanChanges { name: Some("   ".into()), ..Default::default() };
+        assert_eq!(blank.validated().unwrap_err(), ("name", PlanDraftError::EmptyName));
+        assert_eq!(PlanChanges::default().validated(), Ok(PlanChanges::default()));
     }
 }

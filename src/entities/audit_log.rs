@@ -11,6 +11,9 @@ pub struct Model {
     pub target: String,
     pub details: String,
     pub created_at: DateTimeUtc,
+    /// How the act arrived: `chat`, `token:<name>`, `dashboard` or `system` (NULL before the
+    /// API existed).
+    pub via: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,10 +1,12 @@
 //! SeaORM entities: one file per table. Relations are expressed as plain id columns and
 //! queried explicitly in `services/`, which keeps every query visible where it is used.
+pub mod api_token;
 pub mod audit_log;
 pub mod commission;
 pub mod dialogue_state;
 pub mod fraud_flag;
 pub mod gateway_event;
+pub mod idempotency_key;
 pub mod ledger_entry;
 pub mod order;
 pub mod outbox_message;

@@ -1,6 +1,8 @@
-//! The embedded HTTP server: health and payment webhooks now; the admin API later.
+//! The embedded HTTP server: health, payment webhooks, and the admin API (`/api/v1`, docs at `/api/docs`).
+pub mod api;
 mod health;
 mod pay;
+pub mod problem;
 mod webhooks;
 
 use axum::extract::DefaultBodyLimit;
@@ -12,6 +14,8 @@ use crate::config::UpiConfig;
 
 /// Webhook bodies are a few KB; anything far larger is refused before it is read.
 const MAX_WEBHOOK_BODY: usize = 64 * 1024;
+/// Stock uploads are the largest API bodies.
+const MAX_API_BODY: usize = 2 * 1024 * 1024;
 
 #[derive(Clone)]
 pub struct HttpState {
@@ -29,5 +33,6 @@ pub fn router(state: HttpState) -> Router {
         .route("/health", get(health::health))
         .route("/pay/upi/{reference}", get(pay::upi_redirect))
         .route("/webhooks/razorpay", post(webhooks::razorpay::receive).layer(DefaultBodyLimit::max(MAX_WEBHOOK_BODY)))
+        .merge(api::router().layer(DefaultBodyLimit::max(MAX_API_BODY)))
         .with_state(state)
 }

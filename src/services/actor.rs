@@ -9,19 +9,52 @@ use crate::entities::user::{self, Role};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
+    /// The person answerable for the act: the staff member, or the owner who made the token.
     pub telegram_id: i64,
     pub role: Role,
     pub lang: Lang,
+    pub via: Via,
+}
+
+/// How an act arrived; the audit log records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    Chat,
+    /// An API token, by id and name.
+    Token {
+        id: i32,
+        name: String,
+    },
+    Dashboard,
+    /// Start-up, jobs, the command line.
+    System,
+}
+
+impl Via {
+    /// As stored in `audit_log.via`.
+    pub fn label(&self) -> String {
+        match self {
+            Via::Chat => "chat".into(),
+            Via::Token { name, .. } => format!("token:{name}"),
+            Via::Dashboard => "dashboard".into(),
+            Via::System => "system".into(),
+        }
+    }
 }
 
 impl Actor {
+    /// Someone acting in chat.
     pub const fn new(telegram_id: i64, role: Role, lang: Lang) -> Actor {
-        Actor { telegram_id, role, lang }
+        Actor { telegram_id, role, lang, via: Via::Chat }
+    }
+
+    pub fn via(self, via: Via) -> Actor {
+        Actor { via, ..self }
     }
 
     /// The shop itself, for what start-up and jobs decide (recorded as Telegram id 0).
     pub const fn system() -> Actor {
-        Actor::new(0, Role::Owner, Lang::En)
+        Actor { telegram_id: 0, role: Role::Owner, lang: Lang::En, via: Via::System }
     }
 
     pub fn of(user: &user::Model) -> Actor {

@@ -19,9 +19,22 @@ pub async fn record(
         target: Set(target.to_owned()),
         details: Set(details.to_string()),
         created_at: Set(now),
+        via: Set(Some(actor.via.label())),
         ..Default::default()
     }
     .insert(conn)
     .await?;
     Ok(())
+}
+
+/// The audit log, newest first (Permission::View).
+pub async fn list(
+    db: &sea_orm::DatabaseConnection,
+    actor: &Actor,
+    request: crate::services::page::PageRequest,
+) -> Result<crate::services::page::Page<audit_log::Model>, crate::services::ActError> {
+    use sea_orm::EntityTrait;
+    actor.require(crate::domain::Permission::View)?;
+    let select = audit_log::Entity::find();
+    Ok(crate::services::page::fetch(db, select, audit_log::Column::Id, request, |row| row.id).await?)
 }

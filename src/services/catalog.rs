@@ -163,3 +163,127 @@ pub async fn available_stock(conn: &impl ConnectionTrait, plan_id: i32) -> Resul
         .count(conn)
         .await
 }
+
+/// A plan with its stock by state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanStock {
+    pub plan: plan::Model,
+    pub available: u64,
+    pub assigned: u64,
+    pub retired: u64,
+}
+
+async fn stock_counts(conn: &impl ConnectionTrait, plan_ids: &[i32]) -> Result<HashMap<(i32, String), i64>, DbErr> {
+    let rows: Vec<(i32, String, i64)> = stock_item::Entity::find()
+        .select_only()
+        .column(stock_item::Column::PlanId)
+        .column(stock_item::Column::Status)
+        .column_as(stock_item::Column::Id.count(), "n")
+        .filter(stock_item::Column::PlanId.is_in(plan_ids.iter().copied()))
+        .group_by(stock_item::Column::PlanId)
+        .group_by(stock_item::Column::Status)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().map(|(plan, status, n)| ((plan, status), n)).collect())
+}
+
+fn with_counts(plans: Vec<plan::Model>, counts: &HashMap<(i32, String), i64>) -> Vec<PlanStock> {
+    let count = |plan: i32, status: StockStatus| {
+        counts.get(&(plan, sea_orm::ActiveEnum::to_value(&status))).copied().unwrap_or(0).max(0) as u64
+    };
+    plans
+        .into_iter()
+        .map(|plan| PlanStock {
+            available: count(plan.id, StockStatus::Available),
+            assigned: count(plan.id, StockStatus::Assigned),
+            retired: count(plan.id, StockStatus::Retired),
+            plan,
+        })
+        .collect()
+}
+
+/// Plans newest first with their stock, for staff (Permission::View).
+pub async fn plans(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    active: Option<bool>,
+    request: crate::services::page::PageRequest,
+) -> Result<crate::services::page::Page<PlanStock>, ActError> {
+    actor.require(Permission::View)?;
+    let mut select = plan::Entity::find();
+    if let Some(active) = active {
+        select = select.filter(plan::Column::IsActive.eq(active));
+    }
+    let found = crate::services::page::fetch(db, select, plan::Column::Id, request, |p| p.id).await?;
+    let ids: Vec<i32> = found.items.iter().map(|p| p.id).collect();
+    let counts = stock_counts(db, &ids).await?;
+    Ok(crate::services::page::Page { items: with_counts(found.items, &counts), next: found.next })
+}
+
+pub async fn plan(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<Option<PlanStock>, ActError> {
+    actor.require(Permission::View)?;
+    let Some(found) = plan::Entity::find_by_id(id).one(db).await? else { return Ok(None) };
+    let counts = stock_counts(db, &[id]).await?;
+    Ok(with_counts(vec![found], &counts).pop())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpdateOutcome {
+    Updated(plan::Model),
+    UnknownPlan,
+    /// The field at fault and why.
+    Invalid(&'static str, crate::domain::plan_draft::PlanDraftError),
+}
+
+/// Changes a plan's name, description, price, cost, days, visibility or order; audited with
+/// what changed. Orders already open keep the price they were opened at.
+pub async fn update_plan(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+    changes: crate::domain::plan_draft::PlanChanges,
+    now: DateTime<Utc>,
+) -> Result<UpdateOutcome, ActError> {
+    actor.require(Permission::ManageCatalog)?;
+    let changes = match changes.validated() {
+        Ok(changes) => changes,
+        Err((field, err)) => return Ok(UpdateOutcome::Invalid(field, err)),
+    };
+    let txn = db.begin().await?;
+    let Some(found) = plan::Entity::find_by_id(id).one(&txn).await? else { return Ok(UpdateOutcome::UnknownPlan) };
+    let mut active: plan::ActiveModel = found.into();
+    let mut changed = serde_json::Map::new();
+    if let Some(name) = changes.name {
+        changed.insert("name".into(), name.clone().into());
+        active.name = Set(name);
+    }
+    if let Some(description) = changes.description {
+        changed.insert("description".into(), description.clone().into());
+        active.description = Set(description);
+    }
+    if let Some(price) = changes.price {
+        changed.insert("price_paise".into(), price.paise().into());
+        active.price = Set(price.paise());
+    }
+    if let Some(cost) = changes.cost {
+        changed.insert("cost_paise".into(), cost.paise().into());
+        active.cost = Set(cost.paise());
+    }
+    if let Some(days) = changes.duration_days {
+        changed.insert("days".into(), days.into());
+        active.duration_days = Set(days);
+    }
+    if let Some(is_active) = changes.active {
+        changed.insert("active".into(), is_active.into());
+        active.is_active = Set(is_active);
+    }
+    if let Some(order) = changes.sort_order {
+        changed.insert("sort_order".into(), order.into());
+        active.sort_order = Set(order);
+    }
+    let updated = active.update(&txn).await?;
+    audit::record(&txn, actor, "plan.update", &format!("plan:{id}"), serde_json::Value::Object(changed), now).await?;
+    txn.commit().await?;
+    Ok(UpdateOutcome::Updated(updated))
+}

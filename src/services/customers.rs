@@ -8,8 +8,9 @@ use crate::domain::subscription_period::{state_at, SubscriptionState};
 use crate::domain::{referral_code, Money, Permission};
 use crate::entities::order::{self, OrderStatus};
 use crate::entities::subscription::{self, SubscriptionStatus};
-use crate::entities::{plan, user};
+use crate::entities::{ledger_entry, plan, user};
 use crate::services::actor::{ActError, Actor};
+use crate::services::page::{self, Page, PageRequest};
 use crate::services::{fraud, referrals, users};
 
 /// Orders shown on a customer's card.
@@ -34,6 +35,7 @@ pub struct CustomerCard {
     pub referrals: u64,
     pub referrals_paying: u64,
     pub commission_total: Money,
+    pub commissions: referrals::CommissionTotals,
     pub open_flags: u64,
 }
 
@@ -103,6 +105,7 @@ pub async fn card(
         referrals,
         referrals_paying,
         commission_total: totals.total(),
+        commissions: totals,
         open_flags,
     })
 }
@@ -128,4 +131,94 @@ pub async fn order(
     let Some(order) = order::Entity::find_by_id(order_id).one(db).await? else { return Ok(None) };
     let Some(customer) = user::Entity::find_by_id(order.user_id).one(db).await? else { return Ok(None) };
     Ok(Some((order_line(db, order, now).await?, customer)))
+}
+
+/// Customers newest first; with `query`, the one it names exactly (Telegram id, @username,
+/// referral code), else those whose name or username contains it.
+pub async fn search(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    query: Option<&str>,
+    page: PageRequest,
+) -> Result<Page<user::Model>, ActError> {
+    actor.require(Permission::View)?;
+    let query = query.map(str::trim).filter(|q| !q.is_empty());
+    if let Some(q) = query {
+        if page.before.is_none() {
+            if let Some(exact) = find(db, actor, q).await? {
+                return Ok(Page { items: vec![exact], next: None });
+            }
+        }
+    }
+    let mut select = user::Entity::find();
+    if let Some(q) = query {
+        let needle = format!("%{}%", q.trim_start_matches('@').to_lowercase().replace(['%', '_'], ""));
+        let lower = |col: user::Column| Expr::expr(Func::lower(Expr::col(col)));
+        select = select.filter(
+            sea_orm::Condition::any()
+                .add(lower(user::Column::FirstName).like(needle.clone()))
+                .add(lower(user::Column::LastName).like(needle.clone()))
+                .add(lower(user::Column::Username).like(needle)),
+        );
+    }
+    Ok(page::fetch(db, select, user::Column::Id, page, |u| u.id).await?)
+}
+
+/// A customer's wallet movements, newest first.
+pub async fn ledger(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    user_id: i32,
+    page: PageRequest,
+) -> Result<Page<ledger_entry::Model>, ActError> {
+    actor.require(Permission::View)?;
+    let select = ledger_entry::Entity::find().filter(ledger_entry::Column::UserId.eq(user_id));
+    Ok(page::fetch(db, select, ledger_entry::Column::Id, page, |e| e.id).await?)
+}
+
+/// Whom a customer referred (level 1), newest first.
+pub async fn referees(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    user_id: i32,
+    page: PageRequest,
+) -> Result<Page<user::Model>, ActError> {
+    actor.require(Permission::View)?;
+    let select = user::Entity::find().filter(user::Column::ReferredBy.eq(user_id));
+    Ok(page::fetch(db, select, user::Column::Id, page, |u| u.id).await?)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub status: Option<OrderStatus>,
+    pub user_id: Option<i32>,
+    pub plan_id: Option<i32>,
+}
+
+/// Orders newest first.
+pub async fn orders(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    filter: &OrderFilter,
+    page: PageRequest,
+    now: DateTime<Utc>,
+) -> Result<Page<(OrderLine, Option<user::Model>)>, ActError> {
+    actor.require(Permission::View)?;
+    let mut select = order::Entity::find();
+    if let Some(status) = filter.status {
+        select = select.filter(order::Column::Status.eq(status));
+    }
+    if let Some(user_id) = filter.user_id {
+        select = select.filter(order::Column::UserId.eq(user_id));
+    }
+    if let Some(plan_id) = filter.plan_id {
+        select = select.filter(order::Column::PlanId.eq(plan_id));
+    }
+    let found = page::fetch(db, select, order::Column::Id, page, |o| o.id).await?;
+    let mut items = Vec::with_capacity(found.items.len());
+    for order in found.items {
+        let customer = user::Entity::find_by_id(order.user_id).one(db).await?;
+        items.push((order_line(db, order, now).await?, customer));
+    }
+    Ok(Page { items, next: found.next })
 }

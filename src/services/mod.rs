@@ -8,9 +8,12 @@ pub mod db;
 pub mod dialogue_store;
 pub mod fraud;
 pub mod health;
+pub mod idempotency;
 pub mod outbox;
+pub mod page;
 pub mod payments;
 pub mod purchase;
+pub mod queues;
 pub mod razorpay;
 pub mod referrals;
 pub mod refunds;
@@ -19,12 +22,13 @@ pub mod staff;
 pub mod stars;
 pub mod stock;
 pub mod subscriptions;
+pub mod tokens;
 pub mod upi;
 pub mod users;
 pub mod wallet;
 pub mod withdrawals;
 
-pub use actor::{ActError, Actor};
+pub use actor::{ActError, Actor, Via};
 pub use sea_orm::{DatabaseConnection, DbErr};
 
 /// True when `err` is a unique-key violation, on SQLite and PostgreSQL alike.

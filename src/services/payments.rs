@@ -428,3 +428,48 @@ pub async fn mark_failed(db: &DatabaseConnection, payment_id: i32, now: DateTime
         .await?;
     Ok(())
 }
+
+#[derive(Debug, Clone, Default)]
+pub struct PaymentFilter {
+    pub status: Option<PaymentStatus>,
+    pub method: Option<PaymentChannel>,
+    pub user_id: Option<i32>,
+}
+
+/// Payments newest first, with their customer (Permission::View).
+pub async fn list(
+    db: &DatabaseConnection,
+    actor: &crate::services::Actor,
+    filter: &PaymentFilter,
+    request: crate::services::page::PageRequest,
+) -> Result<crate::services::page::Page<(payment::Model, Option<user::Model>)>, crate::services::ActError> {
+    actor.require(crate::domain::Permission::View)?;
+    let mut select = payment::Entity::find();
+    if let Some(status) = filter.status {
+        select = select.filter(payment::Column::Status.eq(status));
+    }
+    if let Some(method) = filter.method {
+        select = select.filter(payment::Column::Method.eq(method));
+    }
+    if let Some(user_id) = filter.user_id {
+        select = select.filter(payment::Column::UserId.eq(user_id));
+    }
+    let found = crate::services::page::fetch(db, select, payment::Column::Id, request, |p| p.id).await?;
+    let mut items = Vec::with_capacity(found.items.len());
+    for p in found.items {
+        let customer = user::Entity::find_by_id(p.user_id).one(db).await?;
+        items.push((p, customer));
+    }
+    Ok(crate::services::page::Page { items, next: found.next })
+}
+
+pub async fn get(
+    db: &DatabaseConnection,
+    actor: &crate::services::Actor,
+    id: i32,
+) -> Result<Option<(payment::Model, Option<user::Model>)>, crate::services::ActError> {
+    actor.require(crate::domain::Permission::View)?;
+    let Some(p) = payment::Entity::find_by_id(id).one(db).await? else { return Ok(None) };
+    let customer = user::Entity::find_by_id(p.user_id).one(db).await?;
+    Ok(Some((p, customer)))
+}

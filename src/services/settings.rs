@@ -53,6 +53,12 @@ pub async fn all(conn: &impl ConnectionTrait) -> Result<Vec<(SettingKey, String)
 }
 
 /// An admin changes a setting: checked, stored and audit-logged together.
+/// Every setting with its value, for staff.
+pub async fn list(db: &DatabaseConnection, actor: &Actor) -> Result<Vec<(SettingKey, String)>, ActError> {
+    actor.require(Permission::View)?;
+    Ok(all(db).await?)
+}
+
 pub async fn change(
     db: &DatabaseConnection,
     actor: &Actor,

@@ -75,3 +75,65 @@ pub async fn add_stock(
         available,
     })
 }
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RetireOutcome {
+    Retired(stock_item::Model),
+    /// Sold or retired already: a sold login belongs to its subscription.
+    NotAvailable(StockStatus),
+    UnknownStock,
+}
+
+/// Takes an available login out of sale (it stopped working, it was entered wrongly). Once.
+pub async fn retire(
+    db: &sea_orm::DatabaseConnection,
+    actor: &Actor,
+    plan_id: i32,
+    stock_id: i32,
+    now: DateTime<Utc>,
+) -> Result<RetireOutcome, ActError> {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, QueryFilter};
+    actor.require(Permission::ManageCatalog)?;
+    let txn = db.begin().await?;
+    let Some(item) = stock_item::Entity::find_by_id(stock_id).one(&txn).await?.filter(|s| s.plan_id == plan_id) else {
+        return Ok(RetireOutcome::UnknownStock);
+    };
+    let updated = stock_item::Entity::update_many()
+        .col_expr(stock_item::Column::Status, Expr::value(StockStatus::Retired))
+        .filter(stock_item::Column::Id.eq(stock_id))
+        .filter(stock_item::Column::Status.eq(StockStatus::Available))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected == 0 {
+        return Ok(RetireOutcome::NotAvailable(item.status));
+    }
+    audit::record(
+        &txn,
+        actor,
+        "stock.retire",
+        &format!("stock:{stock_id}"),
+        serde_json::json!({ "plan": plan_id }),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(RetireOutcome::Retired(stock_item::Model { status: StockStatus::Retired, ..item }))
+}
+
+/// A plan's logins, newest first, with the credential (Permission::ManageCatalog: they are secrets).
+pub async fn list(
+    db: &sea_orm::DatabaseConnection,
+    actor: &Actor,
+    plan_id: i32,
+    status: Option<StockStatus>,
+    request: crate::services::page::PageRequest,
+) -> Result<crate::services::page::Page<stock_item::Model>, ActError> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    actor.require(Permission::ManageCatalog)?;
+    let mut select = stock_item::Entity::find().filter(stock_item::Column::PlanId.eq(plan_id));
+    if let Some(status) = status {
+        select = select.filter(stock_item::Column::Status.eq(status));
+    }
+    Ok(crate::services::page::fetch(db, select, stock_item::Column::Id, request, |s| s.id).await?)
+}
