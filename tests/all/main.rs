@@ -2,6 +2,7 @@
 //! SQLite always and PostgreSQL as well when TEST_DATABASE_URL is set.
 mod support;
 
+mod api;
 mod chat_admin;
 mod chat_customer;
 mod chat_hindi;

@@ -9,3 +9,4 @@ pub mod fake_razorpay;
 pub mod fake_telegram;
 pub mod fixtures;
 pub mod telegram_markup;
+pub mod trace;

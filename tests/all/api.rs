@@ -1,0 +1,585 @@
+//! The admin API over HTTP: every route needs a token, the document is what is served, roles
+//! are enforced by the services, problems name what is wrong, pages are stable, and an
+//! `Idempotency-Key` holds under concurrent repeats. Both databases.
+use chrono::Utc;
+use reqwest::{Method, StatusCode};
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
+use serde_json::{json, Value};
+
+use ottsonly::domain::Money;
+use ottsonly::entities::user::Role;
+use ottsonly::entities::{ledger_entry, outbox_message};
+use ottsonly::http::{router, HttpState};
+use ottsonly::services::tokens::{self, CreateOutcome};
+use ottsonly::services::{users, withdrawals, Actor};
+
+use crate::support::db;
+use crate::support::fixtures::{buy, customer, earn_withdrawable};
+
+pub const OWNER: i64 = 9_100_001;
+
+pub struct Api {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub owner: String,
+    pub admin: String,
+    pub support: String,
+}
+
+pub async fn token(conn: &DatabaseConnection, name: &str, role: Role) -> String {
+    match tokens::create(conn, &Actor::system(), name, role, Utc::now()).await.unwrap() {
+        CreateOutcome::Created { secret, .. } => secret,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The HTTP server over `conn`, with an owner, an admin and a support token.
+pub async fn serve(conn: &DatabaseConnection) -> Api {
+    serve_for(conn, OWNER).await
+}
+
+/// `serve`, with `owner` as the shop's owner (ADMIN_IDS).
+pub async fn serve_for(conn: &DatabaseConnection, owner: i64) -> Api {
+    users::sync_staff_from_config(conn, &[owner].into(), None, Utc::now()).await.unwrap();
+    let state =
+        HttpState { db: conn.clone(), razorpay_webhook_secret: None, outbox_wake: Default::default(), upi: None };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
+    Api {
+        base,
+        http: reqwest::Client::new(),
+        owner: token(conn, "owner-tool", Role::Owner).await,
+        admin: token(conn, "admin-tool", Role::Admin).await,
+        support: token(conn, "support-tool", Role::Support).await,
+    }
+}
+
+impl Api {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, String, Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let content_type =
+            response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let text = response.text().await.unwrap();
+        (status, content_type, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        let (status, _, body) = self.call(Method::GET, path, Some(token), None).await;
+        (status, body)
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        let (status, _, body) = self.call(Method::POST, path, Some(token), Some(body)).await;
+        (status, body)
+    }
+}
+
+/// Every (method, path) in the served document, with path parameters filled in.
+fn documented() -> Vec<(Method, String)> {
+    let document = serde_json::to_value(ottsonly::http::api::document()).unwrap();
+    let mut routes = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for method in ["get", "post", "put", "patch", "delete"] {
+            if item.get(method).is_some() {
+                let filled = path
+                    .replace("{telegram_id}", "424242")
+                    .replace("{stock_id}", "1")
+                    .replace("{id}", "1")
+                    .replace("{key}", "referral.l1_rate");
+                routes.push((Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(), filled));
+            }
+        }
+    }
+    assert!(routes.len() > 30, "{routes:?}");
+    routes
+}
+
+fn is_problem(content_type: &str, body: &Value, status: StatusCode) -> bool {
+    content_type.starts_with("application/problem+json")
+        && body["status"] == status.as_u16()
+        && body["type"].as_str().is_some_and(|t| t.starts_with("/problems/"))
+        && body["title"].is_string()
+        && body["detail"].is_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_needs_a_valid_token() {
+    for db in db::all().await {
+        let api = serve(&db.conn).await;
+        let revoked = token(&db.conn, "gone", Role::Owner).await;
+        let id = ottsonly::entities::api_token::Entity::find()
+            .all(&db.conn)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|t| t.name == "gone")
+            .unwrap()
+            .id;
+        tokens::revoke(&db.conn, &Actor::system(), id, Utc::now()).await.unwrap();
+        for (method, path) in documented() {
+            let body = (method != Method::GET).then(|| json!({}));
+            for token in [None, Some("ott_not-a-token"), Some(revoked.as_str()), Some("")] {
+                let (status, content_type, problem) = api.call(method.clone(), &path, token, body.clone()).await;
+                assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path} with {token:?}");
+                assert!(is_problem(&content_type, &problem, status), "{method} {path}: {content_type} {problem}");
+                assert_eq!(problem["type"], "/problems/unauthorized");
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_document_lists_exactly_the_served_routes() {
+    for db in db::all().await {
+        let api = serve(&db.conn).await;
+        // Each documented route is served: it answers JSON or a problem, never the router's
+        // bare 404 or 405.
+        for (method, path) in documented() {
+            let body = (method != Method::GET).then(|| json!({}));
+            let (status, content_type, _) = api.call(method.clone(), &path, Some(&api.owner), body).await;
+            assert!(
+                content_type.starts_with("application/json") || content_type.starts_with("application/problem+json"),
+                "{method} {path}: {status} {content_type:?}"
+            );
+        }
+        // And nothing else is: an undocumented path or method gets the router's bare answer.
+        for (method, path) in [
+            (Method::GET, "/api/v1/nope"),
+            (Method::DELETE, "/api/v1/plans/1"),
+            (Method::PUT, "/api/v1/users/1"),
+            (Method::GET, "/api/v1/users/1/credit"),
+            (Method::POST, "/api/v1/audit-log"),
+        ] {
+            let (status, content_type, _) = api.call(method.clone(), path, Some(&api.owner), None).await;
+            assert!(
+                matches!(status, StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED),
+                "{method} {path}: {status}"
+            );
+            assert!(!content_type.starts_with("application/"), "{method} {path}: {content_type}");
+        }
+        // The document is served as generated, OpenAPI 3.1.
+        let served: Value =
+            api.http.get(format!("{}/api/v1/openapi.json", api.base)).send().await.unwrap().json().await.unwrap();
+        assert_eq!(served, serde_json::to_value(ottsonly::http::api::document()).unwrap());
+        assert_eq!(served["openapi"], "3.1.0");
+        // The docs page works offline: every script and stylesheet comes from us.
+        let page = api.http.get(format!("{}/api/docs/", api.base)).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.unwrap();
+        assert!(html.contains("swagger"), "{html}");
+        for external in ["https://", "http://", "//unpkg", "//cdn"] {
+            assert!(
+                !html.contains(&format!("src=\"{external}")) && !html.contains(&format!("href=\"{external}")),
+                "{html}"
+            );
+        }
+        let script = api.http.get(format!("{}/api/docs/swagger-ui-bundle.js", api.base)).send().await.unwrap();
+        assert_eq!(script.status(), StatusCode::OK, "the bundle is vendored");
+    }
+}
+
+/// A customer with money and a paid order, a pending withdrawal and its earner.
+async fn shop(conn: &DatabaseConnection) -> (i32, i32) {
+    customer(conn, 424242).await;
+    let order = buy(conn, 424242, 300, 100, Utc::now()).await.order_id;
+    customer(conn, 525252).await;
+    earn_withdrawable(conn, 525252, 525253, 600, Utc::now()).await;
+    let withdrawal = match withdrawals::request(conn, 525252, Money::from_rupees(600), "earner@ybl", Utc::now()).await {
+        Ok(withdrawals::RequestOutcome::Requested { withdrawal, .. }) => withdrawal.id,
+        other => panic!("{other:?}"),
+    };
+    (order, withdrawal)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_role_does_what_it_may() {
+    for db in db::all().await {
+        let api = serve(&db.conn).await;
+        let (order, withdrawal) = shop(&db.conn).await;
+        let forbidden = |(status, body): (StatusCode, Value)| {
+            assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+            assert_eq!(body["type"], "/problems/forbidden");
+        };
+        // Support reads everything staff may read…
+        for path in [
+            "/api/v1/users",
+            "/api/v1/users/424242",
+            "/api/v1/orders",
+            "/api/v1/withdrawals",
+            "/api/v1/upi-claims",
+            "/api/v1/fraud-flags",
+            "/api/v1/settings",
+            "/api/v1/audit-log",
+            "/api/v1/plans",
+            "/api/v1/payments",
+            "/api/v1/staff",
+        ] {
+            assert_eq!(api.get(path, &api.support).await.0, StatusCode::OK, "{path}");
+        }
+        // …and moves no money, decides nothing, changes nothing.
+        forbidden(api.post("/api/v1/users/424242/credit", &api.support, json!({ "amount_paise": 100 })).await);
+        forbidden(api.post(&format!("/api/v1/orders/{order}/refund"), &api.support, json!({})).await);
+        forbidden(api.post(&format!("/api/v1/withdrawals/{withdrawal}/approve"), &api.support, json!({})).await);
+        forbidden(api.post("/api/v1/users/424242/block", &api.support, json!({})).await);
+        forbidden(
+            api.post("/api/v1/plans", &api.support, json!({ "name": "X", "price_paise": 100, "duration_days": 30 }))
+                .await,
+        );
+        forbidden(api.get("/api/v1/plans/1/stock", &api.support).await);
+        let (status, _, body) = api
+            .call(Method::PUT, "/api/v1/settings/referral.l1_rate", Some(&api.support), Some(json!({ "value": "90" })))
+            .await;
+        forbidden((status, body));
+        // Admins act, but do not manage staff.
+        let (status, _, body) =
+            api.call(Method::PUT, "/api/v1/staff/424242", Some(&api.admin), Some(json!({ "role": "support" }))).await;
+        forbidden((status, body));
+        let (status, credited) = api
+            .post("/api/v1/users/424242/credit", &api.admin, json!({ "amount_paise": 150, "reason": "sorry" }))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{credited}");
+        assert_eq!(credited["balance"], json!({ "paise": 150, "display": "₹1.50" }));
+        // Owners manage staff.
+        let (status, _, body) =
+            api.call(Method::PUT, "/api/v1/staff/424242", Some(&api.owner), Some(json!({ "role": "support" }))).await;
+        assert_eq!((status, body["role"].clone()), (StatusCode::OK, json!("support")));
+        assert_eq!(
+            ledger_entry::Entity::find().count(&db.conn).await.unwrap(),
+            7,
+            "only the admin's credit moved money"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn problems_name_what_is_wrong() {
+    for db in db::all().await {
+        let api = serve(&db.conn).await;
+        shop(&db.conn).await;
+        let problem = |(status, content_type, body): (StatusCode, String, Value), expected: StatusCode, kind: &str| {
+            assert_eq!(status, expected, "{body}");
+            assert!(is_problem(&content_type, &body, status), "{content_type} {body}");
+            assert_eq!(body["type"], format!("/problems/{kind}"), "{body}");
+            body
+        };
+        let owner = Some(api.owner.as_str());
+        problem(api.call(Method::GET, "/api/v1/orders/999999", owner, None).await, StatusCode::NOT_FOUND, "not-found");
+        problem(api.call(Method::GET, "/api/v1/users/1", owner, None).await, StatusCode::NOT_FOUND, "not-found");
+        problem(api.call(Method::GET, "/api/v1/orders/abc", owner, None).await, StatusCode::NOT_FOUND, "not-found");
+        let body = problem(
+            api.call(Method::POST, "/api/v1/users/424242/credit", owner, Some(json!({ "amount_paise": -5 }))).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+        );
+        assert_eq!(body["field"], "amount_paise");
+        let body = problem(
+            api.call(Method::POST, "/api/v1/users/424242/credit", owner, Some(json!({ "reason": "x" }))).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+        );
+        assert_eq!(body["field"], "amount_paise");
+        let not_json = api
+            .http
+            .post(format!("{}/api/v1/users/424242/credit", api.base))
+            .bearer_auth(&api.owner)
+            .body("100")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(not_json.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let body = problem(
+            api.call(Method::GET, "/api/v1/users?limit=0", owner, None).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+        );
+        assert_eq!(body["field"], "limit");
+        let body = problem(
+            api.call(Method::GET, "/api/v1/users?limit=abc", owner, None).await,
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+        );
+        assert_eq!(body["field"], "limit");
+        let body = problem(
+            api.call(Method::GET, "/api/v1/orders?status=lost", owner, None).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+        );
+        assert_eq!(body["field"], "status");
+        let body = problem(
+            api.call(Method::PUT, "/api/v1/settings/referral.l1_rate", owner, Some(json!({ "value": "150" }))).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+        );
+        assert_eq!(body["field"], "value");
+        problem(
+            api.call(Method::PUT, "/api/v1/settings/no.such", owner, Some(json!({ "value": "1" }))).await,
+            StatusCode::NOT_FOUND,
+            "not-found",
+        );
+        // A state conflict: the second refund of one order.
+        let order = api.get("/api/v1/orders?status=paid", &api.owner).await.1["items"][0]["id"].as_i64().unwrap();
+        assert_eq!(
+            api.post(&format!("/api/v1/orders/{order}/refund"), &api.owner, json!({ "reason": "test" })).await.0,
+            StatusCode::OK
+        );
+        problem(
+            api.call(Method::POST, &format!("/api/v1/orders/{order}/refund"), owner, Some(json!({}))).await,
+            StatusCode::CONFLICT,
+            "already-refunded",
+        );
+        problem(
+            api.call(Method::POST, "/api/v1/users/424242/debit", owner, Some(json!({ "amount_paise": 999_999_00 })))
+                .await,
+            StatusCode::CONFLICT,
+            "insufficient-balance",
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_come_a_page_at_a_time_newest_first() {
+    for db in db::all().await {
+        let api = serve(&db.conn).await;
+        for id in 0..25 {
+            customer(&db.conn, 700_000 + id).await;
+        }
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let path = match &cursor {
+                Some(c) => format!("/api/v1/users?limit=10&cursor={c}"),
+                None => "/api/v1/users?limit=10".to_owned(),
+            };
+            let (status, page) = api.get(&path, &api.support).await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            pages += 1;
+            seen.extend(page["items"].as_array().unwrap().iter().map(|u| u["telegram_id"].as_i64().unwrap()));
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => break,
+            }
+        }
+        // 25 customers and the owner.
+        assert_eq!(seen.len(), 26);
+        assert_eq!(pages, 3);
+        let mut sorted = seen.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), 26, "no customer twice");
+        assert_eq!(seen[0], 700_024, "newest first");
+        // Search: exact by id, @username, code; by name otherwise.
+        let one = api.get("/api/v1/users?q=%40u700003", &api.support).await.1;
+        assert_eq!(one["items"].as_array().unwrap().len(), 1);
+        assert_eq!(one["items"][0]["telegram_id"], 700_003);
+        let by_name = api.get("/api/v1/users?q=User%207000", &api.support).await.1;
+        assert_eq!(by_name["items"].as_array().unwrap().len(), 20, "the default page");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_idempotency_key_is_honoured_under_concurrent_repeats() {
+    for db in db::all().await {
+        let api = serve(&db.conn).await;
+        customer(&db.conn, 424242).await;
+        let ledger_before = ledger_entry::Entity::find().count(&db.conn).await.unwrap();
+        let outbox_before = outbox_message::Entity::find().count(&db.conn).await.unwrap();
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (http, base, token) = (api.http.clone(), api.base.clone(), api.admin.clone());
+                tokio::spawn(async move {
+                    let response = http
+                        .post(format!("{base}/api/v1/users/424242/credit"))
+                        .bearer_auth(token)
+                        .header("Idempotency-Key", "gift-2026-12-02")
+                        .json(&json!({ "amount_paise": 50_000, "reason": "festival gift" }))
+                        .send()
+                        .await
+                        .unwrap();
+                    (response.status(), response.text().await.unwrap())
+                })
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for task in tasks {
+            answers.push(task.await.unwrap());
+        }
+        assert!(answers.iter().all(|(status, _)| *status == StatusCode::OK), "{answers:?}");
+        assert!(
+            answers.iter().all(|(_, body)| *body == answers[0].1),
+            "every repeat answers the first result: {answers:?}"
+        );
+        assert_eq!(ledger_entry::Entity::find().count(&db.conn).await.unwrap(), ledger_before + 1, "{}", db.backend);
+        assert_eq!(outbox_message::Entity::find().count(&db.conn).await.unwrap(), outbox_before + 1, "told once");
+        // The same key for another request is refused; another key is another credit.
+        let reused = api
+            .http
+            .post(format!("{}/api/v1/users/424242/credit", api.base))
+            .bearer_auth(&api.admin)
+            .header("Idempotency-Key", "gift-2026-12-02")
+            .json(&json!({ "amount_paise": 1, "reason": "festival gift" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let problem: Value = reused.json().await.unwrap();
+        assert_eq!(problem["field"], "Idempotency-Key");
+        let (status, second) =
+            api.post("/api/v1/users/424242/credit", &api.admin, json!({ "amount_paise": 100 })).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(second["balance"]["paise"], 50_100);
+        // Keys are per token: the owner's same key is a request of its own.
+        let by_owner = api
+            .http
+            .post(format!("{}/api/v1/users/424242/credit", api.base))
+            .bearer_auth(&api.owner)
+            .header("Idempotency-Key", "gift-2026-12-02")
+            .json(&json!({ "amount_paise": 50_000, "reason": "festival gift" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(by_owner.status(), StatusCode::OK);
+        assert_eq!(ledger_entry::Entity::find().count(&db.conn).await.unwrap(), ledger_before + 3);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_act_through_the_api_leaves_what_the_same_act_in_chat_leaves() {
+    use crate::support::bot_harness::{RunningBot, ADMIN_ID};
+    use crate::support::chat::Chat;
+    use crate::support::fake_telegram::FakeTelegram;
+    use crate::support::trace::{pairs, shop, trace};
+    use ottsonly::bot::features::staff::queues::Action as QueueAction;
+    use ottsonly::bot::ui::callback;
+    for (in_chat, over_api) in pairs().await {
+        let (order, withdrawal) = shop(&in_chat.conn).await;
+        assert_eq!(shop(&over_api.conn).await, (order, withdrawal));
+        let before = trace(&in_chat.conn).await;
+
+        let fake = FakeTelegram::start().await;
+        let bot = RunningBot::start(&fake, in_chat.conn.clone()).await;
+        let mut owner = Chat::new(&fake, ADMIN_ID, "Owner");
+        owner.say("/credit 8901 150 festival gift");
+        owner.reply_containing("Credited ₹150").await;
+        owner.say(&format!("/refund {order} login stopped working"));
+        owner.reply_containing("refunded").await;
+        owner.say("/withdrawals");
+        let queue = owner.reply_containing("Withdrawal").await;
+        owner.press_data(&queue, &callback::data(&QueueAction::WithdrawalApprove(withdrawal))).await;
+        owner.reply_containing("approved").await;
+        owner.say("/block 8901 chargebacks");
+        owner.reply_containing("blocked").await;
+        bot.stop().await;
+
+        // The same owner's token, over HTTP.
+        let conn = &over_api.conn;
+        let owner_actor = Actor::new(ADMIN_ID, Role::Owner, ottsonly::domain::Lang::En);
+        let secret = match tokens::create(conn, &owner_actor, "backoffice", Role::Owner, Utc::now()).await.unwrap() {
+            CreateOutcome::Created { secret, .. } => secret,
+            other => panic!("{other:?}"),
+        };
+        let api = serve_for(conn, ADMIN_ID).await;
+        // Making the tokens is audited too: compare from here.
+        let api_before = trace(conn).await;
+        let ok = |(status, body): (StatusCode, Value)| assert_eq!(status, StatusCode::OK, "{body}");
+        ok(api
+            .post("/api/v1/users/8901/credit", &secret, json!({ "amount_paise": 15_000, "reason": "festival gift" }))
+            .await);
+        ok(api
+            .post(&format!("/api/v1/orders/{order}/refund"), &secret, json!({ "reason": "login stopped working" }))
+            .await);
+        ok(api.post(&format!("/api/v1/withdrawals/{withdrawal}/approve"), &secret, json!({})).await);
+        ok(api.post("/api/v1/users/8901/block", &secret, json!({ "reason": "chargebacks" })).await);
+
+        let (chat_trace, api_trace) = (trace(&in_chat.conn).await.since(&before), trace(conn).await.since(&api_before));
+        assert!(chat_trace.outbox.len() >= 5, "{chat_trace:#?}");
+        assert_eq!(chat_trace.outbox, api_trace.outbox, "{}", in_chat.backend);
+        assert_eq!(chat_trace.ledger, api_trace.ledger, "{}", in_chat.backend);
+        assert_eq!(chat_trace.audit, api_trace.audit, "{}", in_chat.backend);
+        // The API's acts say how they arrived.
+        let vias: Vec<Option<String>> = ottsonly::entities::audit_log::Entity::find()
+            .all(conn)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|row| {
+                ["wallet.credit", "order.refund", "withdrawal.approve", "user.block"].contains(&row.action.as_str())
+            })
+            .map(|row| row.via)
+            .collect();
+        assert_eq!(vias, vec![Some("token:backoffice".to_owned()); 4]);
+        let chat_vias: Vec<Option<String>> = ottsonly::entities::audit_log::Entity::find()
+            .all(&in_chat.conn)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|row| row.action == "wallet.credit")
+            .map(|row| row.via)
+            .collect();
+        assert_eq!(chat_vias, vec![Some("chat".to_owned())]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_made_on_the_command_line_work_until_revoked() {
+    for db in db::all().await {
+        let api = serve(&db.conn).await;
+        let tool = |args: &[&str]| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_ottsonly"))
+                .args(args)
+                .env_clear()
+                .env("DATABASE_URL", &db.url)
+                .env("OTTSONLY_CONFIG", "/nonexistent/config.toml")
+                .output()
+                .expect("run ottsonly")
+        };
+        let made = tool(&["token", "create", "--name", "cli-bot", "--role", "support"]);
+        assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+        let out = String::from_utf8_lossy(&made.stdout).into_owned();
+        let secret = out.lines().last().unwrap().trim().to_owned();
+        assert!(secret.starts_with("ott_") && out.contains("shown only now"), "{out}");
+        assert_eq!(api.get("/api/v1/users", &secret).await.0, StatusCode::OK);
+        assert_eq!(
+            api.post("/api/v1/users/1/credit", &secret, json!({ "amount_paise": 1 })).await.0,
+            StatusCode::FORBIDDEN
+        );
+
+        let listed = String::from_utf8_lossy(&tool(&["token", "list"]).stdout).into_owned();
+        let line = listed.lines().find(|l| l.contains("cli-bot")).unwrap_or_else(|| panic!("{listed}"));
+        assert!(line.contains("Support") && line.contains("last used") && !line.contains(&secret), "{line}");
+        let id = line.split('\t').next().unwrap();
+        let twice = tool(&["token", "create", "--name", "cli-bot", "--role", "admin"]);
+        assert!(!twice.status.success() && String::from_utf8_lossy(&twice.stderr).contains("exists"));
+        assert_eq!(tool(&["token", "create", "--name", "x"]).status.code(), Some(2), "usage");
+
+        assert!(tool(&["token", "revoke", id]).status.success());
+        assert_eq!(api.get("/api/v1/users", &secret).await.0, StatusCode::UNAUTHORIZED);
+        let audit: Vec<String> = ottsonly::entities::audit_log::Entity::find()
+            .all(&db.conn)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|row| row.action.starts_with("token."))
+            .map(|row| format!("{} {}", row.action, row.via.unwrap_or_default()))
+            .collect();
+        assert!(
+            audit.contains(&"token.create system".to_owned()) && audit.contains(&"token.revoke system".to_owned()),
+            "{audit:?}"
+        );
+    }
+}
