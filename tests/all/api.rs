@@ -343,7 +343,7 @@ async fn problems_name_what_is_wrong() {
             "already-refunded",
         );
         problem(
-            api.call(Method::POST, "/api/v1/users/424242/debit", owner, Some(json!({ "amount_paise": 999_999_00 })))
+            api.call(Method::POST, "/api/v1/users/424242/debit", owner, Some(json!({ "amount_paise": 99_999_900 })))
                 .await,
             StatusCode::CONFLICT,
             "insufficient-balance",
