@@ -3,6 +3,7 @@
 rust_i18n::i18n!("locales", fallback = "en");
 
 pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod entities;
 pub mod services;

@@ -1,0 +1,29 @@
+//! The admin API alone over a demo shop, for trying it and for fuzzing it in CI:
+//! `cargo run --example api_sandbox -- sqlite://sandbox.db?mode=rwc 127.0.0.1:8088`
+//! prints an owner token on its first line, then serves until stopped. No Telegram needed.
+use chrono::Utc;
+
+use ottsonly::entities::user::Role;
+use ottsonly::http::{router, HttpState};
+use ottsonly::services::tokens::{self, CreateOutcome};
+use ottsonly::services::{db, Actor};
+
+#[tokio::main]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let url = args.next().unwrap_or_else(|| "sqlite://sandbox.db?mode=rwc".into());
+    let addr = args.next().unwrap_or_else(|| "127.0.0.1:8088".into());
+    let conn = db::connect_and_migrate(&url).await.expect("open the database");
+    ottsonly::demo::seed(&conn, Utc::now()).await.expect("seed the demo shop");
+    let owner = Actor::new(ottsonly::demo::OWNER, Role::Owner, ottsonly::domain::Lang::En);
+    let name = format!("sandbox-{}", Utc::now().timestamp());
+    let secret = match tokens::create(&conn, &owner, &name, Role::Owner, Utc::now()).await.expect("token") {
+        CreateOutcome::Created { secret, .. } => secret,
+        other => panic!("{other:?}"),
+    };
+    println!("{secret}");
+    let state = HttpState { db: conn, razorpay_webhook_secret: None, outbox_wake: Default::default(), upi: None };
+    let listener = tokio::net::TcpListener::bind(&addr).await.expect("listen");
+    eprintln!("admin API on http://{addr}/api/v1, docs at http://{addr}/api/docs");
+    axum::serve(listener, router(state)).await.expect("serve");
+}
