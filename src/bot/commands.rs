@@ -7,7 +7,7 @@ use teloxide::prelude::*;
 use teloxide::types::{BotCommand, BotCommandScope, Recipient};
 use teloxide::utils::command::BotCommands;
 
-use super::features::staff::{catalog, customers, money, queues, settings, team};
+use super::features::staff::{catalog, customers, money, queues, settings, team, tokens};
 use super::features::{home, referrals, shop, wallet, withdraw};
 use crate::domain::permission::{self, Permission};
 use crate::domain::Lang;
@@ -31,6 +31,7 @@ fn menu() -> Vec<(Option<Permission>, Vec<BotCommand>)> {
         (Some(Permission::View), settings::Command::bot_commands()),
         (Some(Permission::ChangeSettings), settings::Change::bot_commands()),
         (Some(Permission::ManageStaff), team::Command::bot_commands()),
+        (Some(Permission::ManageTokens), tokens::Command::bot_commands()),
     ]
 }
 

@@ -583,3 +583,63 @@ async fn tokens_made_on_the_command_line_work_until_revoked() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owners_make_and_revoke_tokens_in_chat() {
+    use crate::support::bot_harness::{RunningBot, ADMIN_ID};
+    use crate::support::chat::Chat;
+    use crate::support::fake_telegram::FakeTelegram;
+    for db in db::all().await {
+        let conn = &db.conn;
+        let fake = FakeTelegram::start().await;
+        let api = serve_for(conn, ADMIN_ID).await;
+        customer(conn, 424242).await;
+        let bot = RunningBot::start(&fake, conn.clone()).await;
+        let mut owner = Chat::new(&fake, ADMIN_ID, "Owner");
+        owner.say("/token new sheets support");
+        let made = owner.reply_containing("shown <b>only now</b>").await;
+        let secret = made.text.split("<code>").nth(1).and_then(|s| s.split("</code>").next()).unwrap().to_owned();
+        assert!(secret.starts_with("ott_"), "{}", made.text);
+        assert_eq!(api.get("/api/v1/users/424242", &secret).await.0, StatusCode::OK);
+        owner.say("/token new sheets admin");
+        owner.reply_containing("exists already").await;
+        owner.say("/token new bad name admin");
+        owner.reply_containing("Usage: /token").await;
+
+        owner.say("/token");
+        let listed = owner.reply_containing("API tokens").await;
+        assert!(
+            listed.text.contains("sheets") && listed.text.contains("support") && !listed.text.contains(&secret),
+            "{}",
+            listed.text
+        );
+        owner.press(&listed, "Revoke sheets").await;
+        owner.reply_containing("revoked: it no longer works").await;
+        assert_eq!(api.get("/api/v1/users/424242", &secret).await.0, StatusCode::UNAUTHORIZED);
+
+        // Admins may not make tokens.
+        let admin_id = 424242;
+        ottsonly::services::staff::set_role(
+            conn,
+            &Actor::new(ADMIN_ID, Role::Owner, ottsonly::domain::Lang::En),
+            admin_id,
+            Role::Admin,
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+        let mut admin = Chat::new(&fake, admin_id, "Adi");
+        admin.say("/token new mine admin");
+        admin.reply_containing("for shop admins only").await;
+        bot.stop().await;
+        fake.assert_nothing_refused();
+        let made: Vec<String> = ottsonly::entities::api_token::Entity::find()
+            .all(conn)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+        assert!(made.contains(&"sheets".to_owned()) && !made.contains(&"mine".to_owned()), "{made:?}");
+    }
+}

@@ -1,12 +1,13 @@
 //! The shop's staff in chat. Each feature here checks its commands and buttons with one
 //! permission filter (`ui::permitted`): support sees customers, orders and queues; admins
-//! run the catalogue, money, queues and settings; owners also manage the team.
+//! run the catalogue, money, queues and settings; owners also manage the team and API tokens.
 pub mod catalog;
 pub mod customers;
 pub mod money;
 pub mod queues;
 pub mod settings;
 pub mod team;
+pub mod tokens;
 
 use teloxide::dispatching::UpdateHandler;
 use teloxide::dptree;
@@ -21,4 +22,5 @@ pub fn handler() -> UpdateHandler<HandlerError> {
         .branch(money::handler())
         .branch(settings::handler())
         .branch(team::handler())
+        .branch(tokens::handler())
 }
