@@ -1,5 +1,6 @@
 //! SeaORM entities: one file per table. Relations are expressed as plain id columns and
 //! queried explicitly in `services/`, which keeps every query visible where it is used.
+pub mod approval_request;
 pub mod audit_log;
 pub mod commission;
 pub mod dialogue_state;

@@ -122,6 +122,8 @@ pub async fn request(
         open_key: Set(Some(user.id)),
         payout_utr: Set(None),
         reason: Set(None),
+        first_approved_by: Set(None),
+        first_approved_at: Set(None),
         decided_by: Set(None),
         decided_at: Set(None),
         paid_by: Set(None),
