@@ -35,11 +35,7 @@ fn money(paise: i64) -> Money {
 }
 
 fn reason_line(reason: &str, lang: &str) -> String {
-    if reason.is_empty() {
-        String::new()
-    } else {
-        t!("wallet.reason", locale = lang, reason = reply::escape(reason)).into_owned()
-    }
+    format::reason_line(reason, lang)
 }
 
 pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
@@ -257,6 +253,34 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
             ),
             InlineKeyboardMarkup::new(vec![queue_buttons::withdrawal_buttons(*withdrawal_id, true, lang)]),
         ),
+        Notice::ApprovalRequestAlert { request_id, adjustment, customer, amount, reason, requested_by } => {
+            Outgoing::text(t!(
+                "approvals.alert",
+                locale = lang,
+                id = request_id,
+                requester = person(requested_by, lang),
+                what = format::adjustment(*adjustment, money(*amount), customer, lang),
+                reason = reason_line(reason, lang)
+            ))
+        }
+        Notice::ApprovalRequestApproved { request_id, adjustment, customer, amount, by, balance } => {
+            Outgoing::text(t!(
+                "approvals.told_approved",
+                locale = lang,
+                id = request_id,
+                what = format::adjustment(*adjustment, money(*amount), customer, lang),
+                by = person(by, lang),
+                balance = money(*balance)
+            ))
+        }
+        Notice::ApprovalRequestRejected { request_id, adjustment, customer, amount, by, reason } => Outgoing::text(t!(
+            "approvals.told_rejected",
+            locale = lang,
+            id = request_id,
+            what = format::adjustment(*adjustment, money(*amount), customer, lang),
+            by = person(by, lang),
+            reason = reply::escape(reason)
+        )),
         Notice::StarsUnrecordedAlert { charge, reference, stars, customer_chat } => Outgoing::text(t!(
             "stars.unrecorded_alert",
             locale = lang,
