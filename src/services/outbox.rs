@@ -183,12 +183,24 @@ pub enum Notice {
         amount: i64,
         vpa: String,
         held_by: Vec<i32>,
+        /// Above `withdrawal.approval_threshold`: two different approvers are needed.
+        #[serde(default)]
+        two_approvals: bool,
     },
     WithdrawalApprovedAlert {
         withdrawal_id: i32,
         by: Person,
         amount: i64,
         vpa: String,
+    },
+    /// A withdrawal above `withdrawal.approval_threshold` got its first approval (from `by`);
+    /// someone else must give the second. Everyone but `by` is alerted.
+    WithdrawalFirstApprovalAlert {
+        withdrawal_id: i32,
+        customer: Person,
+        amount: i64,
+        vpa: String,
+        by: Person,
     },
     /// A manual credit or debit above `admin.approval_threshold` waits for a second owner or
     /// admin. Everyone but the requester is alerted.

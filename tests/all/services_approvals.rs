@@ -11,15 +11,19 @@ use ottsonly::domain::Money;
 use ottsonly::entities::approval_request::{self, ApprovalKind, ApprovalStatus};
 use ottsonly::entities::ledger_entry::{self, LedgerKind};
 use ottsonly::entities::user::Role;
+use ottsonly::entities::withdrawal::{self, WithdrawalStatus};
 use ottsonly::entities::{audit_log, outbox_message};
 use ottsonly::services::approvals::{self, ApprovalOutcome};
 use ottsonly::services::outbox::{Notice, Person};
 use ottsonly::services::staff::{self, RoleChange};
 use ottsonly::services::wallet::{self, AdjustOutcome, Direction};
+use ottsonly::services::withdrawals::{self, Decision, RequestOutcome};
 use ottsonly::services::{settings, users, ActError, Actor};
 
 use crate::support::db;
-use crate::support::fixtures::{assert_ledger_consistent, balance, credit, customer, ledger_of, outbox_notices};
+use crate::support::fixtures::{
+    assert_ledger_consistent, balance, credit, customer, earn_withdrawable, ledger_of, outbox_notices,
+};
 
 const OWNER: i64 = 9101;
 const ADMIN_B: i64 = 9102;
@@ -615,5 +619,343 @@ async fn the_migration_goes_down_and_up_again() {
         Migrator::up(conn, None).await.unwrap_or_else(|err| panic!("{}: up: {err}", db.backend));
         assert!(requests(conn).await.is_empty());
         requested(conn, &team.owner, rs(2500), Direction::Credit, "mig").await;
+    }
+}
+
+// ---- Withdrawals above withdrawal.approval_threshold: two different approvers ----
+
+async fn requested_withdrawal(conn: &DatabaseConnection, earner: i64, rupees: i64) -> withdrawal::Model {
+    customer(conn, earner).await;
+    earn_withdrawable(conn, earner, earner + 1, rupees, t0()).await;
+    match withdrawals::request(conn, earner, rs(rupees), &format!("w{earner}@okaxis"), t0()).await.unwrap() {
+        RequestOutcome::Requested { withdrawal, .. } => withdrawal,
+        other => panic!("{other:?}"),
+    }
+}
+
+async fn stored_withdrawal(conn: &DatabaseConnection, id: i32) -> withdrawal::Model {
+    withdrawal::Entity::find_by_id(id).one(conn).await.unwrap().unwrap()
+}
+
+fn first_alerts(notices: &[Notice]) -> usize {
+    notices.iter().filter(|n| matches!(n, Notice::WithdrawalFirstApprovalAlert { .. })).count()
+}
+
+#[tokio::test]
+async fn a_withdrawal_above_the_threshold_needs_two_different_approvers() {
+    for db in db::all().await {
+        let conn = &db.conn;
+        let team = team(conn).await;
+        assert_eq!(settings::withdrawal_approval_threshold(conn).await.unwrap(), rs(5000));
+
+        // At the threshold: one approval, as before.
+        let at = requested_withdrawal(conn, 9301, 5000).await;
+        assert!(matches!(
+            withdrawals::approve(conn, &team.owner, at.id, t0()).await.unwrap(),
+            Decision::Approved { .. }
+        ));
+
+        // Above it: the alert says two are needed.
+        let w = requested_withdrawal(conn, 9311, 6000).await;
+        assert!(
+            notices_of(conn, ADMIN_B, "WithdrawalAlert").await.iter().any(|n| matches!(
+                n,
+                Notice::WithdrawalAlert { withdrawal_id, two_approvals: true, .. } if *withdrawal_id == w.id
+            )),
+            "{}",
+            db.backend
+        );
+        let earner_told = outbox_notices(conn, 9311).await.len();
+
+        // The first approval: recorded, still pending, the others asked for the second.
+        match withdrawals::approve(conn, &team.owner, w.id, t0()).await.unwrap() {
+            Decision::FirstApproval { withdrawal, user, approvers } => {
+                assert_eq!(
+                    (withdrawal.status, withdrawal.first_approved_by, withdrawal.first_approved_at),
+                    (WithdrawalStatus::Pending, Some(OWNER), Some(t0()))
+                );
+                assert_eq!((withdrawal.decided_by, user.telegram_id, approvers), (None, 9311, 2));
+            }
+            other => panic!("{}: {other:?}", db.backend),
+        }
+        let alert = Notice::WithdrawalFirstApprovalAlert {
+            withdrawal_id: w.id,
+            customer: person(conn, 9311).await,
+            amount: 600_000,
+            vpa: "w9311@okaxis".into(),
+            by: person(conn, OWNER).await,
+        };
+        for admin in [ADMIN_B, ADMIN_C] {
+            assert_eq!(notices_of(conn, admin, "WithdrawalFirstApprovalAlert").await, vec![alert.clone()]);
+        }
+        assert!(notices_of(conn, OWNER, "WithdrawalFirstApprovalAlert").await.is_empty());
+        assert_eq!(outbox_notices(conn, 9311).await.len(), earner_told, "the customer waits, untold");
+
+        // The same person cannot give the second; nor can it be paid yet.
+        let first = stored_withdrawal(conn, w.id).await;
+        assert_eq!(
+            withdrawals::approve(conn, &team.owner, w.id, t0()).await.unwrap(),
+            Decision::SameApprover(first.clone())
+        );
+        assert_eq!(
+            withdrawals::mark_paid(conn, &team.b, w.id, "412345678901", t0()).await.unwrap(),
+            Decision::NotApproved
+        );
+        assert!(matches!(withdrawals::approve(conn, &team.support, w.id, t0()).await, Err(ActError::Forbidden { .. })));
+        assert_eq!(stored_withdrawal(conn, w.id).await, first);
+
+        // A different approver: approved, exactly as a single approval was.
+        match withdrawals::approve(conn, &team.b, w.id, t0()).await.unwrap() {
+            Decision::Approved { withdrawal, .. } => assert_eq!(
+                (withdrawal.status, withdrawal.first_approved_by, withdrawal.decided_by),
+                (WithdrawalStatus::Approved, Some(OWNER), Some(ADMIN_B))
+            ),
+            other => panic!("{}: {other:?}", db.backend),
+        }
+        assert_eq!(
+            outbox_notices(conn, 9311).await[earner_told..],
+            [Notice::WithdrawalApproved { amount: 600_000, vpa: "w9311@okaxis".into() }]
+        );
+        assert_eq!(
+            withdrawals::approve(conn, &team.c, w.id, t0()).await.unwrap(),
+            Decision::AlreadyDecided(WithdrawalStatus::Approved)
+        );
+        let target = format!("withdrawal:{}", w.id);
+        let logged: Vec<(i64, String, String)> = audit_log::Entity::find()
+            .filter(audit_log::Column::Target.eq(target.clone()))
+            .order_by_asc(audit_log::Column::Id)
+            .all(conn)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|row| (row.actor_telegram_id, row.action, row.details))
+            .collect();
+        assert_eq!(
+            logged[1..],
+            [
+                (
+                    OWNER,
+                    "withdrawal.first_approval".into(),
+                    r#"{"amount_paise":600000,"threshold_paise":500000}"#.into()
+                ),
+                (ADMIN_B, "withdrawal.approve".into(), format!(r#"{{"first_approved_by":{OWNER}}}"#)),
+            ]
+        );
+        assert_eq!(logged[0].1, "withdrawal.request");
+        assert!(matches!(
+            withdrawals::mark_paid(conn, &team.c, w.id, "412345678901", t0()).await.unwrap(),
+            Decision::Paid { .. }
+        ));
+        assert_ledger_consistent(conn).await;
+    }
+}
+
+#[tokio::test]
+async fn the_fraud_and_block_checks_hold_for_both_approvals() {
+    use ottsonly::entities::fraud_flag::{self, FlagStatus, FraudRule};
+    use ottsonly::services::fraud::{self, BlockOutcome, ResolveOutcome};
+    use sea_orm::{ActiveModelTrait, Set};
+    for db in db::all().await {
+        let conn = &db.conn;
+        let team = team(conn).await;
+        let w = requested_withdrawal(conn, 9321, 7000).await;
+        let flag = fraud_flag::ActiveModel {
+            user_id: Set(w.user_id),
+            rule: Set(FraudRule::SharedUpi),
+            reason: Set("test".into()),
+            evidence: Set("{}".into()),
+            dedupe_key: Set("test-flag".into()),
+            status: Set(FlagStatus::Open),
+            resolved_by: Set(None),
+            resolved_at: Set(None),
+            created_at: Set(t0()),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await
+        .unwrap();
+        assert!(matches!(withdrawals::approve(conn, &team.owner, w.id, t0()).await.unwrap(), Decision::HeldByFlags(_)));
+        assert_eq!(stored_withdrawal(conn, w.id).await.first_approved_by, None, "{}: no first approval", db.backend);
+        assert!(matches!(
+            fraud::resolve(conn, &team.owner, flag.id, t0()).await.unwrap(),
+            ResolveOutcome::Resolved { .. }
+        ));
+        assert!(matches!(
+            withdrawals::approve(conn, &team.owner, w.id, t0()).await.unwrap(),
+            Decision::FirstApproval { .. }
+        ));
+        // Blocked between the two approvals: the second is refused; unblocked, it goes through.
+        assert!(matches!(
+            fraud::set_blocked(conn, &team.c, 9321, true, "", t0()).await.unwrap(),
+            BlockOutcome::Changed { .. }
+        ));
+        assert_eq!(withdrawals::approve(conn, &team.b, w.id, t0()).await.unwrap(), Decision::UserBlocked);
+        assert_eq!(stored_withdrawal(conn, w.id).await.status, WithdrawalStatus::Pending);
+        fraud::set_blocked(conn, &team.c, 9321, false, "", t0()).await.unwrap();
+        assert!(matches!(withdrawals::approve(conn, &team.b, w.id, t0()).await.unwrap(), Decision::Approved { .. }));
+        // A request rejected after its first approval: released as before.
+        let other = requested_withdrawal(conn, 9331, 5500).await;
+        assert!(matches!(
+            withdrawals::approve(conn, &team.b, other.id, t0()).await.unwrap(),
+            Decision::FirstApproval { .. }
+        ));
+        assert!(matches!(
+            withdrawals::reject(conn, &team.b, other.id, "wrong UPI ID", t0()).await.unwrap(),
+            Decision::Rejected { .. }
+        ));
+        assert_eq!(balance(conn, 9331).await, rs(5500));
+        assert_ledger_consistent(conn).await;
+    }
+}
+
+/// Runs `withdrawals::approve` by each of `who` at once; returns their decisions in order.
+async fn approve_at_once(conn: &DatabaseConnection, id: i32, who: &[&Actor]) -> Vec<(i64, Decision)> {
+    let tasks: Vec<_> = who
+        .iter()
+        .map(|actor| {
+            let (conn, actor) = (conn.clone(), (*actor).clone());
+            tokio::spawn(
+                async move { (actor.telegram_id, withdrawals::approve(&conn, &actor, id, t0()).await.unwrap()) },
+            )
+        })
+        .collect();
+    let mut decisions = Vec::new();
+    for task in tasks {
+        decisions.push(task.await.unwrap());
+    }
+    decisions
+}
+
+fn count(decisions: &[(i64, Decision)], pick: fn(&Decision) -> bool) -> usize {
+    decisions.iter().filter(|(_, d)| pick(d)).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_second_approvers_at_once_approve_once() {
+    for db in db::all().await {
+        let conn = &db.conn;
+        let team = team(conn).await;
+        for (n, earner) in [9401, 9411, 9421].into_iter().enumerate() {
+            let w = requested_withdrawal(conn, earner, 6000).await;
+            assert!(matches!(
+                withdrawals::approve(conn, &team.owner, w.id, t0()).await.unwrap(),
+                Decision::FirstApproval { .. }
+            ));
+            let gate = if db.backend == "postgres" && n == 0 {
+                // Made certain once: both have read the first approval and wait at their update.
+                Some(db.hold_writes("withdrawals").await)
+            } else {
+                None
+            };
+            let pressing = {
+                let (conn, b, c) = (conn.clone(), team.b.clone(), team.c.clone());
+                tokio::spawn(async move { approve_at_once(&conn, w.id, &[&b, &c, &b]).await })
+            };
+            if let Some(gate) = gate {
+                db.wait_for_lock_waiters(2).await;
+                gate.release().await;
+            }
+            let decisions = pressing.await.unwrap();
+            assert_eq!(
+                count(&decisions, |d| matches!(d, Decision::Approved { .. })),
+                1,
+                "{}: {decisions:?}",
+                db.backend
+            );
+            assert_eq!(
+                count(&decisions, |d| *d == Decision::AlreadyDecided(WithdrawalStatus::Approved)),
+                2,
+                "{}: {decisions:?}",
+                db.backend
+            );
+            let stored = stored_withdrawal(conn, w.id).await;
+            assert_eq!(stored.status, WithdrawalStatus::Approved);
+            assert_eq!(stored.first_approved_by, Some(OWNER));
+            assert!(matches!(stored.decided_by, Some(ADMIN_B | ADMIN_C)), "{stored:?}");
+            let told = outbox_notices(conn, earner).await;
+            assert_eq!(told.iter().filter(|n| matches!(n, Notice::WithdrawalApproved { .. })).count(), 1);
+        }
+        assert_ledger_consistent(conn).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_approver_pressing_twice_at_once_gives_only_the_first_approval() {
+    for db in db::all().await {
+        let conn = &db.conn;
+        let team = team(conn).await;
+        for (n, earner) in [9501, 9511, 9521].into_iter().enumerate() {
+            let w = requested_withdrawal(conn, earner, 6000).await;
+            let gate =
+                if db.backend == "postgres" && n == 0 { Some(db.hold_writes("withdrawals").await) } else { None };
+            let pressing = {
+                let (conn, owner) = (conn.clone(), team.owner.clone());
+                tokio::spawn(async move { approve_at_once(&conn, w.id, &[&owner, &owner, &owner]).await })
+            };
+            if let Some(gate) = gate {
+                db.wait_for_lock_waiters(3).await;
+                gate.release().await;
+            }
+            let decisions = pressing.await.unwrap();
+            assert_eq!(
+                count(&decisions, |d| matches!(d, Decision::FirstApproval { .. })),
+                1,
+                "{}: {decisions:?}",
+                db.backend
+            );
+            assert_eq!(
+                count(&decisions, |d| matches!(d, Decision::SameApprover(_))),
+                2,
+                "{}: {decisions:?}",
+                db.backend
+            );
+            let stored = stored_withdrawal(conn, w.id).await;
+            assert_eq!(
+                (stored.status, stored.first_approved_by, stored.decided_by),
+                (WithdrawalStatus::Pending, Some(OWNER), None)
+            );
+            assert_eq!(first_alerts(&notices_of(conn, ADMIN_B, "WithdrawalFirstApprovalAlert").await), n + 1);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_first_approvers_at_once_are_the_two_approvals() {
+    for db in db::all().await {
+        let conn = &db.conn;
+        let team = team(conn).await;
+        for (n, earner) in [9601, 9611, 9621].into_iter().enumerate() {
+            let w = requested_withdrawal(conn, earner, 6000).await;
+            let gate =
+                if db.backend == "postgres" && n == 0 { Some(db.hold_writes("withdrawals").await) } else { None };
+            let pressing = {
+                let (conn, owner, b) = (conn.clone(), team.owner.clone(), team.b.clone());
+                tokio::spawn(async move { approve_at_once(&conn, w.id, &[&owner, &b]).await })
+            };
+            if let Some(gate) = gate {
+                db.wait_for_lock_waiters(2).await;
+                gate.release().await;
+            }
+            let decisions = pressing.await.unwrap();
+            // Two different people approved: one press is the first approval, the other the second.
+            assert_eq!(
+                count(&decisions, |d| matches!(d, Decision::FirstApproval { .. })),
+                1,
+                "{}: {decisions:?}",
+                db.backend
+            );
+            assert_eq!(
+                count(&decisions, |d| matches!(d, Decision::Approved { .. })),
+                1,
+                "{}: {decisions:?}",
+                db.backend
+            );
+            let stored = stored_withdrawal(conn, w.id).await;
+            assert_eq!(stored.status, WithdrawalStatus::Approved);
+            let (first, second) = (stored.first_approved_by.unwrap(), stored.decided_by.unwrap());
+            assert_ne!(first, second, "{stored:?}");
+            assert!([OWNER, ADMIN_B].contains(&first) && [OWNER, ADMIN_B].contains(&second));
+        }
+        assert_ledger_consistent(conn).await;
     }
 }

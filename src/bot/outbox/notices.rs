@@ -223,12 +223,15 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
             ),
             InlineKeyboardMarkup::new(vec![queue_buttons::flag_buttons(*flag_id, lang)]),
         ),
-        Notice::WithdrawalAlert { withdrawal_id, customer, amount, vpa, held_by } => {
-            let held = if held_by.is_empty() {
+        Notice::WithdrawalAlert { withdrawal_id, customer, amount, vpa, held_by, two_approvals } => {
+            let mut held = if held_by.is_empty() {
                 String::new()
             } else {
                 t!("withdrawals.held", locale = lang, flags = queues::flag_ids(held_by)).into_owned()
             };
+            if *two_approvals {
+                held.push_str(&t!("withdrawals.two_approvals", locale = lang));
+            }
             Outgoing::with(
                 t!(
                     "withdrawals.alert",
@@ -239,9 +242,21 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
                     vpa = reply::escape(vpa),
                     held = held
                 ),
-                InlineKeyboardMarkup::new(vec![queue_buttons::withdrawal_buttons(*withdrawal_id, false, lang)]),
+                InlineKeyboardMarkup::new(vec![queue_buttons::withdrawal_buttons(*withdrawal_id, false, None, lang)]),
             )
         }
+        Notice::WithdrawalFirstApprovalAlert { withdrawal_id, customer, amount, vpa, by } => Outgoing::with(
+            t!(
+                "withdrawals.first_approval_alert",
+                locale = lang,
+                id = withdrawal_id,
+                by = person(by, lang),
+                customer = person(customer, lang),
+                amount = money(*amount),
+                vpa = reply::escape(vpa)
+            ),
+            InlineKeyboardMarkup::new(vec![queue_buttons::withdrawal_buttons(*withdrawal_id, false, Some(by), lang)]),
+        ),
         Notice::WithdrawalApprovedAlert { withdrawal_id, by, amount, vpa } => Outgoing::with(
             t!(
                 "withdrawals.approved_admin",
@@ -251,7 +266,7 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
                 amount = money(*amount),
                 vpa = reply::escape(vpa)
             ),
-            InlineKeyboardMarkup::new(vec![queue_buttons::withdrawal_buttons(*withdrawal_id, true, lang)]),
+            InlineKeyboardMarkup::new(vec![queue_buttons::withdrawal_buttons(*withdrawal_id, true, None, lang)]),
         ),
         Notice::ApprovalRequestAlert { request_id, adjustment, customer, amount, reason, requested_by } => {
             Outgoing::text(t!(

@@ -50,6 +50,15 @@ pub fn person(p: &Person, lang: &str) -> String {
     .into_owned()
 }
 
+/// `@username` or the first name, unescaped and short: for button labels (plain text).
+pub fn person_plain(p: &Person) -> String {
+    match &p.username {
+        Some(username) => short(&format!("@{username}")),
+        None if !p.first_name.is_empty() => short(&p.first_name),
+        None => p.telegram_id.to_string(),
+    }
+}
+
 pub fn user_label(user: &user::Model, lang: &str) -> String {
     person(&user.into(), lang)
 }
