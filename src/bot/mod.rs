@@ -185,7 +185,7 @@ pub fn dependencies(ctx: Arc<Ctx>) -> dptree::di::DependencyMap {
 
 #[cfg(test)]
 mod tests {
-    use super::features::staff::{queues, team};
+    use super::features::staff::{approvals, queues, team};
     use super::features::{home, shop, wallet, withdraw};
     use super::ui::{Callback, Goto};
 
@@ -199,6 +199,7 @@ mod tests {
             withdraw::Action::PREFIX,
             queues::Action::PREFIX,
             team::Action::PREFIX,
+            approvals::Action::PREFIX,
         ];
         let mut unique = prefixes.to_vec();
         unique.sort();

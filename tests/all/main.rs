@@ -3,6 +3,7 @@
 mod support;
 
 mod chat_admin;
+mod chat_approvals;
 mod chat_customer;
 mod chat_hindi;
 mod chat_payments;

@@ -2,6 +2,7 @@
 use rust_i18n::t;
 use teloxide::types::InlineKeyboardMarkup;
 
+use crate::bot::features::staff::approvals::keyboards as approval_buttons;
 use crate::bot::features::staff::queues::{self, keyboards as queue_buttons};
 use crate::bot::features::wallet;
 use crate::bot::ui::format::{self, person};
@@ -269,14 +270,17 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
             InlineKeyboardMarkup::new(vec![queue_buttons::withdrawal_buttons(*withdrawal_id, true, None, lang)]),
         ),
         Notice::ApprovalRequestAlert { request_id, adjustment, customer, amount, reason, requested_by } => {
-            Outgoing::text(t!(
-                "approvals.alert",
-                locale = lang,
-                id = request_id,
-                requester = person(requested_by, lang),
-                what = format::adjustment(*adjustment, money(*amount), customer, lang),
-                reason = reason_line(reason, lang)
-            ))
+            Outgoing::with(
+                t!(
+                    "approvals.alert",
+                    locale = lang,
+                    id = request_id,
+                    requester = person(requested_by, lang),
+                    what = format::adjustment(*adjustment, money(*amount), customer, lang),
+                    reason = reason_line(reason, lang)
+                ),
+                InlineKeyboardMarkup::new(vec![approval_buttons::decision_buttons(*request_id, lang)]),
+            )
         }
         Notice::ApprovalRequestApproved { request_id, adjustment, customer, amount, by, balance } => {
             Outgoing::text(t!(
