@@ -299,9 +299,11 @@ pub async fn approve(
         }
         // Someone gave the first approval just before us: this press may be the second.
     }
-    let current = reload(&txn, id).await?;
-    if two && current.first_approved_by == Some(actor.telegram_id) {
-        return Ok(Decision::SameApprover(current));
+    if two {
+        let current = reload(&txn, id).await?;
+        if current.first_approved_by == Some(actor.telegram_id) {
+            return Ok(Decision::SameApprover(current));
+        }
     }
     // The flag check again, in the approving statement itself: a flag raised (and committed)
     // since the check above holds the request instead of being approved past.
