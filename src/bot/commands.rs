@@ -7,7 +7,7 @@ use teloxide::prelude::*;
 use teloxide::types::{BotCommand, BotCommandScope, Recipient};
 use teloxide::utils::command::BotCommands;
 
-use super::features::staff::{catalog, customers, money, queues, settings, team, tokens};
+use super::features::staff::{approvals, catalog, customers, money, queues, settings, team, tokens};
 use super::features::{home, referrals, shop, wallet, withdraw};
 use crate::domain::permission::{self, Permission};
 use crate::domain::Lang;
@@ -28,6 +28,7 @@ fn menu() -> Vec<(Option<Permission>, Vec<BotCommand>)> {
         (Some(Permission::Moderate), queues::Moderation::bot_commands()),
         (Some(Permission::ManageCatalog), catalog::Command::bot_commands()),
         (Some(Permission::MoveMoney), money::Command::bot_commands()),
+        (Some(Permission::View), approvals::Command::bot_commands()),
         (Some(Permission::View), settings::Command::bot_commands()),
         (Some(Permission::ChangeSettings), settings::Change::bot_commands()),
         (Some(Permission::ManageStaff), team::Command::bot_commands()),
@@ -95,6 +96,7 @@ mod tests {
         assert!(!customer.contains(&"refund".to_owned()) && !customer.contains(&"user".to_owned()));
         let support = names(Role::Support);
         assert!(support.contains(&"user".to_owned()) && support.contains(&"withdrawals".to_owned()));
+        assert!(support.contains(&"approvals".to_owned()));
         assert!(!support.contains(&"credit".to_owned()) && !support.contains(&"set".to_owned()));
         let admin = names(Role::Admin);
         assert!(admin.contains(&"credit".to_owned()) && admin.contains(&"addplan".to_owned()));

@@ -185,7 +185,7 @@ pub fn dependencies(ctx: Arc<Ctx>) -> dptree::di::DependencyMap {
 
 #[cfg(test)]
 mod tests {
-    use super::features::staff::{queues, team, tokens};
+    use super::features::staff::{approvals, queues, team, tokens};
     use super::features::{home, shop, wallet, withdraw};
     use super::ui::{Callback, Goto};
 
@@ -200,6 +200,7 @@ mod tests {
             queues::Action::PREFIX,
             team::Action::PREFIX,
             tokens::Action::PREFIX,
+            approvals::Action::PREFIX,
         ];
         let mut unique = prefixes.to_vec();
         unique.sort();

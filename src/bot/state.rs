@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use teloxide::dispatching::dialogue::Dialogue;
 
-use crate::bot::features::staff::{catalog, queues};
+use crate::bot::features::staff::{approvals, catalog, queues};
 use crate::bot::features::{wallet, withdraw};
 use crate::services::dialogue_store::DbDialogueStore;
 
@@ -45,6 +45,7 @@ state! {
     Withdraw(withdraw::Step),
     Catalog(catalog::Step),
     Queues(queues::Step),
+    Approvals(approvals::Step),
 }
 
 /// Messages answering a question of `S`'s feature, with the step they answer.

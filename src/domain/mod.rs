@@ -1,4 +1,5 @@
 //! Pure business rules: no I/O, no async, no Telegram, no HTTP.
+pub mod approval;
 pub mod commission;
 pub mod credentials;
 pub mod fraud;

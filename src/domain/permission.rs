@@ -21,6 +21,9 @@ pub enum Permission {
     Moderate,
     /// Change the runtime settings.
     ChangeSettings,
+    /// Change the safeguards on money (the two-person thresholds): an admin must not be able to
+    /// lift the rule that binds them.
+    ChangeSafeguards,
     /// Grant and revoke the admin and support roles.
     ManageStaff,
     /// Create, list and revoke API tokens.
@@ -28,7 +31,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 11] = [
         Permission::View,
         Permission::ResendLogin,
         Permission::ViewReports,
@@ -37,6 +40,7 @@ impl Permission {
         Permission::DecidePayments,
         Permission::Moderate,
         Permission::ChangeSettings,
+        Permission::ChangeSafeguards,
         Permission::ManageStaff,
         Permission::ManageTokens,
     ];
@@ -48,7 +52,9 @@ pub fn allows(role: Role, permission: Permission) -> bool {
     match role {
         Role::User => false,
         Role::Support => matches!(permission, Permission::View | Permission::ResendLogin),
-        Role::Admin => !matches!(permission, Permission::ManageStaff | Permission::ManageTokens),
+        Role::Admin => {
+            !matches!(permission, Permission::ManageStaff | Permission::ManageTokens | Permission::ChangeSafeguards)
+        }
         Role::Owner => true,
     }
 }
@@ -95,6 +101,9 @@ mod tests {
     #[test]
     fn only_owners_manage_staff_and_tokens() {
         assert!(!allows(Role::Admin, Permission::ManageStaff) && !allows(Role::Admin, Permission::ManageTokens));
+        assert!(
+            !allows(Role::Admin, Permission::ChangeSafeguards) && allows(Role::Owner, Permission::ChangeSafeguards)
+        );
         assert!(allows(Role::Admin, Permission::ViewReports));
         assert!(allows(Role::Admin, Permission::MoveMoney) && allows(Role::Admin, Permission::ChangeSettings));
         assert!(grantable(Role::Admin) && grantable(Role::Support) && grantable(Role::User));

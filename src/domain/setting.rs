@@ -13,6 +13,10 @@ pub enum SettingKey {
     HoldHours,
     JobsIntervalSeconds,
     WithdrawalMinAmount,
+    /// Withdrawals above this need two different approvers.
+    WithdrawalApprovalThreshold,
+    /// Manual credits and debits above this need a second owner or admin to approve.
+    AdminApprovalThreshold,
     MaxSignupsPerHour,
     LowConversionMinReferrals,
     LowConversionRate,
@@ -41,16 +45,23 @@ pub enum SettingError {
 }
 
 impl SettingKey {
-    pub const ALL: [SettingKey; 8] = [
+    pub const ALL: [SettingKey; 10] = [
         SettingKey::L1Rate,
         SettingKey::L2Rate,
         SettingKey::HoldHours,
         SettingKey::JobsIntervalSeconds,
         SettingKey::WithdrawalMinAmount,
+        SettingKey::WithdrawalApprovalThreshold,
+        SettingKey::AdminApprovalThreshold,
         SettingKey::MaxSignupsPerHour,
         SettingKey::LowConversionMinReferrals,
         SettingKey::LowConversionRate,
     ];
+
+    /// Settings that bind the admins themselves (the two-person thresholds): owners only.
+    pub fn is_safeguard(self) -> bool {
+        matches!(self, SettingKey::AdminApprovalThreshold | SettingKey::WithdrawalApprovalThreshold)
+    }
 
     pub fn key(self) -> &'static str {
         match self {
@@ -59,6 +70,8 @@ impl SettingKey {
             SettingKey::HoldHours => "referral.hold_hours",
             SettingKey::JobsIntervalSeconds => "jobs.interval_seconds",
             SettingKey::WithdrawalMinAmount => "withdrawal.min_amount",
+            SettingKey::WithdrawalApprovalThreshold => "withdrawal.approval_threshold",
+            SettingKey::AdminApprovalThreshold => "admin.approval_threshold",
             SettingKey::MaxSignupsPerHour => "fraud.max_signups_per_hour",
             SettingKey::LowConversionMinReferrals => "fraud.low_conversion_min_referrals",
             SettingKey::LowConversionRate => "fraud.low_conversion_rate",
@@ -73,6 +86,8 @@ impl SettingKey {
             SettingKey::HoldHours => "24",
             SettingKey::JobsIntervalSeconds => "60",
             SettingKey::WithdrawalMinAmount => "500.00",
+            SettingKey::WithdrawalApprovalThreshold => "5000.00",
+            SettingKey::AdminApprovalThreshold => "2000.00",
             SettingKey::MaxSignupsPerHour => "20",
             SettingKey::LowConversionMinReferrals => "20",
             SettingKey::LowConversionRate => "5",
@@ -84,7 +99,9 @@ impl SettingKey {
             SettingKey::L1Rate | SettingKey::L2Rate | SettingKey::LowConversionRate => Kind::Percent,
             SettingKey::HoldHours => Kind::Whole { min: 0, max: 24 * 90 },
             SettingKey::JobsIntervalSeconds => Kind::Whole { min: 1, max: 3600 },
-            SettingKey::WithdrawalMinAmount => Kind::Rupees,
+            SettingKey::WithdrawalMinAmount
+            | SettingKey::WithdrawalApprovalThreshold
+            | SettingKey::AdminApprovalThreshold => Kind::Rupees,
             SettingKey::MaxSignupsPerHour | SettingKey::LowConversionMinReferrals => {
                 Kind::Whole { min: 1, max: 1_000_000 }
             }
@@ -154,6 +171,9 @@ mod tests {
         assert_eq!(SettingKey::JobsIntervalSeconds.normalise("0"), Err(SettingError::BadWhole { min: 1, max: 3600 }));
         assert_eq!(SettingKey::WithdrawalMinAmount.normalise("₹250"), Ok("250.00".into()));
         assert_eq!(SettingKey::WithdrawalMinAmount.normalise("0"), Err(SettingError::BadRupees));
+        assert_eq!(SettingKey::AdminApprovalThreshold.normalise("2500"), Ok("2500.00".into()));
+        assert_eq!(SettingKey::WithdrawalApprovalThreshold.normalise("-1"), Err(SettingError::BadRupees));
+        assert_eq!("admin.approval_threshold".parse::<SettingKey>(), Ok(SettingKey::AdminApprovalThreshold));
         assert_eq!("Referral.L1_Rate".parse::<SettingKey>(), Ok(SettingKey::L1Rate));
         assert_eq!("referral.l3_rate".parse::<SettingKey>(), Err(SettingError::UnknownKey));
         assert_eq!(percent_to_fraction("30"), Some(Decimal::new(30, 2)));

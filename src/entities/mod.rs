@@ -1,6 +1,7 @@
 //! SeaORM entities: one file per table. Relations are expressed as plain id columns and
 //! queried explicitly in `services/`, which keeps every query visible where it is used.
 pub mod api_token;
+pub mod approval_request;
 pub mod audit_log;
 pub mod commission;
 pub mod dialogue_state;

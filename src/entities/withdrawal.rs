@@ -20,6 +20,11 @@ pub struct Model {
     #[sea_orm(unique)]
     pub payout_utr: Option<String>,
     pub reason: Option<String>,
+    /// Above `withdrawal.approval_threshold`: who gave the first of the two approvals (the
+    /// request stays pending until someone else gives the second, recorded in `decided_by`).
+    pub first_approved_by: Option<i64>,
+    pub first_approved_at: Option<DateTimeUtc>,
+    /// Who approved (the second approver when two were needed) or rejected it.
     pub decided_by: Option<i64>,
     pub decided_at: Option<DateTimeUtc>,
     pub paid_by: Option<i64>,

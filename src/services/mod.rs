@@ -1,6 +1,7 @@
 //! Use cases. Each public function is one database transaction (or one statement) and
 //! returns business outcomes, never Telegram or HTTP types.
 pub mod actor;
+pub mod approvals;
 pub mod audit;
 pub mod catalog;
 pub mod customers;

@@ -8,6 +8,7 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::entities::approval_request::ApprovalKind;
 use crate::entities::fraud_flag;
 use crate::entities::outbox_message::{self, OutboxStatus};
 use crate::entities::user::{self, Role};
@@ -182,12 +183,53 @@ pub enum Notice {
         amount: i64,
         vpa: String,
         held_by: Vec<i32>,
+        /// Above `withdrawal.approval_threshold`: two different approvers are needed.
+        #[serde(default)]
+        two_approvals: bool,
     },
     WithdrawalApprovedAlert {
         withdrawal_id: i32,
         by: Person,
         amount: i64,
         vpa: String,
+    },
+    /// A withdrawal above `withdrawal.approval_threshold` got its first approval (from `by`);
+    /// someone else must give the second. Everyone but `by` is alerted.
+    WithdrawalFirstApprovalAlert {
+        withdrawal_id: i32,
+        customer: Person,
+        amount: i64,
+        vpa: String,
+        by: Person,
+    },
+    /// A manual credit or debit above `admin.approval_threshold` waits for a second owner or
+    /// admin. Everyone but the requester is alerted.
+    ApprovalRequestAlert {
+        request_id: i32,
+        adjustment: ApprovalKind,
+        customer: Person,
+        amount: i64,
+        reason: String,
+        requested_by: Person,
+    },
+    /// To the requester: `by` approved their request and the money moved.
+    ApprovalRequestApproved {
+        request_id: i32,
+        adjustment: ApprovalKind,
+        customer: Person,
+        amount: i64,
+        by: Person,
+        /// The customer's balance after it.
+        balance: i64,
+    },
+    /// To the requester: `by` rejected their request; nothing moved.
+    ApprovalRequestRejected {
+        request_id: i32,
+        adjustment: ApprovalKind,
+        customer: Person,
+        amount: i64,
+        by: Person,
+        reason: String,
     },
     StarsUnrecordedAlert {
         charge: String,
@@ -247,7 +289,19 @@ pub async fn to_user(
 /// Queues `notice` for the shop's staff: the alert chat when one is set, else every owner
 /// and admin privately.
 pub async fn to_staff(conn: &impl ConnectionTrait, notice: &Notice, now: DateTime<Utc>) -> Result<(), DbErr> {
-    to_staff_keyed(conn, notice, None, now).await
+    to_staff_keyed(conn, notice, None, None, now).await
+}
+
+/// Like `to_staff`, but not privately to `except` (who acted and was answered already, e.g.
+/// the requester of an approval): the alert chat when one is set (they may read it too), else
+/// every other owner and admin.
+pub async fn to_staff_except(
+    conn: &impl ConnectionTrait,
+    notice: &Notice,
+    except: i64,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    to_staff_keyed(conn, notice, None, Some(except), now).await
 }
 
 /// Like `to_staff`, at most once per `key` (e.g. one sold-out alert per plan per window).
@@ -257,13 +311,14 @@ pub async fn to_staff_once(
     key: &str,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    to_staff_keyed(conn, notice, Some(key), now).await
+    to_staff_keyed(conn, notice, Some(key), None, now).await
 }
 
 async fn to_staff_keyed(
     conn: &impl ConnectionTrait,
     notice: &Notice,
     key: Option<&str>,
+    except: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let chat = settings::get_or::<i64>(conn, ALERT_CHAT_KEY, 0).await?;
@@ -275,7 +330,7 @@ async fn to_staff_keyed(
         .order_by_asc(user::Column::Id)
         .all(conn)
         .await?;
-    for member in staff {
+    for member in staff.into_iter().filter(|m| Some(m.telegram_id) != except) {
         let dedupe = key.map(|k| format!("{k}:{}", member.telegram_id));
         insert(conn, member.telegram_id, Some(member.id), notice, dedupe, now).await?;
     }

@@ -67,6 +67,9 @@ pub async fn change(
     now: DateTime<Utc>,
 ) -> Result<Result<String, SettingError>, ActError> {
     actor.require(Permission::ChangeSettings)?;
+    if key.is_safeguard() {
+        actor.require(Permission::ChangeSafeguards)?;
+    }
     let normalised = match key.normalise(input) {
         Ok(v) => v,
         Err(err) => return Ok(Err(err)),
@@ -125,6 +128,21 @@ pub async fn referral_rules(conn: &impl ConnectionTrait) -> Result<ReferralRules
 pub async fn withdrawal_min(conn: &impl ConnectionTrait) -> Result<Money, DbErr> {
     let stored = value(conn, SettingKey::WithdrawalMinAmount).await?;
     Ok(Money::parse_rupees(&stored).unwrap_or(Money::from_rupees(500)))
+}
+
+async fn rupees(conn: &impl ConnectionTrait, key: SettingKey) -> Result<Money, DbErr> {
+    let stored = value(conn, key).await?;
+    Ok(Money::parse_rupees(&stored).or_else(|_| Money::parse_rupees(key.default_value())).unwrap_or(Money::ZERO))
+}
+
+/// Manual credits and debits above this wait for a second owner or admin (`services::approvals`).
+pub async fn admin_approval_threshold(conn: &impl ConnectionTrait) -> Result<Money, DbErr> {
+    rupees(conn, SettingKey::AdminApprovalThreshold).await
+}
+
+/// Withdrawals above this need two different approvers (`withdrawals::approve`).
+pub async fn withdrawal_approval_threshold(conn: &impl ConnectionTrait) -> Result<Money, DbErr> {
+    rupees(conn, SettingKey::WithdrawalApprovalThreshold).await
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

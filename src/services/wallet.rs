@@ -6,13 +6,15 @@ use sea_orm::{
     TransactionTrait, TryInsertResult,
 };
 
+use crate::domain::approval::needs_second_approval;
 use crate::domain::Money;
 use crate::domain::Permission;
+use crate::entities::approval_request;
 use crate::entities::ledger_entry::{self, LedgerKind};
 use crate::entities::user;
 use crate::services::actor::{ActError, Actor};
 use crate::services::outbox::{self, Notice};
-use crate::services::{audit, users};
+use crate::services::{approvals, audit, settings, users};
 
 /// One movement to apply.
 #[derive(Debug, Clone)]
@@ -123,10 +125,25 @@ pub enum AdjustOutcome {
     Insufficient {
         balance: Money,
     },
+    /// Above `admin.approval_threshold`: nothing moved. The request waits for a second owner
+    /// or admin (`approvals::approve`), who have been alerted. `approvers` counts the people
+    /// who could approve it: with none, it waits until someone is made admin.
+    AwaitingApproval {
+        request: approval_request::Model,
+        user: Box<user::Model>,
+        threshold: Money,
+        approvers: u64,
+    },
+    /// This message already made `request` (a replayed update): nothing changed.
+    AlreadyRequested {
+        request: approval_request::Model,
+    },
 }
 
 /// An admin's manual credit or debit, ledger-recorded and audit-logged in one transaction.
-/// `event_key` identifies the admin's message so a replay of it is a no-op.
+/// `event_key` identifies the admin's message so a replay of it is a no-op. Above
+/// `admin.approval_threshold` it only opens an approval request (`services::approvals`): the
+/// money moves when a second owner or admin approves it.
 #[allow(clippy::too_many_arguments)]
 pub async fn admin_adjust(
     db: &DatabaseConnection,
@@ -143,6 +160,15 @@ pub async fn admin_adjust(
     let Some(target) = users::find_by_telegram_id(&txn, target_telegram_id).await? else {
         return Ok(AdjustOutcome::UnknownUser);
     };
+    // One message is either one request or one direct adjustment, whatever the threshold
+    // was when it was first seen.
+    if let Some(request) = approvals::by_key(&txn, event_key).await? {
+        return Ok(AdjustOutcome::AlreadyRequested { request });
+    }
+    let threshold = settings::admin_approval_threshold(&txn).await?;
+    if needs_second_approval(amount, threshold) {
+        return approvals::open(txn, actor, target, amount, direction, reason, event_key, threshold, now).await;
+    }
     let (signed, kind, action) = match direction {
         Direction::Credit => (amount, LedgerKind::AdminCredit, "wallet.credit"),
         Direction::Debit => (Money::from_paise(-amount.paise()), LedgerKind::AdminDebit, "wallet.debit"),
@@ -152,7 +178,7 @@ pub async fn admin_adjust(
         amount: signed,
         kind,
         reference: if reason.is_empty() { format!("admin:{}", actor.telegram_id) } else { reason.to_owned() },
-        idempotency_key: format!("admin:{event_key}"),
+        idempotency_key: approval_request::ledger_key(event_key),
     };
     let balance = match post(&txn, &posting, now).await {
         Ok(balance) => balance,

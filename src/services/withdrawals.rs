@@ -4,11 +4,12 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Set, TransactionTrait, TryInsertResult,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Set, TransactionTrait, TryInsertResult,
 };
 use serde_json::json;
 
+use crate::domain::approval::needs_second_approval;
 use crate::domain::withdrawal::{self as rules, AmountError};
 use crate::domain::Permission;
 use crate::domain::{upi, Money};
@@ -20,7 +21,7 @@ use crate::entities::withdrawal::{self, WithdrawalStatus};
 use crate::services::actor::{ActError, Actor};
 use crate::services::outbox::{self, Notice};
 use crate::services::wallet::{self, Posting, PostingError};
-use crate::services::{audit, fraud, is_unique_violation, referrals, settings, users};
+use crate::services::{approvals, audit, fraud, is_unique_violation, referrals, settings, users};
 
 /// What the /withdraw screen shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,6 +123,8 @@ pub async fn request(
         open_key: Set(Some(user.id)),
         payout_utr: Set(None),
         reason: Set(None),
+        first_approved_by: Set(None),
+        first_approved_at: Set(None),
         decided_by: Set(None),
         decided_at: Set(None),
         paid_by: Set(None),
@@ -175,12 +178,14 @@ pub async fn request(
         now,
     )
     .await?;
+    let threshold = settings::withdrawal_approval_threshold(&txn).await?;
     let alert = Notice::WithdrawalAlert {
         withdrawal_id: created.id,
         customer: (&user).into(),
         amount: created.amount,
         vpa: created.vpa.clone(),
         held_by: held_by.iter().map(|f| f.id).collect(),
+        two_approvals: needs_second_approval(amount, threshold),
     };
     outbox::to_staff(&txn, &alert, now).await?;
     txn.commit().await?;
@@ -216,6 +221,16 @@ pub enum Decision {
         withdrawal: withdrawal::Model,
         user: Box<user::Model>,
     },
+    /// Above `withdrawal.approval_threshold`: the first of two approvals, recorded in
+    /// `first_approved_by`; the request stays pending and the other staff were alerted to give
+    /// the second. `approvers` counts who could (0: nobody else yet).
+    FirstApproval {
+        withdrawal: withdrawal::Model,
+        user: Box<user::Model>,
+        approvers: u64,
+    },
+    /// This approver gave the first approval already: someone else must give the second.
+    SameApprover(withdrawal::Model),
     Paid {
         withdrawal: withdrawal::Model,
         user: Box<user::Model>,
@@ -242,7 +257,11 @@ pub enum Decision {
     UnknownWithdrawal,
 }
 
-/// pending -> approved, once.
+/// pending -> approved, once. Above `withdrawal.approval_threshold` it takes two different
+/// approvers: the first press records `first_approved_by` (`FirstApproval`), the second, by
+/// someone else, approves it. Each step is one conditional update on the withdrawal (still
+/// pending, no open fraud flag, and for the second a first approver who is not this one), so
+/// two people pressing at once never both count as the same step.
 pub async fn approve(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -262,23 +281,46 @@ pub async fn approve(
     if !flags.is_empty() {
         return Ok(Decision::HeldByFlags(flags));
     }
+    let threshold = settings::withdrawal_approval_threshold(&txn).await?;
+    let two = needs_second_approval(Money::from_paise(found.amount), threshold);
+    if two && found.first_approved_by.is_none() {
+        // The first approval, if nobody gave it meanwhile.
+        let first = withdrawal::Entity::update_many()
+            .col_expr(withdrawal::Column::FirstApprovedBy, Expr::value(actor.telegram_id))
+            .col_expr(withdrawal::Column::FirstApprovedAt, Expr::value(now))
+            .filter(withdrawal::Column::Id.eq(id))
+            .filter(withdrawal::Column::Status.eq(WithdrawalStatus::Pending))
+            .filter(withdrawal::Column::FirstApprovedBy.is_null())
+            .filter(Expr::not_exists(open_flags_of(user.id)))
+            .exec(&txn)
+            .await?;
+        if first.rows_affected == 1 {
+            return first_approval(txn, actor, id, user, threshold, now).await;
+        }
+        // Someone gave the first approval just before us: this press may be the second.
+    }
+    if two {
+        let current = reload(&txn, id).await?;
+        if current.first_approved_by == Some(actor.telegram_id) {
+            return Ok(Decision::SameApprover(current));
+        }
+    }
     // The flag check again, in the approving statement itself: a flag raised (and committed)
     // since the check above holds the request instead of being approved past.
-    let open_flags = fraud_flag::Entity::find()
-        .select_only()
-        .column(fraud_flag::Column::Id)
-        .filter(fraud_flag::Column::UserId.eq(user.id))
-        .filter(fraud_flag::Column::Status.eq(FlagStatus::Open))
-        .into_query();
-    let updated = withdrawal::Entity::update_many()
+    let mut update = withdrawal::Entity::update_many()
         .col_expr(withdrawal::Column::Status, Expr::value(WithdrawalStatus::Approved))
         .col_expr(withdrawal::Column::DecidedBy, Expr::value(actor.telegram_id))
         .col_expr(withdrawal::Column::DecidedAt, Expr::value(now))
         .filter(withdrawal::Column::Id.eq(id))
         .filter(withdrawal::Column::Status.eq(WithdrawalStatus::Pending))
-        .filter(Expr::not_exists(open_flags))
-        .exec(&txn)
-        .await?;
+        .filter(Expr::not_exists(open_flags_of(user.id)));
+    if two {
+        // The second approval: a first one was given, by someone else.
+        update = update
+            .filter(withdrawal::Column::FirstApprovedBy.is_not_null())
+            .filter(withdrawal::Column::FirstApprovedBy.ne(actor.telegram_id));
+    }
+    let updated = update.exec(&txn).await?;
     if updated.rows_affected == 0 {
         drop(txn);
         let still_pending = status_of(db, id).await? == Some(WithdrawalStatus::Pending);
@@ -288,14 +330,53 @@ pub async fn approve(
         }
         return Ok(decided_meanwhile(db, id).await?);
     }
-    audit::record(&txn, actor, "withdrawal.approve", &format!("withdrawal:{id}"), json!({}), now).await?;
     let withdrawal = reload(&txn, id).await?;
+    let details = match withdrawal.first_approved_by.filter(|_| two) {
+        Some(first) => json!({ "first_approved_by": first }),
+        None => json!({}),
+    };
+    audit::record(&txn, actor, "withdrawal.approve", &format!("withdrawal:{id}"), details, now).await?;
     let (amount, vpa) = (withdrawal.amount, withdrawal.vpa.clone());
     outbox::to_user(&txn, &user, &Notice::WithdrawalApproved { amount, vpa: vpa.clone() }, now).await?;
     let by = outbox::person(&txn, actor.telegram_id).await?;
     outbox::to_staff(&txn, &Notice::WithdrawalApprovedAlert { withdrawal_id: id, by, amount, vpa }, now).await?;
     txn.commit().await?;
     Ok(Decision::Approved { withdrawal, user: Box::new(user) })
+}
+
+/// The first of two approvals was recorded in `txn`: audit it, ask the others for the second.
+async fn first_approval(
+    txn: DatabaseTransaction,
+    actor: &Actor,
+    id: i32,
+    user: user::Model,
+    threshold: Money,
+    now: DateTime<Utc>,
+) -> Result<Decision, ActError> {
+    let withdrawal = reload(&txn, id).await?;
+    let details = json!({ "amount_paise": withdrawal.amount, "threshold_paise": threshold.paise() });
+    audit::record(&txn, actor, "withdrawal.first_approval", &format!("withdrawal:{id}"), details, now).await?;
+    let alert = Notice::WithdrawalFirstApprovalAlert {
+        withdrawal_id: id,
+        customer: (&user).into(),
+        amount: withdrawal.amount,
+        vpa: withdrawal.vpa.clone(),
+        by: outbox::person(&txn, actor.telegram_id).await?,
+    };
+    outbox::to_staff_except(&txn, &alert, actor.telegram_id, now).await?;
+    let approvers = approvals::other_approvers(&txn, actor.telegram_id, Permission::DecidePayments).await?;
+    txn.commit().await?;
+    Ok(Decision::FirstApproval { withdrawal, user: Box::new(user), approvers })
+}
+
+/// As SQL: the ids of `user_id`'s open fraud flags.
+fn open_flags_of(user_id: i32) -> sea_orm::sea_query::SelectStatement {
+    fraud_flag::Entity::find()
+        .select_only()
+        .column(fraud_flag::Column::Id)
+        .filter(fraud_flag::Column::UserId.eq(user_id))
+        .filter(fraud_flag::Column::Status.eq(FlagStatus::Open))
+        .into_query()
 }
 
 /// approved -> paid with the payout's UTR, once. The money left at the request.

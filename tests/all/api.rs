@@ -643,3 +643,63 @@ async fn owners_make_and_revoke_tokens_in_chat() {
         assert!(made.contains(&"sheets".to_owned()) && !made.contains(&"mine".to_owned()), "{made:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_credits_wait_for_a_second_person_and_only_owners_move_the_threshold() {
+    for db in db::all().await {
+        let conn = &db.conn;
+        let api = serve(conn).await;
+        const SECOND_OWNER: i64 = 9_100_002;
+        users::sync_staff_from_config(conn, &[OWNER, SECOND_OWNER].into(), None, Utc::now()).await.unwrap();
+        let token_of = |owner: i64, name: &'static str| async move {
+            let actor = Actor::new(owner, Role::Owner, ottsonly::domain::Lang::En);
+            match tokens::create(conn, &actor, name, Role::Admin, Utc::now()).await.unwrap() {
+                CreateOutcome::Created { secret, .. } => secret,
+                other => panic!("{other:?}"),
+            }
+        };
+        let (first, second) = (token_of(OWNER, "first-desk").await, token_of(SECOND_OWNER, "second-desk").await);
+        customer(conn, 424242).await;
+        let ledger_before = ledger_entry::Entity::find().count(conn).await.unwrap();
+
+        // ₹2,500 is above the default ₹2,000: a request, no money.
+        let (status, request) = api
+            .post("/api/v1/users/424242/credit", &first, json!({ "amount_paise": 250_000, "reason": "bulk refund" }))
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{request}");
+        assert_eq!((request["status"].as_str(), request["kind"].as_str()), (Some("pending"), Some("credit")));
+        assert_eq!(ledger_entry::Entity::find().count(conn).await.unwrap(), ledger_before);
+        let id = request["id"].as_i64().unwrap();
+        let (status, pending) = api.get("/api/v1/approvals", &api.support).await;
+        assert_eq!((status, pending.as_array().unwrap().len()), (StatusCode::OK, 1));
+
+        // Not by the person who asked, nor by support.
+        let (status, problem) = api.post(&format!("/api/v1/approvals/{id}/approve"), &first, json!({})).await;
+        assert_eq!((status, problem["type"].as_str()), (StatusCode::CONFLICT, Some("/problems/own-request")));
+        assert_eq!(
+            api.post(&format!("/api/v1/approvals/{id}/approve"), &api.support, json!({})).await.0,
+            StatusCode::FORBIDDEN
+        );
+        let (status, approved) = api.post(&format!("/api/v1/approvals/{id}/approve"), &second, json!({})).await;
+        assert_eq!((status, approved["status"].as_str()), (StatusCode::OK, Some("approved")), "{approved}");
+        assert_eq!(approved["decided_by"], SECOND_OWNER);
+        let (status, again) = api.post(&format!("/api/v1/approvals/{id}/approve"), &second, json!({})).await;
+        assert_eq!((status, again["type"].as_str()), (StatusCode::CONFLICT, Some("/problems/already-decided")));
+        assert_eq!(ledger_entry::Entity::find().count(conn).await.unwrap(), ledger_before + 1, "moved once");
+        assert_eq!(api.get("/api/v1/users/424242", &api.support).await.1["user"]["balance"]["paise"], 250_000);
+
+        // The thresholds bind admins: only owners may move them.
+        let threshold = "/api/v1/settings/admin.approval_threshold";
+        let (status, _, problem) =
+            api.call(Method::PUT, threshold, Some(&first), Some(json!({ "value": "100000" }))).await;
+        assert_eq!((status, problem["type"].as_str()), (StatusCode::FORBIDDEN, Some("/problems/forbidden")));
+        let (status, _, changed) =
+            api.call(Method::PUT, threshold, Some(&api.owner), Some(json!({ "value": "3000" }))).await;
+        assert_eq!((status, changed["value"].as_str()), (StatusCode::OK, Some("3000.00")), "{changed}");
+        // Other settings stay the admins'.
+        let (status, _, _) = api
+            .call(Method::PUT, "/api/v1/settings/referral.l1_rate", Some(&first), Some(json!({ "value": "25" })))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+}

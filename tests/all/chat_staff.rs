@@ -11,20 +11,21 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Quer
 use serde_json::Value;
 
 use ottsonly::bot::commands;
-use ottsonly::bot::features::staff::{queues, team};
+use ottsonly::bot::features::staff::{approvals, queues, team, tokens};
 use ottsonly::bot::state::State;
 use ottsonly::bot::ui::callback;
 use ottsonly::domain::setting::SettingKey;
 use ottsonly::domain::{Lang, Money};
 use ottsonly::entities::user::Role;
 use ottsonly::entities::{
-    audit_log, commission, dialogue_state, fraud_flag, ledger_entry, order, outbox_message, payment, plan, stock_item,
-    subscription, upi_claim, user, withdrawal,
+    approval_request, audit_log, commission, dialogue_state, fraud_flag, ledger_entry, order, outbox_message, payment,
+    plan, stock_item, subscription, upi_claim, user, withdrawal,
 };
 use ottsonly::services::outbox::Notice;
 use ottsonly::services::payments::Purpose;
 use ottsonly::services::staff::{self, RoleChange};
 use ottsonly::services::upi::{self, ClaimOutcome};
+use ottsonly::services::wallet::{self, AdjustOutcome, Direction};
 use ottsonly::services::withdrawals::{self, Decision, RequestOutcome};
 use ottsonly::services::{catalog, settings, users, Actor};
 
@@ -96,6 +97,7 @@ struct Snapshot {
     withdrawals: Vec<withdrawal::Model>,
     commissions: Vec<commission::Model>,
     flags: Vec<fraud_flag::Model>,
+    approvals: Vec<approval_request::Model>,
     settings: Vec<(SettingKey, String)>,
     audit_rows: u64,
     /// (id, chat, kind, params): what was written, whatever its delivery has got to.
@@ -125,6 +127,7 @@ async fn snapshot(conn: &DatabaseConnection) -> Snapshot {
         withdrawals: withdrawal::Entity::find().order_by_asc(withdrawal::Column::Id).all(conn).await.unwrap(),
         commissions: commission::Entity::find().order_by_asc(commission::Column::Id).all(conn).await.unwrap(),
         flags: fraud_flag::Entity::find().order_by_asc(fraud_flag::Column::Id).all(conn).await.unwrap(),
+        approvals: approval_request::Entity::find().order_by_asc(approval_request::Column::Id).all(conn).await.unwrap(),
         settings: settings::all(conn).await.unwrap(),
         audit_rows: audit_log::Entity::find().count(conn).await.unwrap(),
         outbox: outbox_message::Entity::find()
@@ -162,6 +165,10 @@ struct Story {
     flags: Vec<i32>,
     /// Support staff.
     support: i64,
+    /// The owner's ₹2,500 credit to the buyer, waiting for a second approval.
+    request_id: i32,
+    /// An API token the owner made.
+    token_id: i32,
 }
 
 const EARNED: i64 = 600;
@@ -200,7 +207,18 @@ async fn story(conn: &DatabaseConnection) -> Story {
         staff::set_role(conn, &owner, 8501, Role::Support, now).await.unwrap(),
         RoleChange::Changed { .. }
     ));
+    let big = Money::from_rupees(2500);
+    let request_id =
+        match wallet::admin_adjust(conn, &owner, 8401, big, Direction::Credit, "goodwill", "big", now).await.unwrap() {
+            AdjustOutcome::AwaitingApproval { request, .. } => request.id,
+            other => panic!("{other:?}"),
+        };
+    let token_id = match ottsonly::services::tokens::create(conn, &owner, "books", Role::Admin, now).await.unwrap() {
+        ottsonly::services::tokens::CreateOutcome::Created { token, .. } => token.id,
+        other => panic!("{other:?}"),
+    };
     Story {
+        token_id,
         buyer: 8401,
         order_id: delivery.order_id,
         plan_id,
@@ -210,6 +228,7 @@ async fn story(conn: &DatabaseConnection) -> Story {
         pending: requested,
         flags,
         support: 8501,
+        request_id,
     }
 }
 
@@ -237,12 +256,34 @@ fn forged_buttons(s: &Story) -> Vec<String> {
         data.extend(actions.iter().map(callback::data));
         next = following;
     }
+    let mut next = Some(approvals::Action::Approve(0));
+    while let Some(variant) = next {
+        let (action, following) = match variant {
+            approvals::Action::Approve(_) => {
+                (approvals::Action::Approve(s.request_id), Some(approvals::Action::Reject(0)))
+            }
+            approvals::Action::Reject(_) => {
+                (approvals::Action::Reject(s.request_id), Some(approvals::Action::Cancel(0)))
+            }
+            approvals::Action::Cancel(_) => (approvals::Action::Cancel(s.request_id), None),
+        };
+        data.push(callback::data(&action));
+        next = following;
+    }
     let mut next = Some(team::Action::Revoke(0));
     while let Some(variant) = next {
         let (actions, following) = match variant {
             team::Action::Revoke(_) => (vec![team::Action::Revoke(s.support), team::Action::Revoke(ADMIN_ID)], None),
         };
         data.extend(actions.iter().map(callback::data));
+        next = following;
+    }
+    let mut next = Some(tokens::Action::Revoke(0));
+    while let Some(variant) = next {
+        let (action, following) = match variant {
+            tokens::Action::Revoke(_) => (tokens::Action::Revoke(s.token_id), None),
+        };
+        data.push(callback::data(&action));
         next = following;
     }
     data
@@ -269,7 +310,7 @@ fn attempts(name: &str, s: &Story, me: &user::Model) -> Vec<String> {
     let args: Vec<String> = match name {
         "user" => vec![s.buyer.to_string(), format!("@u{}", s.earner), me.referral_code.clone()],
         "order" => vec![s.order_id.to_string()],
-        "claims" | "withdrawals" | "flags" | "settings" => vec![],
+        "claims" | "withdrawals" | "flags" | "settings" | "approvals" => vec![],
         "block" => vec![format!("{} spammer", s.earner)],
         "unblock" => vec![id.to_string()],
         "addplan" => vec!["1 0 30 Free for me".into()],
@@ -280,6 +321,7 @@ fn attempts(name: &str, s: &Story, me: &user::Model) -> Vec<String> {
         "refund" => vec![s.order_id.to_string(), format!("#{} login stopped working", s.order_id)],
         "set" => vec!["referral.l1_rate 90".into()],
         "staff" => vec![format!("admin {id}"), format!("support @user{id}"), format!("remove {}", s.support)],
+        "token" => vec!["new mine owner".into(), format!("revoke {}", s.token_id)],
         other => panic!("/{other} is a staff command this test does not try yet: give it plausible arguments here"),
     };
     std::iter::once(format!("/{name}")).chain(args.into_iter().map(|a| format!("/{name} {a}"))).collect()
@@ -491,6 +533,15 @@ async fn support_sees_everything_and_decides_nothing() {
         owner.say("/flags");
         let owners = owner.reply_containing(&en("flags.title", &[])).await;
         assert!(button_data(&owners).contains(&callback::data(&queues::Action::FlagResolve(s.flags[0]))));
+        support.say("/approvals");
+        let waiting = support.reply().await;
+        let credit = en("approvals.credit", &[("amount", &Money::from_rupees(2500)), ("customer", &label(&buyer))]);
+        assert!(waiting.text.contains(&format!("#{}: {credit}", s.request_id)), "{}", waiting.text);
+        assert_eq!(waiting.buttons(), vec![]);
+        // The owner asked for it: they may only cancel it.
+        owner.say("/approvals");
+        let owners = owner.reply_containing(&en("approvals.title", &[])).await;
+        assert_eq!(button_data(&owners), vec![callback::data(&approvals::Action::Cancel(s.request_id))]);
 
         support.say("/settings");
         let shown = support.reply().await;

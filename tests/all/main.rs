@@ -4,6 +4,7 @@ mod support;
 
 mod api;
 mod chat_admin;
+mod chat_approvals;
 mod chat_customer;
 mod chat_hindi;
 mod chat_payments;
@@ -21,6 +22,7 @@ mod outbox_delivery;
 mod razorpay_api;
 mod razorpay_webhook;
 mod restart;
+mod services_approvals;
 mod services_fraud;
 mod services_payments;
 mod services_purchase;

@@ -196,3 +196,57 @@ async fn gateway_alerts_render_escaped_in_every_language() {
         }
     }
 }
+
+/// The two-person rule's notices render in both languages as HTML Telegram accepts, with the
+/// reason and the people escaped and shown as typed.
+#[tokio::test]
+async fn approval_notices_render_escaped_in_every_language() {
+    use ottsonly::entities::approval_request::ApprovalKind;
+    use ottsonly::services::outbox::Person;
+    let db = db::TestDb::sqlite().await;
+    let fake = FakeTelegram::start().await;
+    let (ctx, _) = ctx_for(&fake, &db.conn);
+    let customer = Person { telegram_id: 4242, username: Some("a<b>&c".into()), first_name: "Ravi".into() };
+    let staff = Person { telegram_id: 77, username: None, first_name: "Boss <&>".into() };
+    let notices = [
+        Notice::ApprovalRequestAlert {
+            request_id: 5,
+            adjustment: ApprovalKind::Credit,
+            customer: customer.clone(),
+            amount: 250_050,
+            reason: "Diwali <bonus> & more".into(),
+            requested_by: staff.clone(),
+        },
+        Notice::ApprovalRequestApproved {
+            request_id: 5,
+            adjustment: ApprovalKind::Debit,
+            customer: customer.clone(),
+            amount: 250_050,
+            by: staff.clone(),
+            balance: 100_000,
+        },
+        Notice::ApprovalRequestRejected {
+            request_id: 5,
+            adjustment: ApprovalKind::Credit,
+            customer: customer.clone(),
+            amount: 250_050,
+            by: staff.clone(),
+            reason: "Diwali <bonus> & more".into(),
+        },
+    ];
+    for lang in ["en", "hi"] {
+        for notice in &notices {
+            let out = bot::outbox::notices::render(notice, lang, &ctx);
+            let visible = crate::support::telegram_markup::parse_html(&out.text)
+                .unwrap_or_else(|err| panic!("{lang}: {err}: {}", out.text));
+            for part in ["#5", "₹2,500.50", "@a<b>&c (4242)", "Boss <&> (77)"] {
+                assert!(visible.contains(part), "{lang}: {part} not in {visible}");
+            }
+            if !matches!(notice, Notice::ApprovalRequestApproved { .. }) {
+                assert!(visible.contains("Diwali <bonus> & more"), "{lang}: {visible}");
+            } else {
+                assert!(visible.contains("₹1,000"), "{lang}: {visible}");
+            }
+        }
+    }
+}

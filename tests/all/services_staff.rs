@@ -11,13 +11,14 @@ use ottsonly::domain::setting::SettingKey;
 use ottsonly::domain::{Lang, Money, Permission};
 use ottsonly::entities::user::Role;
 use ottsonly::entities::{
-    audit_log, fraud_flag, ledger_entry, order, outbox_message, plan, upi_claim, user, withdrawal,
+    approval_request, audit_log, fraud_flag, ledger_entry, order, outbox_message, plan, upi_claim, user, withdrawal,
 };
+use ottsonly::services::approvals;
 use ottsonly::services::outbox::Notice;
 use ottsonly::services::payments::Purpose;
 use ottsonly::services::staff::{self, RoleChange};
 use ottsonly::services::upi::{self, ClaimOutcome};
-use ottsonly::services::wallet::{self, Direction};
+use ottsonly::services::wallet::{self, AdjustOutcome, Direction};
 use ottsonly::services::withdrawals::{self, Decision, RequestOutcome};
 use ottsonly::services::{catalog, fraud, refunds, settings, stock, users, ActError, Actor};
 
@@ -159,6 +160,7 @@ struct Snapshot {
     claims: Vec<upi_claim::Model>,
     withdrawals: Vec<withdrawal::Model>,
     flags: Vec<fraud_flag::Model>,
+    approvals: Vec<approval_request::Model>,
     settings: Vec<(SettingKey, String)>,
     audit: u64,
     outbox: u64,
@@ -181,6 +183,7 @@ async fn snapshot(conn: &DatabaseConnection) -> Snapshot {
         claims: upi_claim::Entity::find().order_by_asc(upi_claim::Column::Id).all(conn).await.unwrap(),
         withdrawals: withdrawal::Entity::find().order_by_asc(withdrawal::Column::Id).all(conn).await.unwrap(),
         flags: fraud_flag::Entity::find().order_by_asc(fraud_flag::Column::Id).all(conn).await.unwrap(),
+        approvals: approval_request::Entity::find().order_by_asc(approval_request::Column::Id).all(conn).await.unwrap(),
         settings: settings::all(conn).await.unwrap(),
         audit: audit_log::Entity::find().count(conn).await.unwrap(),
         outbox: outbox_message::Entity::find().count(conn).await.unwrap(),
@@ -228,6 +231,9 @@ async fn attempt_every_act(conn: &DatabaseConnection, actor: &Actor, story: &Sto
                 .await,
         ),
         forbidden("refund", refunds::refund(conn, actor, story.order_id, "", now).await),
+        forbidden("approval_approve", approvals::approve(conn, actor, story.request_id, now).await),
+        forbidden("approval_reject", approvals::reject(conn, actor, story.request_id, "no", now).await),
+        forbidden("approval_cancel", approvals::cancel(conn, actor, story.request_id, now).await),
         forbidden("upi_approve", upi::approve(conn, actor, story.claim_id, now).await),
         forbidden("upi_reject", upi::reject(conn, actor, story.claim_id, "no", now).await),
         forbidden("withdrawal_approve", withdrawals::approve(conn, actor, story.pending, now).await),
@@ -249,6 +255,8 @@ struct Story {
     pending: i32,
     approved: i32,
     flag_id: i32,
+    /// A credit above the threshold, waiting for a second approver.
+    request_id: i32,
 }
 
 /// A shop with something in every queue: a paid order, a UPI claim, a pending and an
@@ -278,7 +286,24 @@ async fn story(conn: &DatabaseConnection) -> Story {
     let approved = requested[0];
     assert!(matches!(withdrawals::approve(conn, &ADMIN, approved, now).await.unwrap(), Decision::Approved { .. }));
     let flag_id = fraud_flag::Entity::find().one(conn).await.unwrap().expect("the shared UPI ID is flagged").id;
-    Story { customer: 8401, plan_id, order_id: delivery.order_id, claim_id, pending: requested[1], approved, flag_id }
+    let request_id =
+        match wallet::admin_adjust(conn, &ADMIN, 8401, Money::from_rupees(2500), Direction::Credit, "", "big", now)
+            .await
+            .unwrap()
+        {
+            AdjustOutcome::AwaitingApproval { request, .. } => request.id,
+            other => panic!("{other:?}"),
+        };
+    Story {
+        customer: 8401,
+        plan_id,
+        order_id: delivery.order_id,
+        claim_id,
+        pending: requested[1],
+        approved,
+        flag_id,
+        request_id,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -293,7 +318,9 @@ async fn support_sees_the_queues_and_cannot_act() {
         assert_eq!(withdrawals::queue(conn, &support, 10).await.unwrap().len(), 3);
         assert_eq!(fraud::open_flags(conn, &support, 10).await.unwrap().len(), 2);
         assert!(staff::list(conn, &support).await.is_ok());
+        assert_eq!(approvals::pending(conn, &support, 10).await.unwrap().len(), 1);
         // A customer sees none of it.
+        assert!(matches!(approvals::pending(conn, &customer, 10).await, Err(ActError::Forbidden { .. })));
         assert!(matches!(withdrawals::queue(conn, &customer, 10).await, Err(ActError::Forbidden { .. })));
         assert!(matches!(fraud::open_flags(conn, &customer, 10).await, Err(ActError::Forbidden { .. })));
         assert!(matches!(staff::list(conn, &customer).await, Err(ActError::Forbidden { .. })));

@@ -2,6 +2,7 @@
 use rust_i18n::t;
 use teloxide::types::InlineKeyboardMarkup;
 
+use crate::bot::features::staff::approvals::keyboards as approval_buttons;
 use crate::bot::features::staff::queues::{self, keyboards as queue_buttons};
 use crate::bot::features::wallet;
 use crate::bot::ui::format::{self, person};
@@ -35,11 +36,7 @@ fn money(paise: i64) -> Money {
 }
 
 fn reason_line(reason: &str, lang: &str) -> String {
-    if reason.is_empty() {
-        String::new()
-    } else {
-        t!("wallet.reason", locale = lang, reason = reply::escape(reason)).into_owned()
-    }
+    format::reason_line(reason, lang)
 }
 
 pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
@@ -227,12 +224,15 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
             ),
             InlineKeyboardMarkup::new(vec![queue_buttons::flag_buttons(*flag_id, lang)]),
         ),
-        Notice::WithdrawalAlert { withdrawal_id, customer, amount, vpa, held_by } => {
-            let held = if held_by.is_empty() {
+        Notice::WithdrawalAlert { withdrawal_id, customer, amount, vpa, held_by, two_approvals } => {
+            let mut held = if held_by.is_empty() {
                 String::new()
             } else {
                 t!("withdrawals.held", locale = lang, flags = queues::flag_ids(held_by)).into_owned()
             };
+            if *two_approvals {
+                held.push_str(&t!("withdrawals.two_approvals", locale = lang));
+            }
             Outgoing::with(
                 t!(
                     "withdrawals.alert",
@@ -243,9 +243,21 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
                     vpa = reply::escape(vpa),
                     held = held
                 ),
-                InlineKeyboardMarkup::new(vec![queue_buttons::withdrawal_buttons(*withdrawal_id, false, lang)]),
+                InlineKeyboardMarkup::new(vec![queue_buttons::withdrawal_buttons(*withdrawal_id, false, None, lang)]),
             )
         }
+        Notice::WithdrawalFirstApprovalAlert { withdrawal_id, customer, amount, vpa, by } => Outgoing::with(
+            t!(
+                "withdrawals.first_approval_alert",
+                locale = lang,
+                id = withdrawal_id,
+                by = person(by, lang),
+                customer = person(customer, lang),
+                amount = money(*amount),
+                vpa = reply::escape(vpa)
+            ),
+            InlineKeyboardMarkup::new(vec![queue_buttons::withdrawal_buttons(*withdrawal_id, false, Some(by), lang)]),
+        ),
         Notice::WithdrawalApprovedAlert { withdrawal_id, by, amount, vpa } => Outgoing::with(
             t!(
                 "withdrawals.approved_admin",
@@ -255,8 +267,39 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
                 amount = money(*amount),
                 vpa = reply::escape(vpa)
             ),
-            InlineKeyboardMarkup::new(vec![queue_buttons::withdrawal_buttons(*withdrawal_id, true, lang)]),
+            InlineKeyboardMarkup::new(vec![queue_buttons::withdrawal_buttons(*withdrawal_id, true, None, lang)]),
         ),
+        Notice::ApprovalRequestAlert { request_id, adjustment, customer, amount, reason, requested_by } => {
+            Outgoing::with(
+                t!(
+                    "approvals.alert",
+                    locale = lang,
+                    id = request_id,
+                    requester = person(requested_by, lang),
+                    what = format::adjustment(*adjustment, money(*amount), customer, lang),
+                    reason = reason_line(reason, lang)
+                ),
+                InlineKeyboardMarkup::new(vec![approval_buttons::decision_buttons(*request_id, lang)]),
+            )
+        }
+        Notice::ApprovalRequestApproved { request_id, adjustment, customer, amount, by, balance } => {
+            Outgoing::text(t!(
+                "approvals.told_approved",
+                locale = lang,
+                id = request_id,
+                what = format::adjustment(*adjustment, money(*amount), customer, lang),
+                by = person(by, lang),
+                balance = money(*balance)
+            ))
+        }
+        Notice::ApprovalRequestRejected { request_id, adjustment, customer, amount, by, reason } => Outgoing::text(t!(
+            "approvals.told_rejected",
+            locale = lang,
+            id = request_id,
+            what = format::adjustment(*adjustment, money(*amount), customer, lang),
+            by = person(by, lang),
+            reason = reply::escape(reason)
+        )),
         Notice::StarsUnrecordedAlert { charge, reference, stars, customer_chat } => Outgoing::text(t!(
             "stars.unrecorded_alert",
             locale = lang,

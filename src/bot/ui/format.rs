@@ -9,7 +9,8 @@ use super::callback::Method;
 use super::reply::escape;
 use crate::bot::Ctx;
 use crate::domain::plan_draft::PlanDraftError;
-use crate::domain::MoneyError;
+use crate::domain::{Money, MoneyError};
+use crate::entities::approval_request::{ApprovalKind, ApprovalStatus};
 use crate::entities::user;
 use crate::services::outbox::Person;
 
@@ -47,6 +48,15 @@ pub fn person(p: &Person, lang: &str) -> String {
         None => t!("admin.user_without_username", locale = lang, name = escape(&p.first_name), id = p.telegram_id),
     }
     .into_owned()
+}
+
+/// `@username` or the first name, unescaped and short: for button labels (plain text).
+pub fn person_plain(p: &Person) -> String {
+    match &p.username {
+        Some(username) => short(&format!("@{username}")),
+        None if !p.first_name.is_empty() => short(&p.first_name),
+        None => p.telegram_id.to_string(),
+    }
 }
 
 pub fn user_label(user: &user::Model, lang: &str) -> String {
@@ -99,6 +109,35 @@ pub fn role_name(role: user::Role, lang: &str) -> String {
         user::Role::Owner => t!("staff.role_owner", locale = lang),
     }
     .into_owned()
+}
+
+/// `credit <b>₹2,500</b> to @ravi (42)` / `debit … from …`: what an approval request asks.
+pub fn adjustment(kind: ApprovalKind, amount: Money, customer: &Person, lang: &str) -> String {
+    let key = match kind {
+        ApprovalKind::Credit => "approvals.credit",
+        ApprovalKind::Debit => "approvals.debit",
+    };
+    t!(key, locale = lang, amount = amount, customer = person(customer, lang)).into_owned()
+}
+
+/// Where an approval request is: `waiting for a second approval`, `approved`, …
+pub fn approval_status(status: ApprovalStatus, lang: &str) -> String {
+    match status {
+        ApprovalStatus::Pending => t!("approvals.status_pending", locale = lang),
+        ApprovalStatus::Approved => t!("approvals.status_approved", locale = lang),
+        ApprovalStatus::Rejected => t!("approvals.status_rejected", locale = lang),
+        ApprovalStatus::Cancelled => t!("approvals.status_cancelled", locale = lang),
+    }
+    .into_owned()
+}
+
+/// `\nReason: …` (escaped), or nothing for an empty reason.
+pub fn reason_line(reason: &str, lang: &str) -> String {
+    if reason.is_empty() {
+        String::new()
+    } else {
+        t!("wallet.reason", locale = lang, reason = escape(reason)).into_owned()
+    }
 }
 
 /// Button labels are plain text; long names would be cut by the client anyway.

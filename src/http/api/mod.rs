@@ -6,6 +6,7 @@ mod extract;
 mod idempotency;
 mod types;
 
+mod approvals;
 mod audit;
 mod claims;
 mod flags;
@@ -46,7 +47,7 @@ pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
     components(schemas(Problem)),
     tags(
         (name = "plans"), (name = "users"), (name = "orders"), (name = "payments"), (name = "upi-claims"),
-        (name = "withdrawals"), (name = "fraud-flags"), (name = "settings"), (name = "staff"), (name = "audit")
+        (name = "withdrawals"), (name = "fraud-flags"), (name = "settings"), (name = "staff"), (name = "audit"), (name = "approvals")
     )
 )]
 struct ApiDoc;
@@ -76,6 +77,7 @@ fn v1() -> OpenApiRouter<HttpState> {
         .merge(settings::routes())
         .merge(staff::routes())
         .merge(audit::routes())
+        .merge(approvals::routes())
 }
 
 /// Every operation needs the bearer token and may answer with a problem.

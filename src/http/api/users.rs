@@ -274,6 +274,14 @@ pub struct Adjustment {
     pub reason: String,
 }
 
+/// 200: the money moved. 202: above the approval threshold, it waits for a second approval.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum Adjustment202 {
+    Done(Adjusted),
+    Awaiting(super::approvals::ApprovalRequest),
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Adjusted {
     pub user: User,
@@ -320,13 +328,20 @@ async fn adjust(
             match outcome {
                 AdjustOutcome::Applied { user, amount, balance } => {
                     state.outbox_wake.notify_one();
+                    let done =
+                        Adjusted { user: User::from(user.as_ref()), amount: amount.into(), balance: balance.into() };
+                    Ok((StatusCode::OK, Json(Adjustment202::Done(done))))
+                }
+                // Above admin.approval_threshold: a request for a second owner or admin.
+                AdjustOutcome::AwaitingApproval { request, user, .. } => {
+                    state.outbox_wake.notify_one();
+                    Ok((StatusCode::ACCEPTED, Json(Adjustment202::Awaiting(super::approvals::to_json(request, &user)))))
+                }
+                AdjustOutcome::AlreadyRequested { request } => {
+                    let customer = customer(&state, telegram_id).await?;
                     Ok((
-                        StatusCode::OK,
-                        Json(Adjusted {
-                            user: User::from(user.as_ref()),
-                            amount: amount.into(),
-                            balance: balance.into(),
-                        }),
+                        StatusCode::ACCEPTED,
+                        Json(Adjustment202::Awaiting(super::approvals::to_json(request, &customer))),
                     ))
                 }
                 AdjustOutcome::AlreadyApplied => {
@@ -363,7 +378,7 @@ fn uuid_like() -> String {
     tag = "users",
     params(("telegram_id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "a repeat answers the first result and moves nothing")),
     request_body = Adjustment,
-    responses((status = 200, body = Adjusted))
+    responses((status = 200, body = Adjusted), (status = 202, description = "above admin.approval_threshold: waits for a second owner or admin", body = super::approvals::ApprovalRequest))
 )]
 async fn credit(
     State(state): State<HttpState>,
@@ -382,7 +397,7 @@ async fn credit(
     tag = "users",
     params(("telegram_id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "a repeat answers the first result and moves nothing")),
     request_body = Adjustment,
-    responses((status = 200, body = Adjusted))
+    responses((status = 200, body = Adjusted), (status = 202, description = "above admin.approval_threshold: waits for a second owner or admin", body = super::approvals::ApprovalRequest))
 )]
 async fn debit(
     State(state): State<HttpState>,

@@ -109,6 +109,14 @@ async fn answer(state: &HttpState, actor: &Actor, id: i32, decision: Decision) -
             state.outbox_wake.notify_one();
             Ok(Json(found(state, actor, id).await?))
         }
+        // Above withdrawal.approval_threshold: one approval recorded, a second person must approve.
+        Decision::FirstApproval { .. } => {
+            state.outbox_wake.notify_one();
+            Ok(Json(found(state, actor, id).await?))
+        }
+        Decision::SameApprover(_) => {
+            Err(Problem::conflict("same-approver", "a second, different owner or admin must approve it"))
+        }
         Decision::HeldByFlags(flags) => {
             let ids: Vec<String> = flags.iter().map(|f| format!("#{}", f.id)).collect();
             Err(Problem::conflict(

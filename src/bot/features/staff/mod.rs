@@ -1,6 +1,8 @@
 //! The shop's staff in chat. Each feature here checks its commands and buttons with one
 //! permission filter (`ui::permitted`): support sees customers, orders and queues; admins
-//! run the catalogue, money, queues and settings; owners also manage the team and API tokens.
+//! run the catalogue, money (and the second approval of large credits and debits), queues and
+//! settings; owners also manage the team and API tokens.
+pub mod approvals;
 pub mod catalog;
 pub mod customers;
 pub mod money;
@@ -20,6 +22,7 @@ pub fn handler() -> UpdateHandler<HandlerError> {
         .branch(queues::handler())
         .branch(catalog::handler())
         .branch(money::handler())
+        .branch(approvals::handler())
         .branch(settings::handler())
         .branch(team::handler())
         .branch(tokens::handler())

@@ -85,6 +85,19 @@ async fn adjust(
             };
             t!(done, locale = lang, amount = amount, user = who, balance = balance)
         }
+        AdjustOutcome::AwaitingApproval { request, user, threshold, approvers } => {
+            let what = format::adjustment(request.kind, Money::from_paise(request.amount), &(&*user).into(), lang);
+            let mut text =
+                t!("approvals.requested", locale = lang, id = request.id, what = what, threshold = threshold);
+            if approvers == 0 {
+                text.to_mut().push_str(&t!("approvals.no_approvers", locale = lang));
+            }
+            text
+        }
+        AdjustOutcome::AlreadyRequested { request } => {
+            let status = format::approval_status(request.status, lang);
+            t!("approvals.already_requested", locale = lang, id = request.id, status = status)
+        }
         AdjustOutcome::AlreadyApplied => t!("admin.adjust_repeat", locale = lang),
         AdjustOutcome::UnknownUser => t!("admin.adjust_unknown_user", locale = lang, id = target),
         AdjustOutcome::Insufficient { balance } => t!("admin.adjust_insufficient", locale = lang, balance = balance),

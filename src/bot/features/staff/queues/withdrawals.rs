@@ -8,10 +8,11 @@ use super::{flags, keyboards, Step};
 use crate::bot::state::ChatDialogue;
 use crate::bot::ui::{self, format, reply, Reply};
 use crate::bot::{Ctx, HandlerError, HandlerResult};
+use crate::domain::approval::needs_second_approval;
 use crate::domain::{Money, Permission};
 use crate::entities::withdrawal::WithdrawalStatus;
 use crate::services::withdrawals::{self, Decision};
-use crate::services::Actor;
+use crate::services::{outbox, settings, Actor};
 
 /// Requests shown by /withdrawals (each with its buttons).
 const LIST_LIMIT: u64 = 20;
@@ -35,25 +36,36 @@ pub async fn list(reply: &Reply, ctx: &Ctx, actor: &Actor) -> HandlerResult {
         reply.send(t!("withdrawals.empty", locale = lang), None).await?;
         return Ok(());
     }
+    let threshold = settings::withdrawal_approval_threshold(&ctx.db).await?;
     let mut lines = Vec::new();
     let mut rows = Vec::new();
     for (w, user) in &open {
-        lines.push(
-            t!(
-                "withdrawals.line",
-                locale = lang,
-                id = w.id,
-                amount = Money::from_paise(w.amount),
-                vpa = ui::escape(&w.vpa),
-                user = format::user_label(user, lang),
-                date = format::date_time(w.created_at, lang),
-                status = status_text(w.status, lang)
-            )
-            .into_owned(),
-        );
+        let mut line = t!(
+            "withdrawals.line",
+            locale = lang,
+            id = w.id,
+            amount = Money::from_paise(w.amount),
+            vpa = ui::escape(&w.vpa),
+            user = format::user_label(user, lang),
+            date = format::date_time(w.created_at, lang),
+            status = status_text(w.status, lang)
+        )
+        .into_owned();
+        let pending = w.status == WithdrawalStatus::Pending;
+        // Who gave the first of two approvals, shown on the line and on its Approve button.
+        let first = match w.first_approved_by.filter(|_| pending) {
+            Some(id) => Some(outbox::person(&ctx.db, id).await?),
+            None => None,
+        };
+        if let Some(first) = &first {
+            line.push_str(&t!("withdrawals.first_approved_line", locale = lang, by = format::person(first, lang)));
+        } else if pending && needs_second_approval(Money::from_paise(w.amount), threshold) {
+            line.push_str(&t!("withdrawals.two_needed_line", locale = lang));
+        }
+        lines.push(line);
         if actor.can(Permission::DecidePayments) {
             let approved = w.status == WithdrawalStatus::Approved;
-            rows.push(keyboards::numbered(w.id, keyboards::withdrawal_buttons(w.id, approved, lang)));
+            rows.push(keyboards::numbered(w.id, keyboards::withdrawal_buttons(w.id, approved, first.as_ref(), lang)));
         }
     }
     let title = t!("withdrawals.title", locale = lang).into_owned();
@@ -70,6 +82,7 @@ fn refused(id: i32, decision: &Decision, lang: &str) -> String {
             t!("withdrawals.held_refused", locale = lang, id = id, flags = flags::flag_ids(&ids))
         }
         Decision::UserBlocked => t!("withdrawals.user_blocked", locale = lang, id = id),
+        Decision::SameApprover(_) => t!("withdrawals.same_approver", locale = lang, id = id),
         Decision::AlreadyDecided(status) => {
             t!("withdrawals.already", locale = lang, id = id, status = status_text(*status, lang))
         }
@@ -86,6 +99,14 @@ pub async fn approve(reply: &Reply, ctx: &Ctx, actor: &Actor, id: i32) -> Handle
     let text = match decision {
         // The staff (this admin among them) get the approval with its payout buttons from the outbox.
         Decision::Approved { .. } => t!("withdrawals.done", locale = reply.lang, id = id).into_owned(),
+        // The other staff get the request again with its second Approve button from the outbox.
+        Decision::FirstApproval { approvers, .. } => {
+            let mut text = t!("withdrawals.first_done", locale = reply.lang, id = id).into_owned();
+            if approvers == 0 {
+                text.push_str(&t!("approvals.no_approvers", locale = reply.lang));
+            }
+            text
+        }
         other => refused(id, &other, reply.lang),
     };
     reply.send(text, None).await?;
