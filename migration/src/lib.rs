@@ -6,6 +6,7 @@ mod m20261122_000002_payments;
 mod m20261122_000003_upi_claims;
 mod m20261122_000004_referrals;
 mod m20261202_000005_outbox;
+mod m20261215_000006_report_indexes;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_upi_claims::Migration),
             Box::new(m20261122_000004_referrals::Migration),
             Box::new(m20261202_000005_outbox::Migration),
+            Box::new(m20261215_000006_report_indexes::Migration),
         ]
     }
 }
