@@ -14,6 +14,7 @@ pub mod purchase;
 pub mod razorpay;
 pub mod referrals;
 pub mod refunds;
+pub mod reports;
 pub mod settings;
 pub mod staff;
 pub mod stars;

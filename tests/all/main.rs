@@ -25,6 +25,7 @@ mod services_payments;
 mod services_purchase;
 mod services_referrals;
 mod services_refunds;
+mod services_reports;
 mod services_staff;
 mod services_upi;
 mod services_users;
