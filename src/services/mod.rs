@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod customers;
 pub mod db;
 pub mod dialogue_store;
+pub mod exports;
 pub mod fraud;
 pub mod health;
 pub mod outbox;

@@ -93,7 +93,12 @@ fn within<C: ColumnTrait>(column: C, start: Option<DateTime<Utc>>, now: DateTime
     condition
 }
 
-pub async fn stats(db: &DatabaseConnection, actor: &Actor, period: Period, now: DateTime<Utc>) -> Result<Stats, ActError> {
+pub async fn stats(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    period: Period,
+    now: DateTime<Utc>,
+) -> Result<Stats, ActError> {
     actor.require(Permission::ViewReports)?;
     let start = period.start(now);
 
@@ -136,8 +141,7 @@ pub async fn stats(db: &DatabaseConnection, actor: &Actor, period: Period, now: 
         .into_iter()
         .map(|(status, n, paise)| (status, Tally { count: count_u64(n), amount: Money::from_paise(paise) }))
         .collect();
-    let commissions =
-        CommissionStatus::iter().map(|s| (s, tally_of(&commission_rows, s))).collect();
+    let commissions = CommissionStatus::iter().map(|s| (s, tally_of(&commission_rows, s))).collect();
 
     let withdrawal_rows: Vec<(WithdrawalStatus, Tally)> = withdrawal::Entity::find()
         .select_only()
@@ -152,8 +156,7 @@ pub async fn stats(db: &DatabaseConnection, actor: &Actor, period: Period, now: 
         .into_iter()
         .map(|(status, n, paise)| (status, Tally { count: count_u64(n), amount: Money::from_paise(paise) }))
         .collect();
-    let withdrawals =
-        WithdrawalStatus::iter().map(|s| (s, tally_of(&withdrawal_rows, s))).collect();
+    let withdrawals = WithdrawalStatus::iter().map(|s| (s, tally_of(&withdrawal_rows, s))).collect();
 
     let stock = catalog::list_plans(db, true)
         .await?

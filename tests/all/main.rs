@@ -20,6 +20,7 @@ mod outbox_delivery;
 mod razorpay_api;
 mod razorpay_webhook;
 mod restart;
+mod services_exports;
 mod services_fraud;
 mod services_payments;
 mod services_purchase;

@@ -18,7 +18,6 @@ use crate::services::outbox::Person;
 /// A reason an admin types is shown to the customer: keep it a sentence.
 pub const MAX_REASON_CHARS: usize = 200;
 
-
 fn chrono_locale(lang: &str) -> chrono::Locale {
     match lang {
         "hi" => chrono::Locale::hi_IN,
