@@ -46,7 +46,11 @@ enum Commissions {
 fn indexes() -> Vec<(&'static str, DynIden, Vec<DynIden>)> {
     vec![
         ("ix_orders_paid", Orders::Table.into_iden(), vec![Orders::PaidAt.into_iden(), Orders::Status.into_iden()]),
-        ("ix_orders_created_id", Orders::Table.into_iden(), vec![Orders::CreatedAt.into_iden(), Orders::Id.into_iden()]),
+        (
+            "ix_orders_created_id",
+            Orders::Table.into_iden(),
+            vec![Orders::CreatedAt.into_iden(), Orders::Id.into_iden()],
+        ),
         ("ix_users_created", Users::Table.into_iden(), vec![Users::CreatedAt.into_iden()]),
         (
             "ix_ledger_created_id",
