@@ -279,6 +279,8 @@ fn attempts(name: &str, s: &Story, me: &user::Model) -> Vec<String> {
         "debit" => vec![format!("{} 100", s.earner)],
         "refund" => vec![s.order_id.to_string(), format!("#{} login stopped working", s.order_id)],
         "set" => vec!["referral.l1_rate 90".into()],
+        "stats" => vec!["7d".into(), "all".into()],
+        "export" => vec!["orders 2026-12-01 2026-12-31".into(), "ledger 2000-01-01 2100-12-31".into()],
         "staff" => vec![format!("admin {id}"), format!("support @user{id}"), format!("remove {}", s.support)],
         other => panic!("/{other} is a staff command this test does not try yet: give it plausible arguments here"),
     };
@@ -532,6 +534,9 @@ async fn support_sees_everything_and_decides_nothing() {
             format!("/addstock {}\nsupport@mail.test:pw", s.plan_id),
             format!("/describe {} everything free", s.plan_id),
             "/set referral.l1_rate 90".to_owned(),
+            "/stats".to_owned(),
+            "/stats all".to_owned(),
+            "/export orders 2000-01-01 2100-12-31".to_owned(),
             format!("/block {}", s.buyer),
             format!("/unblock {}", s.buyer),
             "/staff".to_owned(),

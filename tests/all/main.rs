@@ -8,6 +8,7 @@ mod chat_hindi;
 mod chat_payments;
 mod chat_permissions;
 mod chat_referrals;
+mod chat_reports;
 mod chat_staff;
 mod chat_stars;
 mod chat_upi;

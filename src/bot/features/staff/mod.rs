@@ -1,10 +1,12 @@
 //! The shop's staff in chat. Each feature here checks its commands and buttons with one
 //! permission filter (`ui::permitted`): support sees customers, orders and queues; admins
-//! run the catalogue, money, queues and settings; owners also manage the team.
+//! run the catalogue, money, queues and settings and see the reports; owners also manage the
+//! team.
 pub mod catalog;
 pub mod customers;
 pub mod money;
 pub mod queues;
+pub mod reports;
 pub mod settings;
 pub mod team;
 
@@ -20,5 +22,6 @@ pub fn handler() -> UpdateHandler<HandlerError> {
         .branch(catalog::handler())
         .branch(money::handler())
         .branch(settings::handler())
+        .branch(reports::handler())
         .branch(team::handler())
 }
