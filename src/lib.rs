@@ -2,6 +2,7 @@
 //! See ARCHITECTURE.md for the map of this crate.
 rust_i18n::i18n!("locales", fallback = "en");
 
+pub mod charts;
 pub mod config;
 pub mod demo;
 pub mod domain;

@@ -8,6 +8,7 @@ mod m20261122_000004_referrals;
 mod m20261202_000005_outbox;
 mod m20261203_000006_approvals;
 mod m20261203_000007_api;
+mod m20261203_000008_report_indexes;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000005_outbox::Migration),
             Box::new(m20261203_000006_approvals::Migration),
             Box::new(m20261203_000007_api::Migration),
+            Box::new(m20261203_000008_report_indexes::Migration),
         ]
     }
 }

@@ -7,7 +7,7 @@ use teloxide::prelude::*;
 use teloxide::types::{BotCommand, BotCommandScope, Recipient};
 use teloxide::utils::command::BotCommands;
 
-use super::features::staff::{approvals, catalog, customers, money, queues, settings, team, tokens};
+use super::features::staff::{approvals, catalog, customers, money, queues, reports, settings, team, tokens};
 use super::features::{home, referrals, shop, wallet, withdraw};
 use crate::domain::permission::{self, Permission};
 use crate::domain::Lang;
@@ -31,6 +31,7 @@ fn menu() -> Vec<(Option<Permission>, Vec<BotCommand>)> {
         (Some(Permission::View), approvals::Command::bot_commands()),
         (Some(Permission::View), settings::Command::bot_commands()),
         (Some(Permission::ChangeSettings), settings::Change::bot_commands()),
+        (Some(Permission::ViewReports), reports::Command::bot_commands()),
         (Some(Permission::ManageStaff), team::Command::bot_commands()),
         (Some(Permission::ManageTokens), tokens::Command::bot_commands()),
     ]
@@ -101,6 +102,8 @@ mod tests {
         let admin = names(Role::Admin);
         assert!(admin.contains(&"credit".to_owned()) && admin.contains(&"addplan".to_owned()));
         assert!(!admin.contains(&"staff".to_owned()));
+        assert!(admin.contains(&"stats".to_owned()) && admin.contains(&"export".to_owned()));
+        assert!(!support.contains(&"stats".to_owned()) && !support.contains(&"export".to_owned()));
         assert!(names(Role::Owner).contains(&"staff".to_owned()));
         let all = all_names();
         let mut unique = all.clone();

@@ -2,13 +2,15 @@
 //! HTML-escaped here, so locale texts can be HTML.
 use std::borrow::Cow;
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use rust_i18n::t;
 
 use super::callback::Method;
 use super::reply::escape;
 use crate::bot::Ctx;
 use crate::domain::plan_draft::PlanDraftError;
+// India Standard Time: every date a person reads is in it.
+use crate::domain::report::ist;
 use crate::domain::{Money, MoneyError};
 use crate::entities::approval_request::{ApprovalKind, ApprovalStatus};
 use crate::entities::user;
@@ -16,11 +18,6 @@ use crate::services::outbox::Person;
 
 /// A reason an admin types is shown to the customer: keep it a sentence.
 pub const MAX_REASON_CHARS: usize = 200;
-
-/// India Standard Time: every date a person reads is in it.
-fn ist() -> FixedOffset {
-    FixedOffset::east_opt(5 * 3600 + 1800).unwrap_or(FixedOffset::east_opt(0).expect("UTC"))
-}
 
 fn chrono_locale(lang: &str) -> chrono::Locale {
     match lang {

@@ -30,6 +30,8 @@ pub struct SentMessage {
     pub edit: bool,
     /// The image of a photo message (its `text` is the caption).
     pub photo: Option<Vec<u8>>,
+    /// (file name, bytes) of a document message (its `text` is the caption).
+    pub document: Option<(String, Vec<u8>)>,
 }
 
 impl SentMessage {
@@ -113,6 +115,7 @@ impl Inner {
             reply_markup,
             edit,
             photo: None,
+            document: None,
         });
         reply
     }
@@ -387,7 +390,7 @@ impl FakeTelegram {
 
     fn handle(&self, method: &str, params: Value) -> Reply {
         self.lock().calls.push((method.to_owned(), params.clone()));
-        if matches!(method, "sendmessage" | "sendphoto") {
+        if matches!(method, "sendmessage" | "sendphoto" | "senddocument") {
             let chat = params["chat_id"].as_i64().unwrap_or_default();
             let failure = self.lock().scripted.get_mut(&chat).and_then(|q| q.pop_front());
             if let Some(failure) = failure {
@@ -411,6 +414,7 @@ impl FakeTelegram {
             }
             "sendmessage" => self.send_message(&params),
             "sendphoto" => self.bot_sends_photo(&params),
+            "senddocument" => self.bot_sends_document(&params),
             "sendinvoice" => self.send_invoice(&params),
             "answerprecheckoutquery" => {
                 let ok = params["ok"].as_bool().ok_or_else(|| bad("ok is required"))?;
@@ -494,6 +498,43 @@ impl FakeTelegram {
         }
         reply["photo"] =
             json!([{ "file_id": file_id, "file_unique_id": format!("u{file_id}"), "width": 320, "height": 320 }]);
+        reply["caption"] = json!(rendered(&caption));
+        if let Some(obj) = reply.as_object_mut() {
+            obj.remove("text");
+        }
+        Ok(reply)
+    }
+
+    /// A document uploaded in the multipart body, with its file name; Telegram refuses an
+    /// empty file and a caption over 1024 characters.
+    fn bot_sends_document(&self, params: &Value) -> Reply {
+        let chat_id = chat_id(params)?;
+        let caption = params["caption"].as_str().unwrap_or_default().to_owned();
+        let parse_mode = params["parse_mode"].as_str().map(str::to_owned);
+        if !caption.is_empty() {
+            validate_text(&caption, parse_mode.as_deref(), "message caption is too long")?;
+            if rendered(&caption).encode_utf16().count() > 1024 {
+                return Err(bad("message caption is too long"));
+            }
+        }
+        let field = match &params["document"] {
+            Value::String(id) if id.starts_with("attach://") => id["attach://".len()..].to_owned(),
+            _ => return Err(bad("there is no document in the request")),
+        };
+        let bytes: Vec<u8> = serde_json::from_value(params["__uploads"][&field].clone()).unwrap_or_default();
+        if bytes.is_empty() {
+            return Err(bad("file must be non-empty"));
+        }
+        let file_name = params["__upload_names"][&field].as_str().unwrap_or_default().to_owned();
+        let message_id = self.next_message_id();
+        let file_id = format!("sent_doc_{message_id}");
+        let mut inner = self.lock();
+        inner.files.insert(file_id.clone(), (format!("documents/{file_name}"), bytes.clone()));
+        let mut reply = inner.record(chat_id, message_id, caption.clone(), parse_mode, None, false);
+        if let Some(last) = inner.sent.last_mut() {
+            last.document = Some((file_name.clone(), bytes.clone()));
+        }
+        reply["document"] = json!({ "file_id": file_id, "file_unique_id": format!("u{file_id}"), "file_name": file_name, "file_size": bytes.len() });
         reply["caption"] = json!(rendered(&caption));
         if let Some(obj) = reply.as_object_mut() {
             obj.remove("text");
@@ -882,10 +923,11 @@ async fn api(
 async fn multipart_params(request: axum::extract::Request, fake: &FakeTelegram) -> Result<Value, String> {
     use axum::extract::FromRequest;
     let mut multipart = axum::extract::Multipart::from_request(request, fake).await.map_err(|e| e.to_string())?;
-    let mut params = json!({ "__uploads": {} });
+    let mut params = json!({ "__uploads": {}, "__upload_names": {} });
     while let Some(field) = multipart.next_field().await.map_err(|e| e.to_string())? {
         let name = field.name().unwrap_or_default().to_owned();
-        if field.file_name().is_some() {
+        if let Some(file_name) = field.file_name().map(str::to_owned) {
+            params["__upload_names"][&name] = json!(file_name);
             let bytes = field.bytes().await.map_err(|e| e.to_string())?;
             params["__uploads"][&name] = json!(bytes.to_vec());
             params[&name] = json!(format!("attach://{name}"));

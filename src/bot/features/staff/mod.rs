@@ -1,12 +1,13 @@
 //! The shop's staff in chat. Each feature here checks its commands and buttons with one
 //! permission filter (`ui::permitted`): support sees customers, orders and queues; admins
 //! run the catalogue, money (and the second approval of large credits and debits), queues and
-//! settings; owners also manage the team and API tokens.
+//! settings and see the reports; owners also manage the team and API tokens.
 pub mod approvals;
 pub mod catalog;
 pub mod customers;
 pub mod money;
 pub mod queues;
+pub mod reports;
 pub mod settings;
 pub mod team;
 pub mod tokens;
@@ -24,6 +25,7 @@ pub fn handler() -> UpdateHandler<HandlerError> {
         .branch(money::handler())
         .branch(approvals::handler())
         .branch(settings::handler())
+        .branch(reports::handler())
         .branch(team::handler())
         .branch(tokens::handler())
 }
