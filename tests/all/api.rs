@@ -100,7 +100,8 @@ fn documented() -> Vec<(Method, String)> {
                     .replace("{telegram_id}", "424242")
                     .replace("{stock_id}", "1")
                     .replace("{id}", "1")
-                    .replace("{key}", "referral.l1_rate");
+                    .replace("{key}", "referral.l1_rate")
+                    .replace("{file}", "orders.csv");
                 routes.push((Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(), filled));
             }
         }
@@ -152,10 +153,8 @@ async fn the_document_lists_exactly_the_served_routes() {
         for (method, path) in documented() {
             let body = (method != Method::GET).then(|| json!({}));
             let (status, content_type, _) = api.call(method.clone(), &path, Some(&api.owner), body).await;
-            assert!(
-                content_type.starts_with("application/json") || content_type.starts_with("application/problem+json"),
-                "{method} {path}: {status} {content_type:?}"
-            );
+            let ours = ["application/json", "application/problem+json", "image/png", "text/csv"];
+            assert!(ours.iter().any(|t| content_type.starts_with(t)), "{method} {path}: {status} {content_type:?}");
         }
         // And nothing else is: an undocumented path or method gets the router's bare answer.
         for (method, path) in [
@@ -702,4 +701,72 @@ async fn large_credits_wait_for_a_second_person_and_only_owners_move_the_thresho
             .await;
         assert_eq!(status, StatusCode::OK);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn figures_charts_and_exports_for_admins() {
+    for db in db::all().await {
+        let api = serve(&db.conn).await;
+        shop_with_sales(&db.conn).await;
+        let (status, stats) = api.get("/api/v1/stats?period=7d", &api.admin).await;
+        assert_eq!(status, StatusCode::OK, "{stats}");
+        assert_eq!((stats["period"].as_str(), stats["orders"].as_u64()), (Some("7d"), Some(2)));
+        assert_eq!(stats["revenue"], json!({ "paise": 45_000, "display": "₹450" }));
+        assert_eq!(stats["profit"]["paise"], 45_000 - 15_000);
+        assert!(stats["commissions"].as_array().unwrap().iter().any(|c| c["status"] == "pending"), "{stats}");
+        let (status, days) = api.get("/api/v1/stats/daily?days=3", &api.admin).await;
+        assert_eq!((status, days.as_array().unwrap().len()), (StatusCode::OK, 3));
+        assert_eq!(days[2]["orders"], 2, "today is last: {days}");
+        assert_eq!(api.get("/api/v1/stats?period=year", &api.admin).await.1["field"], "period");
+        assert_eq!(api.get("/api/v1/stats/daily?days=0", &api.admin).await.1["field"], "days");
+
+        let chart = api
+            .http
+            .get(format!("{}/api/v1/stats/chart.png?days=7", api.base))
+            .bearer_auth(&api.admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(chart.headers()["content-type"], "image/png");
+        assert!(chart.bytes().await.unwrap().starts_with(b"\x89PNG\r\n\x1a\n"));
+
+        let today = chrono::Utc::now().with_timezone(&ottsonly::domain::report::ist()).date_naive();
+        let url = format!("{}/api/v1/exports/orders.csv?from={today}&to={today}", api.base);
+        let csv = api.http.get(&url).bearer_auth(&api.admin).send().await.unwrap();
+        assert_eq!(csv.status(), StatusCode::OK);
+        assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+        assert!(csv.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains(&format!("orders_{today}_{today}.csv")));
+        let bytes = csv.bytes().await.unwrap();
+        assert!(bytes.starts_with("\u{feff}".as_bytes()), "UTF-8 BOM");
+        let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+        let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+        assert_eq!(lines.len(), 3, "a header and the two orders: {text:?}");
+        assert!(text.contains("300.00") && text.contains("150.00"), "{text}");
+
+        let bad = api.get(&format!("/api/v1/exports/orders.csv?from=2026-13-01&to={today}"), &api.admin).await;
+        assert_eq!((bad.0, bad.1["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("from")));
+        let reversed = api.get(&format!("/api/v1/exports/orders.csv?from={today}&to=2020-01-01"), &api.admin).await;
+        assert_eq!((reversed.0, reversed.1["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("to")));
+        assert_eq!(
+            api.get(&format!("/api/v1/exports/invoices.csv?from={today}&to={today}"), &api.admin).await.0,
+            StatusCode::NOT_FOUND
+        );
+        // Figures are the admins': support is refused.
+        assert_eq!(api.get("/api/v1/stats", &api.support).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(
+            api.get(&format!("/api/v1/exports/orders.csv?from={today}&to={today}"), &api.support).await.0,
+            StatusCode::FORBIDDEN
+        );
+    }
+}
+
+/// Two paid orders today (₹300 and ₹150, cost ₹100 and ₹50), one through a referral.
+async fn shop_with_sales(conn: &DatabaseConnection) {
+    customer(conn, 424242).await;
+    buy(conn, 424242, 300, 100, Utc::now()).await;
+    crate::support::fixtures::referee(conn, 434343, 424242, Utc::now()).await;
+    buy(conn, 434343, 150, 50, Utc::now()).await;
 }

@@ -13,6 +13,7 @@ mod flags;
 mod orders;
 mod payments;
 mod plans;
+mod reports;
 mod settings;
 mod staff;
 mod users;
@@ -47,7 +48,7 @@ pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
     components(schemas(Problem)),
     tags(
         (name = "plans"), (name = "users"), (name = "orders"), (name = "payments"), (name = "upi-claims"),
-        (name = "withdrawals"), (name = "fraud-flags"), (name = "settings"), (name = "staff"), (name = "audit"), (name = "approvals")
+        (name = "withdrawals"), (name = "fraud-flags"), (name = "settings"), (name = "staff"), (name = "audit"), (name = "approvals"), (name = "reports")
     )
 )]
 struct ApiDoc;
@@ -78,6 +79,7 @@ fn v1() -> OpenApiRouter<HttpState> {
         .merge(staff::routes())
         .merge(audit::routes())
         .merge(approvals::routes())
+        .merge(reports::routes())
 }
 
 /// Every operation needs the bearer token and may answer with a problem.
