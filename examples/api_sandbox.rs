@@ -22,7 +22,7 @@ async fn main() {
         other => panic!("{other:?}"),
     };
     println!("{secret}");
-    let state = HttpState { db: conn, razorpay_webhook_secret: None, outbox_wake: Default::default(), upi: None };
+    let state = HttpState::new(conn);
     let listener = tokio::net::TcpListener::bind(&addr).await.expect("listen");
     eprintln!("admin API on http://{addr}/api/v1, docs at http://{addr}/api/docs");
     axum::serve(listener, router(state)).await.expect("serve");

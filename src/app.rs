@@ -32,11 +32,13 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         .map_err(|source| StartupError::Http { addr: config.http_addr, source })?;
     log::info!("HTTP listening on {}", config.http_addr);
     let outbox_wake = std::sync::Arc::new(tokio::sync::Notify::new());
+    let bot = Bot::new(config.telegram_token.clone()).set_api_url(config.telegram_api_url.clone());
     let router = http::router(http::HttpState {
         db: db.clone(),
         razorpay_webhook_secret: config.payments.razorpay.as_ref().map(|r| r.webhook_secret.clone()),
         outbox_wake: outbox_wake.clone(),
         upi: config.payments.upi.clone(),
+        telegram: Some(bot.clone()),
     });
     let http_server = tokio::spawn(async move {
         if let Err(err) = axum::serve(listener, router).await {
@@ -44,7 +46,6 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         }
     });
 
-    let bot = Bot::new(config.telegram_token.clone()).set_api_url(config.telegram_api_url.clone());
     let me = bot
         .get_me()
         .await

@@ -24,6 +24,7 @@ fn menu() -> Vec<(Option<Permission>, Vec<BotCommand>)> {
         (None, withdraw::Command::bot_commands()),
         (None, home::Command::bot_commands()),
         (Some(Permission::View), customers::Command::bot_commands()),
+        (Some(Permission::ResendLogin), customers::Resend::bot_commands()),
         (Some(Permission::View), queues::Command::bot_commands()),
         (Some(Permission::Moderate), queues::Moderation::bot_commands()),
         (Some(Permission::ManageCatalog), catalog::Command::bot_commands()),

@@ -26,6 +26,15 @@ pub struct HttpState {
     pub outbox_wake: std::sync::Arc<tokio::sync::Notify>,
     /// None when direct UPI is not configured: `/pay/upi/…` answers 404.
     pub upi: Option<UpiConfig>,
+    /// For files customers sent the bot (UPI screenshots); None where there is no bot.
+    pub telegram: Option<teloxide::Bot>,
+}
+
+impl HttpState {
+    /// Only the database: no gateways, no bot.
+    pub fn new(db: DatabaseConnection) -> HttpState {
+        HttpState { db, razorpay_webhook_secret: None, outbox_wake: Default::default(), upi: None, telegram: None }
+    }
 }
 
 pub fn router(state: HttpState) -> Router {

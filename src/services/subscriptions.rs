@@ -57,3 +57,63 @@ pub async fn list_for(
         })
         .collect())
 }
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResendOutcome {
+    /// The login is on its way to the customer again.
+    Resent {
+        customer_telegram_id: i64,
+    },
+    /// Refunded, or expired: there is no login to send.
+    NotActive,
+    UnknownOrder,
+}
+
+/// Sends a customer the login of their active subscription again (they lost the message).
+/// Support may do it; it is audit-logged.
+pub async fn resend_login(
+    db: &DatabaseConnection,
+    actor: &crate::services::Actor,
+    order_id: i32,
+    now: DateTime<Utc>,
+) -> Result<ResendOutcome, crate::services::ActError> {
+    use sea_orm::TransactionTrait;
+    actor.require(crate::domain::Permission::ResendLogin)?;
+    let txn = db.begin().await?;
+    let Some(sub) = subscription::Entity::find().filter(subscription::Column::OrderId.eq(order_id)).one(&txn).await?
+    else {
+        let exists = crate::entities::order::Entity::find_by_id(order_id).one(&txn).await?.is_some();
+        return Ok(if exists { ResendOutcome::NotActive } else { ResendOutcome::UnknownOrder });
+    };
+    if !matches!(
+        state_at(sub.ends_at, sub.status == SubscriptionStatus::Cancelled, now),
+        SubscriptionState::Active { .. }
+    ) {
+        return Ok(ResendOutcome::NotActive);
+    }
+    let customer = crate::entities::user::Entity::find_by_id(sub.user_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("user {}", sub.user_id)))?;
+    let plan_name = plan::Entity::find_by_id(sub.plan_id).one(&txn).await?.map(|p| p.name).unwrap_or_default();
+    let credential =
+        stock_item::Entity::find_by_id(sub.stock_item_id).one(&txn).await?.map(|s| s.credential).unwrap_or_default();
+    let notice = crate::services::outbox::Notice::LoginDelivered {
+        plan_name,
+        credential,
+        ends_at: sub.ends_at,
+        balance: customer.balance,
+    };
+    crate::services::outbox::to_user(&txn, &customer, &notice, now).await?;
+    crate::services::audit::record(
+        &txn,
+        actor,
+        "order.resend_login",
+        &format!("order:{order_id}"),
+        serde_json::json!({}),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(ResendOutcome::Resent { customer_telegram_id: customer.telegram_id })
+}

@@ -41,8 +41,7 @@ pub async fn serve(conn: &DatabaseConnection) -> Api {
 /// `serve`, with `owner` as the shop's owner (ADMIN_IDS).
 pub async fn serve_for(conn: &DatabaseConnection, owner: i64) -> Api {
     users::sync_staff_from_config(conn, &[owner].into(), None, Utc::now()).await.unwrap();
-    let state =
-        HttpState { db: conn.clone(), razorpay_webhook_secret: None, outbox_wake: Default::default(), upi: None };
+    let state = HttpState::new(conn.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
@@ -769,4 +768,72 @@ async fn shop_with_sales(conn: &DatabaseConnection) {
     buy(conn, 424242, 300, 100, Utc::now()).await;
     crate::support::fixtures::referee(conn, 434343, 424242, Utc::now()).await;
     buy(conn, 434343, 150, 50, Utc::now()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn support_resends_a_login_and_sees_a_claims_screenshot() {
+    use crate::support::fake_telegram::FakeTelegram;
+    use ottsonly::services::payments::Purpose;
+    use ottsonly::services::upi::{self, ClaimOutcome};
+    for db in db::all().await {
+        let conn = &db.conn;
+        let api = serve(conn).await;
+        customer(conn, 424242).await;
+        let order = buy(conn, 424242, 300, 100, Utc::now()).await.order_id;
+        let outbox_before = outbox_message::Entity::find().count(conn).await.unwrap();
+        let (status, resent) = api.post(&format!("/api/v1/orders/{order}/resend-login"), &api.support, json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{resent}");
+        assert_eq!(outbox_message::Entity::find().count(conn).await.unwrap(), outbox_before + 1);
+        let notices = crate::support::fixtures::outbox_notices(conn, 424242).await;
+        assert!(
+            matches!(notices.last(), Some(ottsonly::services::outbox::Notice::LoginDelivered { .. })),
+            "{notices:?}"
+        );
+        assert_eq!(
+            api.post("/api/v1/orders/999999/resend-login", &api.support, json!({})).await.0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(api.post(&format!("/api/v1/orders/{order}/refund"), &api.admin, json!({})).await.0, StatusCode::OK);
+        let (status, problem) =
+            api.post(&format!("/api/v1/orders/{order}/resend-login"), &api.support, json!({})).await;
+        assert_eq!((status, problem["type"].as_str()), (StatusCode::CONFLICT, Some("/problems/not-active")));
+
+        // A claim sent with a screenshot: the API fetches it from Telegram.
+        let fake = FakeTelegram::start().await;
+        let jpeg = b"\xff\xd8\xff\xe0 a payment screenshot";
+        fake.store_file("shot_api", jpeg);
+        let payment = upi::start(
+            conn,
+            424242,
+            Purpose::TopUp { amount: ottsonly::domain::Money::from_rupees(100) },
+            chrono::Duration::hours(1),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+        let claim = match upi::claim(conn, 424242, payment.id, "412345678905", Some("shot_api".into()), Utc::now())
+            .await
+            .unwrap()
+        {
+            ClaimOutcome::Created { claim, .. } => claim.id,
+            other => panic!("{other:?}"),
+        };
+        let bot = teloxide::Bot::new("1:T").set_api_url(url::Url::parse(&fake.url()).unwrap());
+        let state = HttpState { telegram: Some(bot), ..HttpState::new(conn.clone()) };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
+        let shot = api
+            .http
+            .get(format!("{base}/api/v1/upi-claims/{claim}/screenshot"))
+            .bearer_auth(&api.support)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(shot.status(), StatusCode::OK);
+        assert_eq!(shot.headers()["content-type"], "image/jpeg");
+        assert_eq!(shot.bytes().await.unwrap().as_ref(), jpeg);
+        let (status, claim_json) = api.get(&format!("/api/v1/upi-claims/{claim}"), &api.support).await;
+        assert_eq!((status, claim_json["screenshot_file_id"].as_str()), (StatusCode::OK, Some("shot_api")));
+    }
 }

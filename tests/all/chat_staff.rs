@@ -309,7 +309,7 @@ fn attempts(name: &str, s: &Story, me: &user::Model) -> Vec<String> {
     let id = me.telegram_id;
     let args: Vec<String> = match name {
         "user" => vec![s.buyer.to_string(), format!("@u{}", s.earner), me.referral_code.clone()],
-        "order" => vec![s.order_id.to_string()],
+        "order" | "resend" => vec![s.order_id.to_string()],
         "claims" | "withdrawals" | "flags" | "settings" | "approvals" => vec![],
         "block" => vec![format!("{} spammer", s.earner)],
         "unblock" => vec![id.to_string()],

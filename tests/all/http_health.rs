@@ -17,6 +17,7 @@ async fn health_follows_the_database() {
             razorpay_webhook_secret: None,
             outbox_wake: Default::default(),
             upi: None,
+            telegram: None,
         };
         let base = serve(state).await;
         let ok = reqwest::get(format!("{base}/health")).await.unwrap();

@@ -32,6 +32,7 @@ async fn serve(db: &sea_orm::DatabaseConnection, secret: Option<&str>) -> Server
         razorpay_webhook_secret: secret.map(str::to_owned),
         outbox_wake: Default::default(),
         upi: None,
+        telegram: None,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

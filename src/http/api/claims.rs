@@ -18,7 +18,12 @@ use crate::services::queues;
 use crate::services::upi::{self, Decision};
 
 pub fn routes() -> OpenApiRouter<HttpState> {
-    OpenApiRouter::new().routes(routes!(list)).routes(routes!(get)).routes(routes!(approve)).routes(routes!(reject))
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(get))
+        .routes(routes!(screenshot))
+        .routes(routes!(approve))
+        .routes(routes!(reject))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -89,6 +94,38 @@ async fn found(state: &HttpState, actor: &crate::services::Actor, id: i32) -> Re
 #[utoipa::path(get, path = "/upi-claims/{id}", tag = "upi-claims", params(("id" = i32, Path)), responses((status = 200, body = Claim)))]
 async fn get(State(state): State<HttpState>, Caller(actor): Caller, Id(id): Id<i32>) -> Result<Json<Claim>, Problem> {
     Ok(Json(found(&state, &actor, id).await?))
+}
+
+/// The payment screenshot the customer sent with the claim, fetched from Telegram.
+#[utoipa::path(
+    get,
+    path = "/upi-claims/{id}/screenshot",
+    tag = "upi-claims",
+    params(("id" = i32, Path)),
+    responses((status = 200, description = "the image as Telegram keeps it", content_type = "image/jpeg", body = Vec<u8>))
+)]
+async fn screenshot(
+    State(state): State<HttpState>,
+    Caller(actor): Caller,
+    Id(id): Id<i32>,
+) -> Result<Response, Problem> {
+    use teloxide::net::Download;
+    use teloxide::prelude::Requester;
+    let claim = found(&state, &actor, id).await?;
+    let (Some(file_id), Some(bot)) = (claim.screenshot_file_id, state.telegram.as_ref()) else {
+        return Err(Problem::not_found(format!("claim {id} has no screenshot")));
+    };
+    let file = bot.get_file(teloxide::types::FileId(file_id)).await.map_err(|err| {
+        log::warn!("screenshot of claim {id}: {err}");
+        Problem::not_found(format!("Telegram no longer has the screenshot of claim {id}"))
+    })?;
+    let mut bytes = Vec::new();
+    bot.download_file(&file.path, &mut bytes).await.map_err(|err| {
+        log::warn!("screenshot of claim {id}: {err}");
+        Problem::internal()
+    })?;
+    let content_type = if bytes.starts_with(b"\x89PNG") { "image/png" } else { "image/jpeg" };
+    Ok(([(axum::http::header::CONTENT_TYPE, content_type)], bytes).into_response())
 }
 
 fn decided(decision: Decision, id: i32) -> Result<(), Problem> {

@@ -21,7 +21,11 @@ use crate::services::customers::{self, OrderFilter, OrderLine};
 use crate::services::refunds::{self, RefundOutcome};
 
 pub fn routes() -> OpenApiRouter<HttpState> {
-    OpenApiRouter::new().routes(routes!(list)).routes(routes!(get)).routes(routes!(refund))
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(get))
+        .routes(routes!(refund))
+        .routes(routes!(resend_login))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -159,4 +163,33 @@ async fn refund(
         }
     })
     .await
+}
+
+/// Sends the customer their login again (support may); audited.
+#[utoipa::path(
+    post,
+    path = "/orders/{id}/resend-login",
+    tag = "orders",
+    params(("id" = i32, Path)),
+    responses((status = 200, body = Order))
+)]
+async fn resend_login(
+    State(state): State<HttpState>,
+    Caller(actor): Caller,
+    Id(id): Id<i32>,
+) -> Result<Json<Order>, Problem> {
+    use crate::services::subscriptions::{self, ResendOutcome};
+    match subscriptions::resend_login(&state.db, &actor, id, Utc::now()).await? {
+        ResendOutcome::Resent { .. } => {
+            state.outbox_wake.notify_one();
+            let (line, customer) = customers::order(&state.db, &actor, id, Utc::now())
+                .await?
+                .ok_or_else(|| Problem::not_found(format!("no order {id}")))?;
+            Ok(Json(Order::from_line(line, Some(&customer))))
+        }
+        ResendOutcome::NotActive => {
+            Err(Problem::conflict("not-active", format!("order {id} has no active subscription")))
+        }
+        ResendOutcome::UnknownOrder => Err(Problem::not_found(format!("no order {id}"))),
+    }
 }

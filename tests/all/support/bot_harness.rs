@@ -69,6 +69,7 @@ impl RunningBot {
             razorpay_webhook_secret: config.payments.razorpay.as_ref().map(|r| r.webhook_secret.clone()),
             outbox_wake: ctx.outbox_wake.clone(),
             upi: config.payments.upi.clone(),
+            telegram: Some(bot.clone()),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind http");
         let http = format!("http://{}", listener.local_addr().expect("addr"));

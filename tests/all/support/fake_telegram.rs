@@ -225,6 +225,11 @@ impl FakeTelegram {
         id
     }
 
+    /// A file Telegram keeps for us (a photo a customer sent), served through getFile and /file/.
+    pub fn store_file(&self, file_id: &str, bytes: &[u8]) {
+        self.lock().files.insert(file_id.to_owned(), (format!("photos/{file_id}.jpg"), bytes.to_vec()));
+    }
+
     /// A document with a caption; its bytes are served through getFile and /file/.
     pub fn send_document(&self, user: &TestUser, caption: &str, file_name: &str, bytes: &[u8]) -> i64 {
         let id = self.next_message_id();

@@ -25,8 +25,37 @@ pub enum Command {
     Order(String),
 }
 
+/// Support and up: a customer lost the message with their login.
+#[derive(BotCommands, Clone, Debug, PartialEq)]
+#[command(rename_rule = "lowercase")]
+pub enum Resend {
+    /// `<order_id>`
+    Resend(String),
+}
+
 pub fn handler() -> UpdateHandler<HandlerError> {
-    command::on::<Command>().chain(permitted(Permission::View, dptree::endpoint(on_command)))
+    dptree::entry()
+        .branch(command::on::<Command>().chain(permitted(Permission::View, dptree::endpoint(on_command))))
+        .branch(command::on::<Resend>().chain(permitted(Permission::ResendLogin, dptree::endpoint(resend))))
+}
+
+async fn resend(reply: Reply, ctx: Arc<Ctx>, actor: Actor, command: Resend) -> HandlerResult {
+    use crate::services::subscriptions::{self, ResendOutcome};
+    let lang = reply.lang;
+    let Resend::Resend(id) = command;
+    let Some(order_id) = id.trim().trim_start_matches('#').parse::<i32>().ok().filter(|id| *id > 0) else {
+        reply.send(t!("customers.resend_usage", locale = lang), None).await?;
+        return Ok(());
+    };
+    let text = match subscriptions::resend_login(&ctx.db, &actor, order_id, Utc::now()).await? {
+        ResendOutcome::Resent { customer_telegram_id } => {
+            t!("customers.resent", locale = lang, order = order_id, id = customer_telegram_id)
+        }
+        ResendOutcome::NotActive => t!("customers.not_active", locale = lang, order = order_id),
+        ResendOutcome::UnknownOrder => t!("admin.refund_unknown", locale = lang, order = order_id),
+    };
+    reply.send(text, None).await?;
+    Ok(())
 }
 
 async fn on_command(reply: Reply, ctx: Arc<Ctx>, actor: Actor, command: Command) -> HandlerResult {
