@@ -837,3 +837,130 @@ async fn support_resends_a_login_and_sees_a_claims_screenshot() {
         assert_eq!((status, claim_json["screenshot_file_id"].as_str()), (StatusCode::OK, Some("shot_api")));
     }
 }
+
+/// Every documented operation with the permission it needs and a body it accepts. The test
+/// fails when an operation is added to the API without a line here.
+fn operations() -> Vec<(Method, &'static str, ottsonly::domain::Permission, Option<Value>)> {
+    use ottsonly::domain::Permission::*;
+    let today = chrono::Utc::now().with_timezone(&ottsonly::domain::report::ist()).date_naive();
+    let range: &'static str = Box::leak(format!("/api/v1/exports/orders.csv?from={today}&to={today}").into_boxed_str());
+    vec![
+        (Method::GET, "/api/v1/audit-log", View, None),
+        (Method::GET, "/api/v1/fraud-flags", View, None),
+        (Method::GET, "/api/v1/fraud-flags/1", View, None),
+        (Method::POST, "/api/v1/fraud-flags/1/resolve", Moderate, None),
+        (Method::GET, "/api/v1/orders", View, None),
+        (Method::GET, "/api/v1/orders/1", View, None),
+        (Method::POST, "/api/v1/orders/1/refund", MoveMoney, Some(json!({ "reason": "matrix" }))),
+        (Method::POST, "/api/v1/orders/2/resend-login", ResendLogin, Some(json!({}))),
+        (Method::GET, "/api/v1/payments", View, None),
+        (Method::GET, "/api/v1/payments/1", View, None),
+        (Method::GET, "/api/v1/plans", View, None),
+        (
+            Method::POST,
+            "/api/v1/plans",
+            ManageCatalog,
+            Some(json!({ "name": "Matrix", "price_paise": 100, "duration_days": 30 })),
+        ),
+        (Method::GET, "/api/v1/plans/1", View, None),
+        (Method::PATCH, "/api/v1/plans/1", ManageCatalog, Some(json!({ "sort_order": 2 }))),
+        (Method::GET, "/api/v1/plans/1/stock", ManageCatalog, None),
+        (Method::POST, "/api/v1/plans/1/stock", ManageCatalog, Some(json!({ "credentials": ["matrix@x.test:pw"] }))),
+        (Method::POST, "/api/v1/plans/1/stock/upload", ManageCatalog, Some(json!("ignored"))),
+        (Method::POST, "/api/v1/plans/1/stock/1/retire", ManageCatalog, None),
+        (Method::GET, "/api/v1/settings", View, None),
+        (Method::PUT, "/api/v1/settings/referral.l1_rate", ChangeSettings, Some(json!({ "value": "30" }))),
+        (Method::GET, "/api/v1/staff", View, None),
+        (Method::PUT, "/api/v1/staff/2005", ManageStaff, Some(json!({ "role": "user" }))),
+        (Method::GET, "/api/v1/upi-claims", View, None),
+        (Method::GET, "/api/v1/upi-claims/1", View, None),
+        (Method::GET, "/api/v1/upi-claims/1/screenshot", View, None),
+        (Method::POST, "/api/v1/upi-claims/1/approve", DecidePayments, None),
+        (Method::POST, "/api/v1/upi-claims/1/reject", DecidePayments, Some(json!({ "reason": "matrix" }))),
+        (Method::GET, "/api/v1/users", View, None),
+        (Method::GET, "/api/v1/users/2001", View, None),
+        (Method::GET, "/api/v1/users/2001/ledger", View, None),
+        (Method::POST, "/api/v1/users/2001/block", Moderate, Some(json!({}))),
+        (Method::POST, "/api/v1/users/2001/unblock", Moderate, None),
+        (Method::POST, "/api/v1/users/2001/credit", MoveMoney, Some(json!({ "amount_paise": 100 }))),
+        (Method::POST, "/api/v1/users/2001/debit", MoveMoney, Some(json!({ "amount_paise": 100 }))),
+        (Method::GET, "/api/v1/withdrawals", View, None),
+        (Method::GET, "/api/v1/withdrawals/1", View, None),
+        (Method::POST, "/api/v1/withdrawals/1/approve", DecidePayments, None),
+        (Method::POST, "/api/v1/withdrawals/1/reject", DecidePayments, Some(json!({ "reason": "matrix" }))),
+        (Method::POST, "/api/v1/withdrawals/1/paid", DecidePayments, Some(json!({ "utr": "412345678901" }))),
+        (Method::POST, "/api/v1/withdrawals/1/payout-failed", DecidePayments, Some(json!({ "reason": "matrix" }))),
+        (Method::GET, "/api/v1/approvals", View, None),
+        (Method::GET, "/api/v1/approvals/1", View, None),
+        (Method::POST, "/api/v1/approvals/1/approve", MoveMoney, None),
+        (Method::POST, "/api/v1/approvals/1/reject", MoveMoney, Some(json!({ "reason": "matrix" }))),
+        (Method::POST, "/api/v1/approvals/1/cancel", MoveMoney, None),
+        (Method::GET, "/api/v1/stats", ViewReports, None),
+        (Method::GET, "/api/v1/stats/daily", ViewReports, None),
+        (Method::GET, "/api/v1/stats/chart.png", ViewReports, None),
+        (Method::GET, range, ViewReports, None),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_follows_the_role_matrix() {
+    use ottsonly::domain::permission;
+    for db in db::all().await {
+        let conn = &db.conn;
+        ottsonly::demo::seed(conn, Utc::now()).await.unwrap();
+        // A pending two-person request to decide.
+        let owner = Actor::new(ottsonly::demo::OWNER, Role::Owner, ottsonly::domain::Lang::En);
+        ottsonly::services::wallet::admin_adjust(
+            conn,
+            &owner,
+            2001,
+            Money::from_rupees(2500),
+            ottsonly::services::wallet::Direction::Credit,
+            "big",
+            "matrix",
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+        let api = serve_for(conn, ottsonly::demo::OWNER).await;
+        // Every documented operation has a line.
+        let listed: Vec<(Method, String)> =
+            operations().iter().map(|(m, p, _, _)| (m.clone(), p.split('?').next().unwrap().to_owned())).collect();
+        let document = serde_json::to_value(ottsonly::http::api::document()).unwrap();
+        let mut documented = 0;
+        for (path, item) in document["paths"].as_object().unwrap() {
+            for method in ["get", "post", "put", "patch", "delete"] {
+                if item.get(method).is_none() {
+                    continue;
+                }
+                documented += 1;
+                let pattern = regex_of(path);
+                assert!(
+                    listed.iter().any(|(m, p)| m.as_str().eq_ignore_ascii_case(method) && pattern(p)),
+                    "{method} {path} has no line in operations()"
+                );
+            }
+        }
+        assert_eq!(documented, listed.len());
+        // Support first (it changes nothing), then admin, then owner.
+        for (role, token) in [(Role::Support, &api.support), (Role::Admin, &api.admin), (Role::Owner, &api.owner)] {
+            for (method, path, needs, body) in operations() {
+                let (status, _, answer) = api.call(method.clone(), path, Some(token), body).await;
+                if permission::allows(role, needs) {
+                    assert_ne!(status, StatusCode::FORBIDDEN, "{role:?} {method} {path}: {answer}");
+                    assert!(!status.is_server_error(), "{role:?} {method} {path}: {answer}");
+                } else {
+                    assert_eq!(status, StatusCode::FORBIDDEN, "{role:?} {method} {path}: {answer}");
+                }
+            }
+        }
+    }
+}
+
+/// Matches a filled-in path against a documented one (`/users/{telegram_id}`).
+fn regex_of(template: &str) -> impl Fn(&str) -> bool + '_ {
+    move |path: &str| {
+        let (a, b): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
+        a.len() == b.len() && a.iter().zip(&b).all(|(t, p)| t == p || (t.starts_with('{') && t.ends_with('}')))
+    }
+}

@@ -22,6 +22,7 @@ mod outbox;
 mod outbox_delivery;
 mod razorpay_api;
 mod razorpay_webhook;
+mod readme;
 mod restart;
 mod services_approvals;
 mod services_exports;
