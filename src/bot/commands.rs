@@ -42,6 +42,11 @@ fn name(command: &BotCommand) -> String {
     command.command.trim_start_matches('/').to_owned()
 }
 
+/// The permission a command needs (None: every customer may), as the menu registers it.
+pub fn permission_of(command: &str) -> Option<Option<Permission>> {
+    menu().into_iter().find(|(_, commands)| commands.iter().any(|c| name(c) == command)).map(|(needs, _)| needs)
+}
+
 /// Every command name, for checking that each has a description in every language.
 pub fn all_names() -> Vec<String> {
     menu().iter().flat_map(|(_, commands)| commands.iter().map(name)).collect()

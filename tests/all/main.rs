@@ -11,6 +11,7 @@ mod chat_payments;
 mod chat_permissions;
 mod chat_referrals;
 mod chat_reports;
+mod chat_roles;
 mod chat_staff;
 mod chat_stars;
 mod chat_upi;
