@@ -39,6 +39,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         outbox_wake: outbox_wake.clone(),
         upi: config.payments.upi.clone(),
         telegram: Some(bot.clone()),
+        dashboard: http::DashboardSettings::of(&config),
     });
     let http_server = tokio::spawn(async move {
         if let Err(err) = axum::serve(listener, router).await {

@@ -9,6 +9,7 @@ mod m20261202_000005_outbox;
 mod m20261203_000006_approvals;
 mod m20261203_000007_api;
 mod m20261203_000008_report_indexes;
+mod m20261203_000009_dashboard;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000006_approvals::Migration),
             Box::new(m20261203_000007_api::Migration),
             Box::new(m20261203_000008_report_indexes::Migration),
+            Box::new(m20261203_000009_dashboard::Migration),
         ]
     }
 }

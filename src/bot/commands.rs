@@ -7,7 +7,9 @@ use teloxide::prelude::*;
 use teloxide::types::{BotCommand, BotCommandScope, Recipient};
 use teloxide::utils::command::BotCommands;
 
-use super::features::staff::{approvals, catalog, customers, money, queues, reports, settings, team, tokens};
+use super::features::staff::{
+    approvals, catalog, customers, dashboard, money, queues, reports, settings, team, tokens,
+};
 use super::features::{home, referrals, shop, wallet, withdraw};
 use crate::domain::permission::{self, Permission};
 use crate::domain::Lang;
@@ -24,6 +26,7 @@ fn menu() -> Vec<(Option<Permission>, Vec<BotCommand>)> {
         (None, withdraw::Command::bot_commands()),
         (None, home::Command::bot_commands()),
         (Some(Permission::View), customers::Command::bot_commands()),
+        (Some(Permission::View), dashboard::Command::bot_commands()),
         (Some(Permission::ResendLogin), customers::Resend::bot_commands()),
         (Some(Permission::View), queues::Command::bot_commands()),
         (Some(Permission::Moderate), queues::Moderation::bot_commands()),

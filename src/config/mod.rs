@@ -32,6 +32,8 @@ pub struct Config {
     /// Who customers contact, shown in /help; None shows a generic phrase from locales/.
     pub support_contact: Option<String>,
     pub shop_name: String,
+    /// How long a dashboard sign-in lasts (`admin.session_hours`, ADMIN_SESSION_HOURS).
+    pub session_hours: u32,
     pub payments: PaymentsConfig,
     pub send_limits: SendLimits,
 }
@@ -50,6 +52,7 @@ impl std::fmt::Debug for Config {
             admin_chat_id,
             support_contact,
             shop_name,
+            session_hours,
             payments,
             send_limits,
         } = self;
@@ -62,6 +65,7 @@ impl std::fmt::Debug for Config {
             .field("admin_chat_id", admin_chat_id)
             .field("support_contact", support_contact)
             .field("shop_name", shop_name)
+            .field("session_hours", session_hours)
             // Its Razorpay credentials print without the key secret and webhook secret.
             .field("payments", payments)
             .field("send_limits", send_limits)
@@ -149,6 +153,7 @@ struct AdminSection {
     #[serde(default)]
     ids: Vec<i64>,
     chat_id: Option<i64>,
+    session_hours: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -215,6 +220,13 @@ impl Config {
             None => file.admin.chat_id,
         };
 
+        let session_hours = match env("ADMIN_SESSION_HOURS") {
+            Some(hours) => hours.parse::<u32>().ok().filter(|h| (1..=720).contains(h)).ok_or_else(|| {
+                ConfigError::invalid("ADMIN_SESSION_HOURS", format!("{hours:?} is not a number of hours from 1 to 720"))
+            })?,
+            None => file.admin.session_hours.unwrap_or(crate::services::sign_in::DEFAULT_SESSION_HOURS),
+        };
+
         let support_contact = env("SUPPORT_CONTACT").or(file.shop.support_contact);
 
         let shop_name = env("SHOP_NAME").or(file.shop.name).unwrap_or_else(|| "OTTsOnly".into());
@@ -228,6 +240,7 @@ impl Config {
             admin_chat_id,
             support_contact,
             shop_name,
+            session_hours,
             payments: PaymentsConfig::load(file.payments, &env)?,
             send_limits: SendLimits::telegram(),
         })

@@ -4,6 +4,8 @@ pub mod api_token;
 pub mod approval_request;
 pub mod audit_log;
 pub mod commission;
+pub mod dashboard_link;
+pub mod dashboard_session;
 pub mod dialogue_state;
 pub mod fraud_flag;
 pub mod gateway_event;

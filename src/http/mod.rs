@@ -1,5 +1,7 @@
-//! The embedded HTTP server: health, payment webhooks, and the admin API (`/api/v1`, docs at `/api/docs`).
+//! The embedded HTTP server: health, payment webhooks, the admin API (`/api/v1`, docs at
+//! `/api/docs`) and the web dashboard (`/admin`).
 pub mod api;
+pub mod dashboard;
 mod health;
 mod pay;
 pub mod problem;
@@ -11,6 +13,8 @@ use axum::Router;
 use sea_orm::DatabaseConnection;
 
 use crate::config::UpiConfig;
+
+pub use dashboard::DashboardSettings;
 
 /// Webhook bodies are a few KB; anything far larger is refused before it is read.
 const MAX_WEBHOOK_BODY: usize = 64 * 1024;
@@ -28,12 +32,20 @@ pub struct HttpState {
     pub upi: Option<UpiConfig>,
     /// For files customers sent the bot (UPI screenshots); None where there is no bot.
     pub telegram: Option<teloxide::Bot>,
+    pub dashboard: DashboardSettings,
 }
 
 impl HttpState {
     /// Only the database: no gateways, no bot.
     pub fn new(db: DatabaseConnection) -> HttpState {
-        HttpState { db, razorpay_webhook_secret: None, outbox_wake: Default::default(), upi: None, telegram: None }
+        HttpState {
+            db,
+            razorpay_webhook_secret: None,
+            outbox_wake: Default::default(),
+            upi: None,
+            telegram: None,
+            dashboard: Default::default(),
+        }
     }
 }
 
@@ -43,5 +55,6 @@ pub fn router(state: HttpState) -> Router {
         .route("/pay/upi/{reference}", get(pay::upi_redirect))
         .route("/webhooks/razorpay", post(webhooks::razorpay::receive).layer(DefaultBodyLimit::max(MAX_WEBHOOK_BODY)))
         .merge(api::router().layer(DefaultBodyLimit::max(MAX_API_BODY)))
+        .merge(dashboard::router().layer(DefaultBodyLimit::max(MAX_API_BODY)))
         .with_state(state)
 }

@@ -21,6 +21,7 @@ pub mod referrals;
 pub mod refunds;
 pub mod reports;
 pub mod settings;
+pub mod sign_in;
 pub mod staff;
 pub mod stars;
 pub mod stock;

@@ -18,6 +18,7 @@ async fn health_follows_the_database() {
             outbox_wake: Default::default(),
             upi: None,
             telegram: None,
+            dashboard: Default::default(),
         };
         let base = serve(state).await;
         let ok = reqwest::get(format!("{base}/health")).await.unwrap();

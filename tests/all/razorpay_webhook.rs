@@ -33,6 +33,7 @@ async fn serve(db: &sea_orm::DatabaseConnection, secret: Option<&str>) -> Server
         outbox_wake: Default::default(),
         upi: None,
         telegram: None,
+        dashboard: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -25,6 +25,7 @@ pub fn test_config(api_url: &str, database_url: &str) -> Config {
         admin_chat_id: None,
         support_contact: Some("@shop_support".into()),
         shop_name: "Test <Shop> & Co".into(),
+        session_hours: 12,
         payments: ottsonly::config::PaymentsConfig::without_gateways(),
         send_limits: ottsonly::config::SendLimits::unlimited(),
     }
@@ -52,7 +53,11 @@ impl RunningBot {
         db: sea_orm::DatabaseConnection,
         configure: impl FnOnce(&mut Config),
     ) -> RunningBot {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind http");
+        let http = format!("http://{}", listener.local_addr().expect("addr"));
         let mut config = test_config(&fake.url(), "unused://");
+        // Dashboard links point at this server unless a test says otherwise.
+        config.payments.public_url = Some(url::Url::parse(&http).expect("http url"));
         configure(&mut config);
         let config = Arc::new(config);
         let bot = Bot::new(config.telegram_token.clone()).set_api_url(config.telegram_api_url.clone());
@@ -70,9 +75,8 @@ impl RunningBot {
             outbox_wake: ctx.outbox_wake.clone(),
             upi: config.payments.upi.clone(),
             telegram: Some(bot.clone()),
+            dashboard: ottsonly::http::DashboardSettings::of(&config),
         };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind http");
-        let http = format!("http://{}", listener.local_addr().expect("addr"));
         let http_task = tokio::spawn(async move {
             let _ = axum::serve(listener, router(state)).await;
         });

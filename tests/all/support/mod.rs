@@ -4,6 +4,7 @@
 pub mod binary;
 pub mod bot_harness;
 pub mod chat;
+pub mod dashboard;
 pub mod db;
 pub mod fake_razorpay;
 pub mod fake_telegram;

@@ -5,6 +5,7 @@
 pub mod approvals;
 pub mod catalog;
 pub mod customers;
+pub mod dashboard;
 pub mod money;
 pub mod queues;
 pub mod reports;
@@ -28,4 +29,5 @@ pub fn handler() -> UpdateHandler<HandlerError> {
         .branch(reports::handler())
         .branch(team::handler())
         .branch(tokens::handler())
+        .branch(dashboard::handler())
 }
