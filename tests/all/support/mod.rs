@@ -3,6 +3,7 @@
 
 pub mod binary;
 pub mod bot_harness;
+pub mod browser;
 pub mod chat;
 pub mod dashboard;
 pub mod db;
