@@ -456,6 +456,17 @@ fn the_key_scanner_finds_literal_and_dynamic_keys() {
     assert!(unresolved[0].1.contains("t!(other)"), "{unresolved:?}");
 }
 
+/// Key-like string literals in the dashboard's own sections (`dashboard.…`, `dashboard_ops.…`).
+fn dashboard_keys(source: &str) -> KeyLines {
+    lex(source)
+        .into_iter()
+        .filter_map(|(t, line)| match t {
+            Tok::Str(s) if looks_like_key(&s) && s.starts_with("dashboard") && s.contains('.') => Some((s, line)),
+            _ => None,
+        })
+        .collect()
+}
+
 #[test]
 fn every_locale_key_the_code_uses_exists() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -467,7 +478,15 @@ fn every_locale_key_the_code_uses_exists() {
     let (mut problems, mut used) = (Vec::new(), std::collections::BTreeSet::new());
     for path in &files {
         let shown = path.strip_prefix(root).unwrap_or(path).display().to_string();
-        let (keys, unresolved) = keys_used(&std::fs::read_to_string(path).unwrap());
+        let source = std::fs::read_to_string(path).unwrap();
+        let (mut keys, mut unresolved) = keys_used(&source);
+        if shown.starts_with("src/http/dashboard/") {
+            // Pages hand their keys (table headers, tabs, the menu) to the layout's helpers,
+            // which translate them: every key-like literal of the dashboard's own sections is a
+            // key, so a `t!(key)` on a parameter or loop variable there is covered.
+            keys.extend(dashboard_keys(&source));
+            unresolved.retain(|(_, what)| what.contains("format!"));
+        }
         for (line, what) in unresolved {
             problems.push(format!("{shown}:{line}: cannot tell which key {what} uses; teach tests/all/locales.rs"));
         }

@@ -55,8 +55,8 @@ async fn overview(State(state): State<HttpState>, staff: Staff) -> PageResult {
         None
     };
 
-    let queue_card = |href: &str, key: &str, n: String| {
-        html! { a.card href=(href) { b { (n) } span { (t!(key, locale = lang)) } } }
+    let queue_card = |href: &str, label: std::borrow::Cow<str>, n: String| {
+        html! { a.card href=(href) { b { (n) } span { (label) } } }
     };
     let body: Markup = html! {
         @if let Some((today, month, chart)) = &figures {
@@ -75,10 +75,10 @@ async fn overview(State(state): State<HttpState>, staff: Staff) -> PageResult {
         }
         h2 { (t!("dashboard.overview.queues", locale = lang)) }
         div.cards {
-            (queue_card("/admin/claims", "dashboard.overview.claims", count(claims.items.len(), claims.next.is_some())))
-            (queue_card("/admin/withdrawals", "dashboard.overview.withdrawals", count(pending.items.len(), pending.next.is_some())))
-            (queue_card("/admin/withdrawals?status=approved", "dashboard.overview.payouts", count(payouts.items.len(), payouts.next.is_some())))
-            (queue_card("/admin/flags", "dashboard.overview.flags", count(flags.items.len(), flags.next.is_some())))
+            (queue_card("/admin/claims", t!("dashboard.overview.claims", locale = lang), count(claims.items.len(), claims.next.is_some())))
+            (queue_card("/admin/withdrawals", t!("dashboard.overview.withdrawals", locale = lang), count(pending.items.len(), pending.next.is_some())))
+            (queue_card("/admin/withdrawals?status=approved", t!("dashboard.overview.payouts", locale = lang), count(payouts.items.len(), payouts.next.is_some())))
+            (queue_card("/admin/flags", t!("dashboard.overview.flags", locale = lang), count(flags.items.len(), flags.next.is_some())))
         }
         h2 { (t!("dashboard.overview.low_stock", locale = lang)) }
         @if low.is_empty() {
