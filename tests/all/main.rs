@@ -19,6 +19,7 @@ mod concurrency;
 mod dashboard_browser;
 mod dashboard_customers;
 mod dashboard_ops;
+mod dashboard_roles;
 mod dashboard_sign_in;
 mod end_to_end;
 mod http_health;

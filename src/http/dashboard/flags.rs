@@ -132,6 +132,8 @@ pub struct Block {
 
 async fn block(State(state): State<HttpState>, Path(id): Path<i32>, posted: Posted<Block>) -> PageResult {
     let (staff, lang) = (&posted.staff, posted.staff.lang());
+    // The flag is looked up first (a View); refuse a role that could not block before that.
+    staff.actor().require(crate::domain::Permission::Moderate)?;
     let typed = posted.form.reason.trim();
     let reason = if typed.is_empty() {
         t!("flags.block_reason", locale = lang, id = id).into_owned()
