@@ -445,3 +445,98 @@ async fn a_fraud_flag_is_resolved_and_its_customer_blocked() {
         assert!(block_audit[0].details.contains(&format!("fraud flag #{}", ids[1])), "{}", block_audit[0].details);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_withdrawal_and_a_failed_payout_give_the_money_back() {
+    for db in db::all().await {
+        let conn = &db.conn;
+        let base = shop(conn).await;
+        customer(conn, EARNER).await;
+        earn_withdrawable(conn, EARNER, BUYER, 1200, Utc::now()).await;
+        let before = crate::support::fixtures::balance(conn, EARNER).await;
+        let request = |amount| async move {
+            match withdrawals::request(conn, EARNER, Money::from_rupees(amount), "earner@ybl", Utc::now()).await {
+                Ok(withdrawals::RequestOutcome::Requested { withdrawal, .. }) => withdrawal.id,
+                other => panic!("{other:?}"),
+            }
+        };
+        let first = request(600).await;
+        let mut admin = Dashboard::sign_in(conn, &base, ADMIN).await;
+        let told = outbox_notices(conn, EARNER).await.len();
+        let rejected = admin.act(&format!("/admin/withdrawals/{first}/reject"), &[("reason", "UPI ID is wrong")]).await;
+        assert!(rejected.body.contains(&format!("Withdrawal #{first} rejected")), "{}", rejected.body);
+        assert_eq!(withdrawal_row(conn, first).await.status, WithdrawalStatus::Rejected);
+        assert_eq!(crate::support::fixtures::balance(conn, EARNER).await, before);
+
+        let second = request(600).await;
+        admin.act(&format!("/admin/withdrawals/{second}/approve"), &[]).await;
+        let empty = admin.act(&format!("/admin/withdrawals/{second}/payout-failed"), &[("reason", "  ")]).await;
+        assert!(empty.body.contains("1 to 200 characters"), "{}", empty.body);
+        assert_eq!(withdrawal_row(conn, second).await.status, WithdrawalStatus::Approved);
+        let failed =
+            admin.act(&format!("/admin/withdrawals/{second}/payout-failed"), &[("reason", "bank bounced")]).await;
+        assert!(failed.body.contains(&format!("#{second}")), "{}", failed.body);
+        assert_eq!(withdrawal_row(conn, second).await.status, WithdrawalStatus::PayoutFailed);
+        assert_eq!(crate::support::fixtures::balance(conn, EARNER).await, before);
+        // Rejected, approved, payout failed: one message each.
+        assert_eq!(outbox_notices(conn, EARNER).await.len(), told + 3);
+        crate::support::fixtures::assert_ledger_consistent(conn).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_credit_waits_for_a_second_person_on_the_approvals_page() {
+    for db in db::all().await {
+        let conn = &db.conn;
+        let base = shop(conn).await;
+        customer(conn, BUYER).await;
+        let mut admin = Dashboard::sign_in(conn, &base, ADMIN).await;
+        let asked = admin
+            .act(
+                &format!("/admin/users/{BUYER}/credit"),
+                &[("amount", "2500"), ("reason", "festival gift"), ("key", "gift-1")],
+            )
+            .await;
+        assert_eq!(crate::support::fixtures::balance(conn, BUYER).await, Money::ZERO, "{}", asked.body);
+        let request = ottsonly::entities::approval_request::Entity::find().one(conn).await.unwrap().expect("a request");
+
+        // The requester sees Cancel, not Approve, and cannot approve by hand either.
+        let own = admin.get("/admin/approvals").await;
+        assert!(own.body.contains(&format!("/admin/approvals/{}/cancel", request.id)), "{}", own.body);
+        assert!(!own.body.contains(&format!("/admin/approvals/{}/approve", request.id)));
+        let refused = admin.act(&format!("/admin/approvals/{}/approve", request.id), &[]).await;
+        assert!(refused.body.contains("is yours"), "{}", refused.body);
+        assert_eq!(crate::support::fixtures::balance(conn, BUYER).await, Money::ZERO);
+
+        let mut owner = Dashboard::sign_in(conn, &base, OWNER).await;
+        let approved = owner.act(&format!("/admin/approvals/{}/approve", request.id), &[]).await;
+        assert!(approved.body.contains(&format!("Request #{} approved", request.id)), "{}", approved.body);
+        assert_eq!(crate::support::fixtures::balance(conn, BUYER).await, Money::from_rupees(2500));
+        let again = owner.act(&format!("/admin/approvals/{}/approve", request.id), &[]).await;
+        assert!(!again.body.contains("approved: the money moved"), "{}", again.body);
+        assert_eq!(crate::support::fixtures::balance(conn, BUYER).await, Money::from_rupees(2500));
+        let via_dashboard = audit_log::Entity::find()
+            .filter(audit_log::Column::Via.eq("dashboard"))
+            .filter(audit_log::Column::ActorTelegramId.eq(OWNER))
+            .filter(audit_log::Column::Action.starts_with("approval."))
+            .count(conn)
+            .await
+            .unwrap();
+        assert_eq!(via_dashboard, 1);
+        crate::support::fixtures::assert_ledger_consistent(conn).await;
+    }
+}
+
+#[tokio::test]
+async fn the_dashboard_speaks_the_staff_members_language() {
+    let db = db::TestDb::sqlite().await;
+    let conn = &db.conn;
+    let base = shop(conn).await;
+    users::set_language(conn, SUPPORT, ottsonly::domain::Lang::Hi).await.unwrap();
+    let mut support = Dashboard::sign_in(conn, &base, SUPPORT).await;
+    let home = support.get("/admin").await;
+    assert!(home.body.contains("सारांश") && home.body.contains("आपकी प्रतीक्षा में"), "{}", home.body);
+    assert!(home.body.contains(r#"<html lang="hi">"#));
+    let mut admin = Dashboard::sign_in(conn, &base, ADMIN).await;
+    assert!(admin.get("/admin").await.body.contains("Waiting for you"));
+}

@@ -21,15 +21,22 @@ const ADMIN_USER: i64 = 8301;
 const SUPPORT: i64 = 8302;
 const NOBODY: &str = "999999";
 
-/// Each form (route pattern, path to send, fields) with the permission its act needs.
-fn forms() -> Vec<(&'static str, String, Vec<(&'static str, &'static str)>, Permission)> {
+/// A form: its route pattern, the path to send, its fields, and the permission its act needs.
+type Form = (&'static str, String, Vec<(&'static str, &'static str)>, Permission);
+
+fn forms() -> Vec<Form> {
     use Permission::*;
     let reason = vec![("reason", "checked by hand")];
     vec![
         ("/admin/claims/{id}/approve", format!("/admin/claims/{NOBODY}/approve"), vec![], DecidePayments),
         ("/admin/claims/{id}/reject", format!("/admin/claims/{NOBODY}/reject"), reason.clone(), DecidePayments),
         ("/admin/withdrawals/{id}/approve", format!("/admin/withdrawals/{NOBODY}/approve"), vec![], DecidePayments),
-        ("/admin/withdrawals/{id}/reject", format!("/admin/withdrawals/{NOBODY}/reject"), reason.clone(), DecidePayments),
+        (
+            "/admin/withdrawals/{id}/reject",
+            format!("/admin/withdrawals/{NOBODY}/reject"),
+            reason.clone(),
+            DecidePayments,
+        ),
         (
             "/admin/withdrawals/{id}/paid",
             format!("/admin/withdrawals/{NOBODY}/paid"),
@@ -94,14 +101,19 @@ fn forms() -> Vec<(&'static str, String, Vec<(&'static str, &'static str)>, Perm
             vec![("value", "2000")],
             ChangeSafeguards,
         ),
-        ("/admin/staff/role", "/admin/staff/role".into(), vec![("telegram_id", NOBODY), ("role", "support")], ManageStaff),
-        ("/admin/staff/tokens", "/admin/staff/tokens".into(), vec![("name", "probe"), ("role", "support")], ManageTokens),
         (
-            "/admin/staff/tokens/{id}/revoke",
-            format!("/admin/staff/tokens/{NOBODY}/revoke"),
-            vec![],
+            "/admin/staff/role",
+            "/admin/staff/role".into(),
+            vec![("telegram_id", NOBODY), ("role", "support")],
+            ManageStaff,
+        ),
+        (
+            "/admin/staff/tokens",
+            "/admin/staff/tokens".into(),
+            vec![("name", "probe"), ("role", "support")],
             ManageTokens,
         ),
+        ("/admin/staff/tokens/{id}/revoke", format!("/admin/staff/tokens/{NOBODY}/revoke"), vec![], ManageTokens),
     ]
 }
 
