@@ -1,6 +1,7 @@
-//! The admin API alone over a demo shop, for trying it and for fuzzing it in CI:
-//! `cargo run --example api_sandbox -- sqlite://sandbox.db?mode=rwc 127.0.0.1:8088`
-//! prints an owner token on its first line, then serves until stopped. No Telegram needed.
+//! The admin API and the dashboard over a demo shop, for trying them and for fuzzing the API in
+//! CI: `cargo run --example api_sandbox -- sqlite://sandbox.db?mode=rwc 127.0.0.1:8088`
+//! prints an owner API token on its first line and a dashboard sign-in link on its second,
+//! then serves until stopped. No Telegram needed.
 use chrono::Utc;
 
 use ottsonly::entities::user::Role;
@@ -22,8 +23,10 @@ async fn main() {
         other => panic!("{other:?}"),
     };
     println!("{secret}");
+    let link = ottsonly::services::sign_in::create_link(&conn, &owner, Utc::now()).await.expect("a sign-in link");
+    println!("http://{addr}/admin/login?token={link}");
     let state = HttpState::new(conn);
     let listener = tokio::net::TcpListener::bind(&addr).await.expect("listen");
-    eprintln!("admin API on http://{addr}/api/v1, docs at http://{addr}/api/docs");
+    eprintln!("admin API on http://{addr}/api/v1, docs at http://{addr}/api/docs, dashboard at http://{addr}/admin");
     axum::serve(listener, router(state)).await.expect("serve");
 }
