@@ -11,6 +11,7 @@ pub mod permission;
 pub mod plan_draft;
 pub mod privacy;
 pub mod referral_code;
+pub mod reminder;
 pub mod report;
 pub mod setting;
 pub mod stars;

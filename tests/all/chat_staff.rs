@@ -100,6 +100,8 @@ struct Snapshot {
     approvals: Vec<approval_request::Model>,
     settings: Vec<(SettingKey, String)>,
     audit_rows: u64,
+    /// Dashboard sign-in links and sessions: a customer must get neither.
+    dashboard: (u64, u64),
     /// (id, chat, kind, params): what was written, whatever its delivery has got to.
     outbox: Vec<(i32, i64, String, String)>,
     /// (chat, state) of every chat in the middle of a question (teloxide stores `Idle` for
@@ -130,6 +132,10 @@ async fn snapshot(conn: &DatabaseConnection) -> Snapshot {
         approvals: approval_request::Entity::find().order_by_asc(approval_request::Column::Id).all(conn).await.unwrap(),
         settings: settings::all(conn).await.unwrap(),
         audit_rows: audit_log::Entity::find().count(conn).await.unwrap(),
+        dashboard: (
+            ottsonly::entities::dashboard_link::Entity::find().count(conn).await.unwrap(),
+            ottsonly::entities::dashboard_session::Entity::find().count(conn).await.unwrap(),
+        ),
         outbox: outbox_message::Entity::find()
             .order_by_asc(outbox_message::Column::Id)
             .all(conn)
@@ -310,7 +316,7 @@ fn attempts(name: &str, s: &Story, me: &user::Model) -> Vec<String> {
     let args: Vec<String> = match name {
         "user" => vec![s.buyer.to_string(), format!("@u{}", s.earner), me.referral_code.clone()],
         "order" | "resend" => vec![s.order_id.to_string()],
-        "claims" | "withdrawals" | "flags" | "settings" | "approvals" => vec![],
+        "claims" | "withdrawals" | "flags" | "settings" | "approvals" | "dashboard" => vec![],
         "block" => vec![format!("{} spammer", s.earner)],
         "unblock" => vec![id.to_string()],
         "addplan" => vec!["1 0 30 Free for me".into()],
