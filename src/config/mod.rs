@@ -224,7 +224,12 @@ impl Config {
             Some(hours) => hours.parse::<u32>().ok().filter(|h| (1..=720).contains(h)).ok_or_else(|| {
                 ConfigError::invalid("ADMIN_SESSION_HOURS", format!("{hours:?} is not a number of hours from 1 to 720"))
             })?,
-            None => file.admin.session_hours.unwrap_or(crate::services::sign_in::DEFAULT_SESSION_HOURS),
+            None => match file.admin.session_hours {
+                Some(hours) if !(1..=720).contains(&hours) => {
+                    return Err(ConfigError::invalid("admin.session_hours", format!("{hours} is not 1 to 720 hours")));
+                }
+                hours => hours.unwrap_or(crate::services::sign_in::DEFAULT_SESSION_HOURS),
+            },
         };
 
         let support_contact = env("SUPPORT_CONTACT").or(file.shop.support_contact);
@@ -464,5 +469,18 @@ mod payment_tests {
         assert_eq!(invalid_key(load(&[], "[payments]\nmin_topup = 500\nmax_topup = 100\n")), "payments.min_topup");
         assert_eq!(invalid_key(load(&[], "[payments]\nstars_per_rupee = \"-1\"\n")), "payments.stars_per_rupee");
         assert_eq!(invalid_key(load(&[], "[payments]\nlink_expiry_minutes = 5\n")), "payments.link_expiry_minutes");
+    }
+
+    #[test]
+    fn dashboard_sessions_last_1_to_720_hours() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let env = |key: &str| (key == "TELOXIDE_TOKEN").then(|| "1:x".to_owned());
+        std::fs::write(&path, "[admin]\nsession_hours = 0\n").unwrap();
+        assert!(matches!(Config::load(&path, env), Err(ConfigError::Invalid { key: "admin.session_hours", .. })));
+        std::fs::write(&path, "[admin]\nsession_hours = 48\n").unwrap();
+        assert_eq!(Config::load(&path, env).unwrap().session_hours, 48);
+        std::fs::write(&path, "").unwrap();
+        assert_eq!(Config::load(&path, env).unwrap().session_hours, 12);
     }
 }

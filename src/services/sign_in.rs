@@ -89,6 +89,7 @@ pub async fn redeem(
         return Ok(Redeemed::Invalid);
     }
     let Some(user) = users::find_by_telegram_id(&txn, link.telegram_id).await? else {
+        txn.commit().await?;
         return Ok(Redeemed::NotStaff);
     };
     let actor = Actor::of(&user).via(Via::Dashboard);

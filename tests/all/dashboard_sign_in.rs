@@ -70,6 +70,19 @@ async fn a_link_signs_in_once_within_ten_minutes() {
         assert_eq!((opened.status, opened.location.as_deref()), (303, Some("/admin/signed-out")));
 
         let signed_in = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        // Another site posting the link (to sign a victim in as this staff member) is refused,
+        // and the link is not spent.
+        for (name, value) in [("sec-fetch-site", "cross-site"), ("origin", "https://evil.example")] {
+            let forged = signed_in
+                .post(format!("{base}/admin/login"))
+                .header(name, value)
+                .form(&[("token", &token)])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(forged.status(), 403, "{name}");
+            assert!(forged.headers().get("set-cookie").is_none());
+        }
         let answer = signed_in.post(format!("{base}/admin/login")).form(&[("token", &token)]).send().await.unwrap();
         assert_eq!(answer.status(), 303);
         let cookie = answer.headers()["set-cookie"].to_str().unwrap().to_owned();

@@ -136,7 +136,8 @@ async fn block(State(state): State<HttpState>, Path(id): Path<i32>, posted: Post
     staff.actor().require(crate::domain::Permission::Moderate)?;
     let typed = posted.form.reason.trim();
     let reason = if typed.is_empty() {
-        t!("flags.block_reason", locale = lang, id = id).into_owned()
+        // Stored and shown to other staff: in the shop's language of record, as chat does.
+        t!("flags.block_reason", locale = "en", id = id).into_owned()
     } else if let Some(reason) = super::withdrawals::reason_of(typed) {
         reason.to_owned()
     } else {

@@ -74,6 +74,8 @@ pub fn page(staff: &Staff, title: &str, body: Markup) -> Response {
         }
     };
     let mut response = Html(markup.into_string()).into_response();
+    // Customers' wallets and ledgers: not for the browser's cache after signing out.
+    response.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
     if staff.flash.is_some() {
         clear_flash(&mut response);
     }

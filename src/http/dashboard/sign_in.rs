@@ -1,7 +1,7 @@
 //! Signing in with the link from chat, and out. Opening the link shows a button; only the
 //! POST it sends uses the link up, so a chat app's link preview cannot spend it.
 use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -58,7 +58,27 @@ async fn confirm(Query(link): Query<Link>) -> Response {
     .into_response()
 }
 
-async fn redeem(State(state): State<HttpState>, Form(link): Form<Link>) -> Result<Response, Failure> {
+/// True when the browser says the form came from another site. The button is on our own page,
+/// so another site posting a staff member's link would sign a victim in as that staff member.
+fn cross_site(headers: &HeaderMap) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = header("sec-fetch-site") {
+        return !matches!(site, "same-origin" | "none");
+    }
+    match (header("origin"), header("host")) {
+        (Some(origin), Some(host)) => origin.split_once("://").map(|(_, h)| h) != Some(host),
+        _ => false,
+    }
+}
+
+async fn redeem(
+    State(state): State<HttpState>,
+    headers: HeaderMap,
+    Form(link): Form<Link>,
+) -> Result<Response, Failure> {
+    if cross_site(&headers) {
+        return Err(Failure::Csrf);
+    }
     let token = link.token.unwrap_or_default();
     let hours = state.dashboard.session_hours;
     match sign_in::redeem(&state.db, &token, hours, Utc::now()).await? {
