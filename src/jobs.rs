@@ -14,7 +14,7 @@ use tokio::sync::Notify;
 use crate::services::payments::Settlement;
 use crate::services::razorpay::{self, RazorpayClient};
 use crate::services::stars::{self, StarCharge};
-use crate::services::{referrals, settings};
+use crate::services::{referrals, reminders, settings};
 
 /// Used when the `jobs.interval_seconds` setting cannot be read.
 pub const INTERVAL: Duration = Duration::from_secs(60);
@@ -38,6 +38,24 @@ pub fn spawn_razorpay_reconciliation(
                 Ok(settled) if !settled.is_empty() => outbox_wake.notify_one(),
                 Ok(_) => {}
                 Err(err) => log::warn!("Razorpay reconciliation failed: {err}"),
+            }
+            pause(&db).await;
+        }
+    })
+}
+
+/// Queues the expiry reminders that are due (each once per subscription period).
+pub fn spawn_reminders(
+    db: DatabaseConnection,
+    days_before: Vec<u32>,
+    outbox_wake: Arc<Notify>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match reminders::send_due(&db, &days_before, Utc::now()).await {
+                Ok(0) => {}
+                Ok(_) => outbox_wake.notify_one(),
+                Err(err) => log::warn!("expiry reminders failed: {err}"),
             }
             pause(&db).await;
         }

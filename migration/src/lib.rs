@@ -10,6 +10,7 @@ mod m20261203_000006_approvals;
 mod m20261203_000007_api;
 mod m20261203_000008_report_indexes;
 mod m20261203_000009_dashboard;
+mod m20261204_000010_reminders;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000007_api::Migration),
             Box::new(m20261203_000008_report_indexes::Migration),
             Box::new(m20261203_000009_dashboard::Migration),
+            Box::new(m20261204_000010_reminders::Migration),
         ]
     }
 }

@@ -34,6 +34,9 @@ pub struct Config {
     pub shop_name: String,
     /// How long a dashboard sign-in lasts (`admin.session_hours`, ADMIN_SESSION_HOURS).
     pub session_hours: u32,
+    /// Days before a subscription ends that its reminders go out (`reminders.days_before`,
+    /// REMINDERS_DAYS_BEFORE), largest first.
+    pub reminder_days: Vec<u32>,
     pub payments: PaymentsConfig,
     pub send_limits: SendLimits,
 }
@@ -53,6 +56,7 @@ impl std::fmt::Debug for Config {
             support_contact,
             shop_name,
             session_hours,
+            reminder_days,
             payments,
             send_limits,
         } = self;
@@ -66,6 +70,7 @@ impl std::fmt::Debug for Config {
             .field("support_contact", support_contact)
             .field("shop_name", shop_name)
             .field("session_hours", session_hours)
+            .field("reminder_days", reminder_days)
             // Its Razorpay credentials print without the key secret and webhook secret.
             .field("payments", payments)
             .field("send_limits", send_limits)
@@ -127,6 +132,14 @@ struct FileConfig {
     shop: ShopSection,
     #[serde(default)]
     payments: payments::PaymentsSection,
+    #[serde(default)]
+    reminders: RemindersSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RemindersSection {
+    days_before: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -232,6 +245,14 @@ impl Config {
             },
         };
 
+        let days = env("REMINDERS_DAYS_BEFORE").or(file.reminders.days_before).unwrap_or_else(|| "3,1".into());
+        let reminder_days = crate::domain::reminder::parse_days(&days).ok_or_else(|| {
+            ConfigError::invalid(
+                "REMINDERS_DAYS_BEFORE",
+                format!("{days:?} is not a list of days from 1 to 30, e.g. 3,1"),
+            )
+        })?;
+
         let support_contact = env("SUPPORT_CONTACT").or(file.shop.support_contact);
 
         let shop_name = env("SHOP_NAME").or(file.shop.name).unwrap_or_else(|| "OTTsOnly".into());
@@ -246,6 +267,7 @@ impl Config {
             support_contact,
             shop_name,
             session_hours,
+            reminder_days,
             payments: PaymentsConfig::load(file.payments, &env)?,
             send_limits: SendLimits::telegram(),
         })

@@ -19,6 +19,7 @@ pub mod queues;
 pub mod razorpay;
 pub mod referrals;
 pub mod refunds;
+pub mod reminders;
 pub mod reports;
 pub mod settings;
 pub mod sign_in;

@@ -78,6 +78,12 @@ pub enum Notice {
         ends_at: DateTime<Utc>,
         balance: i64,
     },
+    /// A subscription ends in `days_left` days, or (None) ended today.
+    ExpiryReminder {
+        plan_name: String,
+        ends_at: DateTime<Utc>,
+        days_left: Option<u32>,
+    },
     PurchaseNotCompleted {
         why: NotBought,
         balance: i64,
@@ -283,7 +289,18 @@ pub async fn to_user(
     notice: &Notice,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    insert(conn, user.telegram_id, Some(user.id), notice, None, now).await
+    insert(conn, user.telegram_id, Some(user.id), notice, None, now).await.map(drop)
+}
+
+/// Like `to_user`, at most once per `key`; true when this call queued it.
+pub async fn to_user_once(
+    conn: &impl ConnectionTrait,
+    user: &user::Model,
+    notice: &Notice,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    Ok(insert(conn, user.telegram_id, Some(user.id), notice, Some(key.to_owned()), now).await? == 1)
 }
 
 /// Queues `notice` for the shop's staff: the alert chat when one is set, else every owner
@@ -323,7 +340,7 @@ async fn to_staff_keyed(
 ) -> Result<(), DbErr> {
     let chat = settings::get_or::<i64>(conn, ALERT_CHAT_KEY, 0).await?;
     if chat != 0 {
-        return insert(conn, chat, None, notice, key.map(|k| format!("{k}:{chat}")), now).await;
+        return insert(conn, chat, None, notice, key.map(|k| format!("{k}:{chat}")), now).await.map(drop);
     }
     let staff = user::Entity::find()
         .filter(user::Column::Role.is_in([Role::Owner, Role::Admin]))
@@ -344,7 +361,7 @@ async fn insert(
     notice: &Notice,
     dedupe_key: Option<String>,
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+) -> Result<u64, DbErr> {
     let params = serde_json::to_value(notice).map_err(|err| DbErr::Custom(format!("outbox params: {err}")))?;
     // The variant's name, for reading the table (serde's tag).
     let kind = params["kind"].as_str().unwrap_or_default().to_owned();
@@ -366,8 +383,7 @@ async fn insert(
     outbox_message::Entity::insert(row)
         .on_conflict(OnConflict::column(outbox_message::Column::DedupeKey).do_nothing().to_owned())
         .exec_without_returning(conn)
-        .await?;
-    Ok(())
+        .await
 }
 
 /// A claimed row, with what the sender needs to render it.

@@ -37,6 +37,7 @@ mod services_payments;
 mod services_purchase;
 mod services_referrals;
 mod services_refunds;
+mod services_reminders;
 mod services_reports;
 mod services_staff;
 mod services_upi;

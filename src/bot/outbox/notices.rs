@@ -63,6 +63,21 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
             ),
             menu(),
         ),
+        Notice::ExpiryReminder { plan_name, ends_at, days_left } => {
+            let name = reply::escape(plan_name);
+            let ends = format::date(*ends_at, lang);
+            let text = match days_left {
+                Some(days) => t!("reminders.ends_in", locale = lang, name = name, days = days, ends = ends),
+                None => t!("reminders.ended", locale = lang, name = name),
+            };
+            Outgoing::with(
+                text,
+                InlineKeyboardMarkup::new(vec![
+                    vec![button(t!("reminders.subscriptions_button", locale = lang), Goto::Subscriptions)],
+                    vec![button(t!("menu.back", locale = lang), Goto::Menu)],
+                ]),
+            )
+        }
         Notice::PurchaseNotCompleted { why, balance } => {
             let balance = money(*balance);
             let text = match why {

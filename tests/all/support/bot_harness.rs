@@ -26,6 +26,7 @@ pub fn test_config(api_url: &str, database_url: &str) -> Config {
         support_contact: Some("@shop_support".into()),
         shop_name: "Test <Shop> & Co".into(),
         session_hours: 12,
+        reminder_days: vec![3, 1],
         payments: ottsonly::config::PaymentsConfig::without_gateways(),
         send_limits: ottsonly::config::SendLimits::unlimited(),
     }
