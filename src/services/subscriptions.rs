@@ -12,6 +12,7 @@ use crate::services::users;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubscriptionView {
     pub order_id: i32,
+    pub plan_id: i32,
     pub plan_name: String,
     pub ends_at: DateTime<Utc>,
     pub state: SubscriptionState,
@@ -50,6 +51,7 @@ pub async fn list_for(
         .into_iter()
         .map(|sub| SubscriptionView {
             order_id: sub.order_id,
+            plan_id: sub.plan_id,
             plan_name: plan_names.get(&sub.plan_id).cloned().unwrap_or_default(),
             ends_at: sub.ends_at,
             state: state_at(sub.ends_at, sub.status == SubscriptionStatus::Cancelled, now),

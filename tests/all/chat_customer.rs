@@ -304,3 +304,27 @@ async fn ten_customers_confirm_at_once_for_three_logins() {
         assert_ledger_consistent(conn).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_subscription_offers_buy_again() {
+    for db in db::all().await {
+        let conn = &db.conn;
+        let fake = FakeTelegram::start().await;
+        let bot = RunningBot::start(&fake, conn.clone()).await;
+        customer(conn, 5301).await;
+        let old =
+            crate::support::fixtures::buy(conn, 5301, 149, 40, chrono::Utc::now() - chrono::Duration::days(40)).await;
+        let mut chat = Chat::new(&fake, 5301, "Neha");
+        chat.say("/mysubs");
+        let subs = chat.reply_containing("My subscriptions").await;
+        assert!(subs.text.contains("Expired on"), "{}", subs.text);
+        let label = format!("🔁 Buy {} again", old.plan_name);
+        assert!(subs.button(&label).is_some(), "{:?}", subs.buttons());
+        chat.press(&subs, &label).await;
+        let plan = chat.reply().await;
+        // The plan's page (its only login went to this customer, so it is sold out for now).
+        assert!(plan.text.contains(&old.plan_name) && plan.text.contains("₹149"), "{}", plan.text);
+        bot.stop().await;
+        fake.assert_nothing_refused();
+    }
+}

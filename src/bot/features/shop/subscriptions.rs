@@ -1,17 +1,23 @@
-//! The customer's subscriptions, with the login of each active or expired one.
+//! The customer's subscriptions, with the login of each active or expired one, and Buy again
+//! for the plans of expired ones.
 use chrono::Utc;
 use rust_i18n::t;
+use teloxide::types::InlineKeyboardMarkup;
 
-use crate::bot::ui::{self, format, keyboards, Reply};
+use super::Action;
+use crate::bot::ui::{self, button, format, Goto, Reply};
 use crate::bot::{Ctx, HandlerResult};
 use crate::domain::subscription_period::SubscriptionState;
 use crate::services::{subscriptions, Actor};
+
+/// Buy again buttons at most (one per plan).
+const MAX_BUY_AGAIN: usize = 5;
 
 pub async fn list(reply: &Reply, ctx: &Ctx, actor: &Actor) -> HandlerResult {
     let lang = reply.lang;
     let subs = subscriptions::list_for(&ctx.db, actor.telegram_id, Utc::now()).await?;
     if subs.is_empty() {
-        reply.send(t!("subs.empty", locale = lang), Some(keyboards::main_menu(lang))).await?;
+        reply.send(t!("subs.empty", locale = lang), Some(ui::keyboards::main_menu(lang))).await?;
         return Ok(());
     }
     let blocks = subs
@@ -39,7 +45,18 @@ pub async fn list(reply: &Reply, ctx: &Ctx, actor: &Actor) -> HandlerResult {
             .into_owned()
         })
         .collect();
+    let mut again: Vec<(i32, &str)> = Vec::new();
+    for s in subs.iter().filter(|s| s.state == SubscriptionState::Expired) {
+        if again.len() < MAX_BUY_AGAIN && !again.iter().any(|(plan, _)| *plan == s.plan_id) {
+            again.push((s.plan_id, &s.plan_name));
+        }
+    }
+    let mut rows: Vec<_> = again
+        .into_iter()
+        .map(|(plan, name)| vec![button(t!("subs.buy_again", locale = lang, name = name), Action::Plan(plan))])
+        .collect();
+    rows.push(vec![button(t!("menu.back", locale = lang), Goto::Menu)]);
     let title = t!("subs.title", locale = lang).into_owned();
-    reply.send_blocks(title, blocks, Some(keyboards::back_to_menu(lang))).await?;
+    reply.send_blocks(title, blocks, Some(InlineKeyboardMarkup::new(rows))).await?;
     Ok(())
 }
