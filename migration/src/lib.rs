@@ -11,6 +11,7 @@ mod m20261203_000007_api;
 mod m20261203_000008_report_indexes;
 mod m20261203_000009_dashboard;
 mod m20261204_000010_reminders;
+mod m20261204_000011_faq;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000008_report_indexes::Migration),
             Box::new(m20261203_000009_dashboard::Migration),
             Box::new(m20261204_000010_reminders::Migration),
+            Box::new(m20261204_000011_faq::Migration),
         ]
     }
 }

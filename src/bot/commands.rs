@@ -8,7 +8,7 @@ use teloxide::types::{BotCommand, BotCommandScope, Recipient};
 use teloxide::utils::command::BotCommands;
 
 use super::features::staff::{
-    approvals, catalog, customers, dashboard, money, queues, reports, settings, team, tokens,
+    approvals, catalog, customers, dashboard, faq, money, queues, reports, settings, team, tokens,
 };
 use super::features::{home, referrals, shop, wallet, withdraw};
 use crate::domain::permission::{self, Permission};
@@ -35,6 +35,7 @@ fn menu() -> Vec<(Option<Permission>, Vec<BotCommand>)> {
         (Some(Permission::View), approvals::Command::bot_commands()),
         (Some(Permission::View), settings::Command::bot_commands()),
         (Some(Permission::ChangeSettings), settings::Change::bot_commands()),
+        (Some(Permission::ChangeSettings), faq::Command::bot_commands()),
         (Some(Permission::ViewReports), reports::Command::bot_commands()),
         (Some(Permission::ManageStaff), team::Command::bot_commands()),
         (Some(Permission::ManageTokens), tokens::Command::bot_commands()),

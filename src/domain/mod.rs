@@ -2,6 +2,7 @@
 pub mod approval;
 pub mod commission;
 pub mod credentials;
+pub mod faq;
 pub mod fraud;
 pub mod gateway;
 pub mod language;

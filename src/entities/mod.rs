@@ -7,6 +7,7 @@ pub mod commission;
 pub mod dashboard_link;
 pub mod dashboard_session;
 pub mod dialogue_state;
+pub mod faq_entry;
 pub mod fraud_flag;
 pub mod gateway_event;
 pub mod idempotency_key;

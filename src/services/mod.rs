@@ -8,6 +8,7 @@ pub mod customers;
 pub mod db;
 pub mod dialogue_store;
 pub mod exports;
+pub mod faq;
 pub mod fraud;
 pub mod health;
 pub mod idempotency;

@@ -100,8 +100,9 @@ struct Snapshot {
     approvals: Vec<approval_request::Model>,
     settings: Vec<(SettingKey, String)>,
     audit_rows: u64,
-    /// Dashboard sign-in links and sessions: a customer must get neither.
+    /// Dashboard sign-in links and sessions: a customer must get neither. FAQ entries.
     dashboard: (u64, u64),
+    faq: u64,
     /// (id, chat, kind, params): what was written, whatever its delivery has got to.
     outbox: Vec<(i32, i64, String, String)>,
     /// (chat, state) of every chat in the middle of a question (teloxide stores `Idle` for
@@ -136,6 +137,7 @@ async fn snapshot(conn: &DatabaseConnection) -> Snapshot {
             ottsonly::entities::dashboard_link::Entity::find().count(conn).await.unwrap(),
             ottsonly::entities::dashboard_session::Entity::find().count(conn).await.unwrap(),
         ),
+        faq: ottsonly::entities::faq_entry::Entity::find().count(conn).await.unwrap(),
         outbox: outbox_message::Entity::find()
             .order_by_asc(outbox_message::Column::Id)
             .all(conn)
@@ -330,6 +332,7 @@ fn attempts(name: &str, s: &Story, me: &user::Model) -> Vec<String> {
         "export" => vec!["orders 2026-12-01 2026-12-31".into(), "ledger 2000-01-01 2100-12-31".into()],
         "staff" => vec![format!("admin {id}"), format!("support @user{id}"), format!("remove {}", s.support)],
         "token" => vec!["new mine owner".into(), format!("revoke {}", s.token_id)],
+        "faq" => vec!["add en Free? | Yes, free for all".into(), "remove 1".into(), "move 1 1".into()],
         other => panic!("/{other} is a staff command this test does not try yet: give it plausible arguments here"),
     };
     std::iter::once(format!("/{name}")).chain(args.into_iter().map(|a| format!("/{name} {a}"))).collect()

@@ -6,6 +6,7 @@ mod api;
 mod chat_admin;
 mod chat_approvals;
 mod chat_customer;
+mod chat_faq;
 mod chat_hindi;
 mod chat_payments;
 mod chat_permissions;

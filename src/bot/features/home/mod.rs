@@ -14,7 +14,7 @@ use crate::bot::state::State;
 use crate::bot::ui::{self, button, callback, command, keyboards, Callback, Goto, Reply};
 use crate::bot::{commands, Ctx, HandlerError, HandlerResult};
 use crate::domain::{Lang, Permission};
-use crate::services::{users, Actor};
+use crate::services::{self, users, Actor};
 
 #[derive(BotCommands, Clone, Debug, PartialEq)]
 #[command(rename_rule = "lowercase")]
@@ -31,6 +31,8 @@ pub enum Command {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     SetLanguage(Lang),
+    /// Show FAQ entry `id`.
+    Faq(i32),
 }
 
 impl Callback for Action {
@@ -39,12 +41,14 @@ impl Callback for Action {
     fn encode(&self) -> String {
         match self {
             Action::SetLanguage(lang) => format!("l:{}", lang.code()),
+            Action::Faq(id) => format!("f:{id}"),
         }
     }
 
     fn decode(payload: &str) -> Option<Action> {
         match payload.split_once(':')? {
             ("l", code) => Lang::ALL.into_iter().find(|l| l.code() == code).map(Action::SetLanguage),
+            ("f", id) => callback::id(id).map(Action::Faq),
             _ => None,
         }
     }
@@ -100,7 +104,10 @@ async fn on_goto(reply: Reply, ctx: Arc<Ctx>, actor: Actor, goto: Goto) -> Handl
 }
 
 async fn on_action(reply: Reply, ctx: Arc<Ctx>, actor: Actor, action: Action) -> HandlerResult {
-    let Action::SetLanguage(lang) = action;
+    let lang = match action {
+        Action::SetLanguage(lang) => lang,
+        Action::Faq(id) => return faq_answer(&reply, &ctx, id).await,
+    };
     let Some(user) = users::set_language(&ctx.db, actor.telegram_id, lang).await? else { return Ok(()) };
     let reply = Reply { lang: lang.code(), ..reply };
     let text = format!("{}\n\n{}", t!("language.changed", locale = reply.lang), t!("menu.title", locale = reply.lang));
@@ -128,7 +135,37 @@ async fn help(reply: &Reply, ctx: &Ctx, actor: &Actor) -> HandlerResult {
     if actor.can(Permission::ManageStaff) {
         text.push_str(&t!("help.owner", locale = lang));
     }
-    reply.edit_or_send(text, Some(keyboards::back_to_menu(lang))).await?;
+    // The shop's questions and answers in the reader's language, as buttons.
+    let mut rows: Vec<Vec<_>> = services::faq::list(&ctx.db, Lang::from_code(lang))
+        .await?
+        .into_iter()
+        .take(MAX_FAQ_BUTTONS)
+        .map(|entry| vec![button(entry.question, Action::Faq(entry.id))])
+        .collect();
+    if !rows.is_empty() {
+        text.push_str(&t!("help.faq", locale = lang));
+    }
+    rows.push(vec![button(t!("menu.back", locale = lang), Goto::Menu)]);
+    reply.edit_or_send(text, Some(InlineKeyboardMarkup::new(rows))).await?;
+    Ok(())
+}
+
+/// FAQ buttons shown in /help at most.
+const MAX_FAQ_BUTTONS: usize = 20;
+
+async fn faq_answer(reply: &Reply, ctx: &Ctx, id: i32) -> HandlerResult {
+    let lang = reply.lang;
+    let keyboard = InlineKeyboardMarkup::new(vec![
+        vec![button(t!("help.back_to_help", locale = lang), Goto::Help)],
+        vec![button(t!("menu.back", locale = lang), Goto::Menu)],
+    ]);
+    let text = match services::faq::find(&ctx.db, id).await? {
+        Some(entry) => {
+            t!("help.answer", locale = lang, question = ui::escape(&entry.question), answer = ui::escape(&entry.answer))
+        }
+        None => t!("help.faq_gone", locale = lang),
+    };
+    reply.edit_or_send(text, Some(keyboard)).await?;
     Ok(())
 }
 
@@ -162,7 +199,7 @@ mod tests {
 
     #[test]
     fn actions_round_trip() {
-        for action in Lang::ALL.map(Action::SetLanguage) {
+        for action in Lang::ALL.map(Action::SetLanguage).into_iter().chain([Action::Faq(1), Action::Faq(i32::MAX)]) {
             assert_eq!(callback::parse::<Action>(&callback::data(&action)), Some(action));
         }
         assert_eq!(callback::parse::<Action>("h:l:fr"), None);

@@ -6,6 +6,7 @@ pub mod approvals;
 pub mod catalog;
 pub mod customers;
 pub mod dashboard;
+pub mod faq;
 pub mod money;
 pub mod queues;
 pub mod reports;
@@ -30,4 +31,5 @@ pub fn handler() -> UpdateHandler<HandlerError> {
         .branch(team::handler())
         .branch(tokens::handler())
         .branch(dashboard::handler())
+        .branch(faq::handler())
 }
