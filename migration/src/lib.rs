@@ -12,6 +12,7 @@ mod m20261203_000008_report_indexes;
 mod m20261203_000009_dashboard;
 mod m20261204_000010_reminders;
 mod m20261204_000011_faq;
+mod m20261204_000012_customer_settings;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000009_dashboard::Migration),
             Box::new(m20261204_000010_reminders::Migration),
             Box::new(m20261204_000011_faq::Migration),
+            Box::new(m20261204_000012_customer_settings::Migration),
         ]
     }
 }

@@ -24,6 +24,8 @@ pub struct Model {
     /// Set when Telegram said the user blocked the bot (or the chat is gone); cleared when
     /// they write to us again.
     pub unreachable_at: Option<DateTimeUtc>,
+    /// Offers and announcements (broadcasts); off when the customer turned them off in /me.
+    pub wants_offers: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]

@@ -94,6 +94,7 @@ pub async fn sign_up(
             created_at: Set(now),
             language: Set(Lang::from_telegram(profile.language_code.as_deref()).code().to_owned()),
             unreachable_at: Set(None),
+            wants_offers: Set(true),
             ..Default::default()
         }
         .insert(&txn)
@@ -136,6 +137,21 @@ pub async fn set_language(db: &DatabaseConnection, telegram_id: i64, lang: Lang)
     }
     let mut active: user::ActiveModel = user.into();
     active.language = Set(lang.code().to_owned());
+    active.update(db).await.map(Some)
+}
+
+/// Whether the customer gets offers and announcements (/me).
+pub async fn set_wants_offers(
+    db: &DatabaseConnection,
+    telegram_id: i64,
+    wants: bool,
+) -> Result<Option<user::Model>, DbErr> {
+    let Some(user) = find_by_telegram_id(db, telegram_id).await? else { return Ok(None) };
+    if user.wants_offers == wants {
+        return Ok(Some(user));
+    }
+    let mut active: user::ActiveModel = user.into();
+    active.wants_offers = Set(wants);
     active.update(db).await.map(Some)
 }
 
@@ -221,6 +237,7 @@ pub async fn sync_staff_from_config(
                     created_at: Set(now),
                     language: Set("en".to_owned()),
                     unreachable_at: Set(None),
+                    wants_offers: Set(true),
                     ..Default::default()
                 }
                 .insert(&txn)

@@ -328,3 +328,37 @@ async fn an_expired_subscription_offers_buy_again() {
         fake.assert_nothing_refused();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_turns_offers_off_and_on_in_me() {
+    for db in db::all().await {
+        let conn = &db.conn;
+        let fake = FakeTelegram::start().await;
+        let bot = RunningBot::start(&fake, conn.clone()).await;
+        let mut chat = Chat::new(&fake, 5302, "Kiran");
+        chat.say("/start");
+        chat.reply_containing("Welcome").await;
+        let wants = |conn: sea_orm::DatabaseConnection| async move {
+            ottsonly::services::users::find_by_telegram_id(&conn, 5302).await.unwrap().unwrap().wants_offers
+        };
+        assert!(wants(conn.clone()).await, "offers are on for a new customer");
+        chat.say("/me");
+        let settings = chat.reply_containing("Your settings").await;
+        assert!(
+            settings.text.contains("Offers and announcements: on") && settings.text.contains("English"),
+            "{}",
+            settings.text
+        );
+        chat.press(&settings, "Turn offers off").await;
+        let off = chat.reply_containing("Offers and announcements: off").await;
+        assert!(!wants(conn.clone()).await);
+        chat.press(&off, "Turn offers on").await;
+        let on = chat.reply_containing("Offers and announcements: on").await;
+        assert!(wants(conn.clone()).await);
+        chat.press(&on, "Language").await;
+        let choose = chat.reply_containing("Choose your language").await;
+        assert!(choose.button("हिन्दी").is_some(), "{:?}", choose.buttons());
+        bot.stop().await;
+        fake.assert_nothing_refused();
+    }
+}

@@ -23,6 +23,8 @@ pub enum Command {
     Start(String),
     Help,
     Language,
+    /// Your settings: language, offers and announcements.
+    Me,
     /// Mentioned wherever a question is asked; not in the menu.
     #[command(hide)]
     Cancel,
@@ -33,6 +35,8 @@ pub enum Action {
     SetLanguage(Lang),
     /// Show FAQ entry `id`.
     Faq(i32),
+    /// Offers and announcements on or off.
+    Offers(bool),
 }
 
 impl Callback for Action {
@@ -42,6 +46,7 @@ impl Callback for Action {
         match self {
             Action::SetLanguage(lang) => format!("l:{}", lang.code()),
             Action::Faq(id) => format!("f:{id}"),
+            Action::Offers(on) => format!("o:{}", u8::from(*on)),
         }
     }
 
@@ -49,6 +54,8 @@ impl Callback for Action {
         match payload.split_once(':')? {
             ("l", code) => Lang::ALL.into_iter().find(|l| l.code() == code).map(Action::SetLanguage),
             ("f", id) => callback::id(id).map(Action::Faq),
+            ("o", "1") => Some(Action::Offers(true)),
+            ("o", "0") => Some(Action::Offers(false)),
             _ => None,
         }
     }
@@ -85,6 +92,10 @@ async fn on_command(reply: Reply, ctx: Arc<Ctx>, signed: Signed, state: State, c
         }
         Command::Help => help(&reply, &ctx, &signed.actor).await?,
         Command::Language => choose_language(&reply).await?,
+        Command::Me => {
+            let user = users::find_by_telegram_id(&ctx.db, signed.actor.telegram_id).await?;
+            me(&reply, &signed.actor, user.is_none_or(|u| u.wants_offers)).await?
+        }
         Command::Cancel => {
             // The command already left the dialogue; `state` is what it was.
             let key = if state != State::Idle { "admin.cancelled" } else { "admin.nothing_to_cancel" };
@@ -107,6 +118,10 @@ async fn on_action(reply: Reply, ctx: Arc<Ctx>, actor: Actor, action: Action) ->
     let lang = match action {
         Action::SetLanguage(lang) => lang,
         Action::Faq(id) => return faq_answer(&reply, &ctx, id).await,
+        Action::Offers(on) => {
+            let wants = users::set_wants_offers(&ctx.db, actor.telegram_id, on).await?.is_some_and(|u| u.wants_offers);
+            return me(&reply, &actor, wants).await;
+        }
     };
     let Some(user) = users::set_language(&ctx.db, actor.telegram_id, lang).await? else { return Ok(()) };
     let reply = Reply { lang: lang.code(), ..reply };
@@ -169,6 +184,27 @@ async fn faq_answer(reply: &Reply, ctx: &Ctx, id: i32) -> HandlerResult {
     Ok(())
 }
 
+/// The customer's settings: their language, and offers and announcements on or off.
+async fn me(reply: &Reply, actor: &Actor, wants_offers: bool) -> HandlerResult {
+    let lang = reply.lang;
+    let language = match actor.lang {
+        Lang::En => t!("language.english_button", locale = lang),
+        Lang::Hi => t!("language.hindi_button", locale = lang),
+    };
+    let (state, toggle) = if wants_offers {
+        (t!("me.offers_on", locale = lang), button(t!("me.turn_off", locale = lang), Action::Offers(false)))
+    } else {
+        (t!("me.offers_off", locale = lang), button(t!("me.turn_on", locale = lang), Action::Offers(true)))
+    };
+    let keyboard = InlineKeyboardMarkup::new(vec![
+        vec![button(t!("menu.language", locale = lang), Goto::Language)],
+        vec![toggle],
+        vec![button(t!("menu.back", locale = lang), Goto::Menu)],
+    ]);
+    reply.edit_or_send(t!("me.title", locale = lang, language = language, offers = state), Some(keyboard)).await?;
+    Ok(())
+}
+
 async fn choose_language(reply: &Reply) -> HandlerResult {
     let lang = reply.lang;
     let keyboard = InlineKeyboardMarkup::new(vec![
@@ -199,7 +235,12 @@ mod tests {
 
     #[test]
     fn actions_round_trip() {
-        for action in Lang::ALL.map(Action::SetLanguage).into_iter().chain([Action::Faq(1), Action::Faq(i32::MAX)]) {
+        for action in Lang::ALL.map(Action::SetLanguage).into_iter().chain([
+            Action::Faq(1),
+            Action::Faq(i32::MAX),
+            Action::Offers(true),
+            Action::Offers(false),
+        ]) {
             assert_eq!(callback::parse::<Action>(&callback::data(&action)), Some(action));
         }
         assert_eq!(callback::parse::<Action>("h:l:fr"), None);
