@@ -58,3 +58,34 @@ pub fn router(state: HttpState) -> Router {
         .merge(dashboard::router().layer(DefaultBodyLimit::max(MAX_API_BODY)))
         .with_state(state)
 }
+
+/// Why a file a customer sent the bot could not be served.
+#[derive(Debug)]
+pub(crate) enum TelegramFileError {
+    /// Telegram no longer has it (or never had this id).
+    Gone,
+    /// It exists but could not be downloaded.
+    Download,
+}
+
+/// A photo a customer sent the bot (a UPI screenshot), fetched from Telegram, as an image
+/// response for the API and the dashboard alike.
+pub(crate) async fn telegram_image(
+    bot: &teloxide::Bot,
+    file_id: String,
+) -> Result<axum::response::Response, TelegramFileError> {
+    use axum::response::IntoResponse;
+    use teloxide::net::Download;
+    use teloxide::prelude::Requester;
+    let file = bot.get_file(teloxide::types::FileId(file_id)).await.map_err(|err| {
+        log::warn!("getting a file from Telegram: {err}");
+        TelegramFileError::Gone
+    })?;
+    let mut bytes = Vec::new();
+    bot.download_file(&file.path, &mut bytes).await.map_err(|err| {
+        log::warn!("downloading a file from Telegram: {err}");
+        TelegramFileError::Download
+    })?;
+    let content_type = if bytes.starts_with(b"\x89PNG") { "image/png" } else { "image/jpeg" };
+    Ok(([(axum::http::header::CONTENT_TYPE, content_type)], bytes).into_response())
+}

@@ -109,23 +109,16 @@ async fn screenshot(
     Caller(actor): Caller,
     Id(id): Id<i32>,
 ) -> Result<Response, Problem> {
-    use teloxide::net::Download;
-    use teloxide::prelude::Requester;
     let claim = found(&state, &actor, id).await?;
     let (Some(file_id), Some(bot)) = (claim.screenshot_file_id, state.telegram.as_ref()) else {
         return Err(Problem::not_found(format!("claim {id} has no screenshot")));
     };
-    let file = bot.get_file(teloxide::types::FileId(file_id)).await.map_err(|err| {
-        log::warn!("screenshot of claim {id}: {err}");
-        Problem::not_found(format!("Telegram no longer has the screenshot of claim {id}"))
-    })?;
-    let mut bytes = Vec::new();
-    bot.download_file(&file.path, &mut bytes).await.map_err(|err| {
-        log::warn!("screenshot of claim {id}: {err}");
-        Problem::internal()
-    })?;
-    let content_type = if bytes.starts_with(b"\x89PNG") { "image/png" } else { "image/jpeg" };
-    Ok(([(axum::http::header::CONTENT_TYPE, content_type)], bytes).into_response())
+    crate::http::telegram_image(bot, file_id).await.map_err(|err| match err {
+        crate::http::TelegramFileError::Gone => {
+            Problem::not_found(format!("Telegram no longer has the screenshot of claim {id}"))
+        }
+        crate::http::TelegramFileError::Download => Problem::internal(),
+    })
 }
 
 fn decided(decision: Decision, id: i32) -> Result<(), Problem> {

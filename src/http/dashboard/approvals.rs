@@ -10,7 +10,7 @@ use rust_i18n::t;
 use serde::Deserialize;
 
 use super::layout::{self, button, csrf, money, when};
-use super::session::{redirect_with, Flash, PageResult, Posted, Staff};
+use super::session::{redirect_with, Flash, NoFields, PageResult, Posted, Staff};
 use crate::bot::ui::format::approval_status;
 use crate::domain::Permission;
 use crate::entities::approval_request::ApprovalKind;
@@ -98,9 +98,6 @@ fn outcome(lang: &str, id: i32, outcome: ApprovalOutcome) -> Flash {
         ApprovalOutcome::UnknownRequest => refused(t!("dashboard_ops.approvals.unknown", locale = lang, id = id)),
     }
 }
-
-#[derive(Debug, Deserialize)]
-pub struct NoFields {}
 
 #[derive(Debug, Deserialize)]
 pub struct Reason {

@@ -1,8 +1,6 @@
 //! `/admin/claims`: "I've paid" UPI claims with their UTR and screenshot; Approve, and Reject
 //! with a reason. The same `upi::approve` and `upi::reject` as chat and the API.
 use axum::extract::{Path, Query, State};
-use axum::http::header;
-use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::Utc;
@@ -11,7 +9,7 @@ use rust_i18n::t;
 use serde::Deserialize;
 
 use super::layout::{self, button, csrf, money, when};
-use super::session::{redirect_with, Failure, Flash, PageResult, Posted, Staff};
+use super::session::{redirect_with, Failure, Flash, NoFields, PageResult, Posted, Staff};
 use crate::domain::Permission;
 use crate::entities::upi_claim::ClaimStatus;
 use crate::http::HttpState;
@@ -91,18 +89,12 @@ async fn list(State(state): State<HttpState>, staff: Staff, Query(filter): Query
 }
 
 async fn screenshot(State(state): State<HttpState>, staff: Staff, Path(id): Path<i32>) -> PageResult {
-    use teloxide::net::Download;
-    use teloxide::prelude::Requester;
     let not_found = || Failure::NotFound(t!("dashboard.claims.no_screenshot", locale = staff.lang()).into_owned());
     let (claim, _, _) = queues::claim(&state.db, staff.actor(), id).await?.ok_or_else(not_found)?;
     let (Some(file_id), Some(bot)) = (claim.screenshot_file_id, state.telegram.as_ref()) else {
         return Err(not_found());
     };
-    let file = bot.get_file(teloxide::types::FileId(file_id)).await.map_err(|_| not_found())?;
-    let mut bytes = Vec::new();
-    bot.download_file(&file.path, &mut bytes).await.map_err(|_| not_found())?;
-    let content_type = if bytes.starts_with(b"\x89PNG") { "image/png" } else { "image/jpeg" };
-    Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response())
+    crate::http::telegram_image(bot, file_id).await.map_err(|_| not_found())
 }
 
 fn outcome(lang: &str, id: i32, decision: Decision) -> Flash {
@@ -116,9 +108,6 @@ fn outcome(lang: &str, id: i32, decision: Decision) -> Flash {
         Decision::UnknownClaim => Flash::Refused(t!("dashboard.claims.unknown", locale = lang, id = id).into_owned()),
     }
 }
-
-#[derive(Debug, Deserialize)]
-pub struct NoFields {}
 
 async fn approve(State(state): State<HttpState>, Path(id): Path<i32>, posted: Posted<NoFields>) -> PageResult {
     let staff = posted.staff;

@@ -10,7 +10,7 @@ use rust_i18n::t;
 use serde::Deserialize;
 
 use super::layout::{self, button, csrf, when};
-use super::session::{redirect_with, Flash, PageResult, Posted, Staff};
+use super::session::{redirect_with, Flash, NoFields, PageResult, Posted, Staff};
 use crate::domain::Permission;
 use crate::entities::fraud_flag::FlagStatus;
 use crate::http::HttpState;
@@ -103,9 +103,6 @@ async fn list(State(state): State<HttpState>, staff: Staff, Query(filter): Query
     };
     Ok(layout::page(&staff, &t!("dashboard_ops.flags.title", locale = lang), body))
 }
-
-#[derive(Debug, Deserialize)]
-pub struct NoFields {}
 
 async fn resolve(State(state): State<HttpState>, Path(id): Path<i32>, posted: Posted<NoFields>) -> PageResult {
     let (staff, lang) = (&posted.staff, posted.staff.lang());

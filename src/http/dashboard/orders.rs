@@ -10,7 +10,7 @@ use rust_i18n::t;
 use serde::Deserialize;
 
 use super::layout::{self, button, csrf, money, when};
-use super::session::{redirect_with, Failure, Flash, PageResult, Posted, Staff};
+use super::session::{redirect_with, Failure, Flash, NoFields, PageResult, Posted, Staff};
 use super::users::{customer_link, full_name};
 use crate::bot::ui::format::MAX_REASON_CHARS;
 use crate::domain::subscription_period::SubscriptionState;
@@ -215,9 +215,6 @@ async fn refund(State(state): State<HttpState>, Path(id): Path<i32>, posted: Pos
     };
     Ok(redirect_with(&back, flash))
 }
-
-#[derive(Debug, Deserialize)]
-pub struct NoFields {}
 
 async fn resend_login(State(state): State<HttpState>, Path(id): Path<i32>, posted: Posted<NoFields>) -> PageResult {
     let (staff, lang) = (&posted.staff, posted.staff.lang());

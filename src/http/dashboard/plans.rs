@@ -10,7 +10,7 @@ use rust_i18n::t;
 use serde::Deserialize;
 
 use super::layout::{self, button, csrf, money, when};
-use super::session::{redirect_with, Failure, Flash, PageResult, Posted, Staff};
+use super::session::{redirect_with, Failure, Flash, NoFields, PageResult, Posted, Staff};
 use crate::bot::ui::format::draft_error;
 use crate::domain::credentials;
 use crate::domain::plan_draft::{self, PlanChanges, PlanDraft, PlanDraftError};
@@ -321,9 +321,6 @@ async fn add_stock(State(state): State<HttpState>, Path(id): Path<i32>, posted: 
     state.outbox_wake.notify_one();
     Ok(redirect_with(&back, flash))
 }
-
-#[derive(Debug, Deserialize)]
-pub struct NoFields {}
 
 async fn retire(
     State(state): State<HttpState>,

@@ -83,6 +83,10 @@ impl FromRequestParts<HttpState> for Staff {
     }
 }
 
+/// The fields of a form that is only a button: none besides the CSRF token.
+#[derive(Debug, serde::Deserialize)]
+pub struct NoFields {}
+
 /// A form POST from a signed-in staff member, its CSRF token checked, and its fields.
 pub struct Posted<T> {
     pub staff: Staff,

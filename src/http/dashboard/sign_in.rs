@@ -11,7 +11,7 @@ use rust_i18n::t;
 use serde::Deserialize;
 
 use super::layout;
-use super::session::{session_cookie, Failure, Posted};
+use super::session::{session_cookie, Failure, NoFields, Posted};
 use crate::http::HttpState;
 use crate::services::sign_in::{self, Redeemed};
 
@@ -93,9 +93,6 @@ async fn redeem(
         Redeemed::NotStaff => Err(Failure::Forbidden),
     }
 }
-
-#[derive(Debug, Deserialize)]
-pub struct NoFields {}
 
 async fn logout(State(state): State<HttpState>, posted: Posted<NoFields>) -> Result<Response, Failure> {
     sign_in::end(&state.db, &posted.staff.session, Utc::now()).await?;

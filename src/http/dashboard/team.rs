@@ -12,7 +12,7 @@ use rust_i18n::t;
 use serde::Deserialize;
 
 use super::layout::{self, button, csrf, when};
-use super::session::{redirect_with, Failure, Flash, PageResult, Posted, Staff};
+use super::session::{redirect_with, Failure, Flash, NoFields, PageResult, Posted, Staff};
 use crate::bot::ui::format::role_name;
 use crate::domain::Permission;
 use crate::entities::user::Role;
@@ -190,9 +190,6 @@ async fn create_token(State(state): State<HttpState>, posted: Posted<TokenForm>)
         CreateOutcome::BadRole => refused(t!("dashboard_ops.team.bad_role", locale = lang)),
     }
 }
-
-#[derive(Debug, Deserialize)]
-pub struct NoFields {}
 
 async fn revoke_token(State(state): State<HttpState>, Path(id): Path<i32>, posted: Posted<NoFields>) -> PageResult {
     let (staff, lang) = (&posted.staff, posted.staff.lang());

@@ -10,7 +10,7 @@ use rust_i18n::t;
 use serde::Deserialize;
 
 use super::layout::{self, button, csrf, money, when};
-use super::session::{redirect_with, Flash, PageResult, Posted, Staff};
+use super::session::{redirect_with, Flash, NoFields, PageResult, Posted, Staff};
 use crate::domain::Permission;
 use crate::entities::withdrawal::WithdrawalStatus;
 use crate::http::HttpState;
@@ -171,9 +171,6 @@ fn outcome(lang: &str, id: i32, decision: Decision) -> Flash {
         Decision::UnknownWithdrawal => refused(t!("dashboard_ops.withdrawals.unknown", locale = lang, id = id)),
     }
 }
-
-#[derive(Debug, Deserialize)]
-pub struct NoFields {}
 
 #[derive(Debug, Deserialize)]
 pub struct Reason {
