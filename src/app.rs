@@ -61,6 +61,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     let outbox_sender = tokio::spawn(bot::outbox::run(ctx.tg(bot.clone()), ctx.clone()));
     jobs::spawn_commission_maturity(db.clone(), outbox_wake.clone());
     jobs::spawn_reminders(db.clone(), config.reminder_days.clone(), outbox_wake.clone());
+    jobs::spawn_renewals(db.clone(), outbox_wake.clone());
     if config.payments.stars_per_rupee.is_some() {
         jobs::spawn_stars_reconciliation(db.clone(), bot.clone(), outbox_wake.clone());
     }

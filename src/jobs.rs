@@ -14,7 +14,7 @@ use tokio::sync::Notify;
 use crate::services::payments::Settlement;
 use crate::services::razorpay::{self, RazorpayClient};
 use crate::services::stars::{self, StarCharge};
-use crate::services::{referrals, reminders, settings};
+use crate::services::{auto_renew, referrals, reminders, renewals, settings};
 
 /// Used when the `jobs.interval_seconds` setting cannot be read.
 pub const INTERVAL: Duration = Duration::from_secs(60);
@@ -56,6 +56,25 @@ pub fn spawn_reminders(
                 Ok(0) => {}
                 Ok(_) => outbox_wake.notify_one(),
                 Err(err) => log::warn!("expiry reminders failed: {err}"),
+            }
+            pause(&db).await;
+        }
+    })
+}
+
+/// Auto-renews the subscriptions due (each once per period) and retires the logins renewals
+/// replaced once their period is over.
+pub fn spawn_renewals(db: DatabaseConnection, outbox_wake: Arc<Notify>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let now = Utc::now();
+            match auto_renew::run_due(&db, now).await {
+                Ok(done) if !done.is_empty() => outbox_wake.notify_one(),
+                Ok(_) => {}
+                Err(err) => log::warn!("auto-renew failed: {err}"),
+            }
+            if let Err(err) = renewals::retire_replaced(&db, now).await {
+                log::warn!("retiring replaced logins failed: {err}");
             }
             pause(&db).await;
         }

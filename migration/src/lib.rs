@@ -13,6 +13,7 @@ mod m20261203_000009_dashboard;
 mod m20261204_000010_reminders;
 mod m20261204_000011_faq;
 mod m20261204_000012_customer_settings;
+mod m20261205_000013_renewals;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000010_reminders::Migration),
             Box::new(m20261204_000011_faq::Migration),
             Box::new(m20261204_000012_customer_settings::Migration),
+            Box::new(m20261205_000013_renewals::Migration),
         ]
     }
 }

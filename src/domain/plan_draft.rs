@@ -101,6 +101,8 @@ pub struct PlanChanges {
     pub active: Option<bool>,
     /// Lower first in the customers' list.
     pub sort_order: Option<i32>,
+    /// Renewing keeps the customer's login (true) or hands out a new one from stock (false).
+    pub keeps_login: Option<bool>,
 }
 
 impl PlanChanges {

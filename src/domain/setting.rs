@@ -20,6 +20,14 @@ pub enum SettingKey {
     MaxSignupsPerHour,
     LowConversionMinReferrals,
     LowConversionRate,
+    /// A referred customer's discount on their first paid order, in %.
+    RefereeDiscount,
+    /// How long before the end auto-renew buys the next period.
+    AutoRenewHours,
+    /// A login report open longer than this is raised to admins again.
+    ReportSlaHours,
+    /// How long a gift link can be claimed.
+    GiftClaimDays,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +53,7 @@ pub enum SettingError {
 }
 
 impl SettingKey {
-    pub const ALL: [SettingKey; 10] = [
+    pub const ALL: [SettingKey; 14] = [
         SettingKey::L1Rate,
         SettingKey::L2Rate,
         SettingKey::HoldHours,
@@ -56,6 +64,10 @@ impl SettingKey {
         SettingKey::MaxSignupsPerHour,
         SettingKey::LowConversionMinReferrals,
         SettingKey::LowConversionRate,
+        SettingKey::RefereeDiscount,
+        SettingKey::AutoRenewHours,
+        SettingKey::ReportSlaHours,
+        SettingKey::GiftClaimDays,
     ];
 
     /// Settings that bind the admins themselves (the two-person thresholds): owners only.
@@ -75,6 +87,10 @@ impl SettingKey {
             SettingKey::MaxSignupsPerHour => "fraud.max_signups_per_hour",
             SettingKey::LowConversionMinReferrals => "fraud.low_conversion_min_referrals",
             SettingKey::LowConversionRate => "fraud.low_conversion_rate",
+            SettingKey::RefereeDiscount => "referral.referee_discount",
+            SettingKey::AutoRenewHours => "renewal.auto_hours_before",
+            SettingKey::ReportSlaHours => "support.report_sla_hours",
+            SettingKey::GiftClaimDays => "gifts.claim_days",
         }
     }
 
@@ -91,12 +107,20 @@ impl SettingKey {
             SettingKey::MaxSignupsPerHour => "20",
             SettingKey::LowConversionMinReferrals => "20",
             SettingKey::LowConversionRate => "5",
+            SettingKey::RefereeDiscount => "0",
+            SettingKey::AutoRenewHours => "24",
+            SettingKey::ReportSlaHours => "4",
+            SettingKey::GiftClaimDays => "30",
         }
     }
 
     fn kind(self) -> Kind {
         match self {
-            SettingKey::L1Rate | SettingKey::L2Rate | SettingKey::LowConversionRate => Kind::Percent,
+            SettingKey::L1Rate | SettingKey::L2Rate | SettingKey::LowConversionRate | SettingKey::RefereeDiscount => {
+                Kind::Percent
+            }
+            SettingKey::AutoRenewHours | SettingKey::ReportSlaHours => Kind::Whole { min: 1, max: 24 * 14 },
+            SettingKey::GiftClaimDays => Kind::Whole { min: 1, max: 365 },
             SettingKey::HoldHours => Kind::Whole { min: 0, max: 24 * 90 },
             SettingKey::JobsIntervalSeconds => Kind::Whole { min: 1, max: 3600 },
             SettingKey::WithdrawalMinAmount

@@ -5,6 +5,13 @@ pub fn ends_at(starts_at: DateTime<Utc>, duration_days: i32) -> DateTime<Utc> {
     starts_at + Duration::days(i64::from(duration_days))
 }
 
+/// The period a renewal paid at `now` buys: it starts where the current one ends, so no day
+/// is lost, or now when that is already past.
+pub fn renewed(current_end: DateTime<Utc>, duration_days: i32, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let starts = current_end.max(now);
+    (starts, ends_at(starts, duration_days))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SubscriptionState {
     Active { days_left: i64 },
@@ -33,6 +40,16 @@ mod tests {
     fn thirty_days_later() {
         let start = Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap();
         assert_eq!(ends_at(start, 30), Utc.with_ymd_and_hms(2026, 12, 22, 10, 0, 0).unwrap());
+    }
+
+    #[test]
+    fn a_renewal_loses_no_day_before_the_end_and_starts_now_after_it() {
+        let end = Utc.with_ymd_and_hms(2026, 12, 22, 10, 0, 0).unwrap();
+        let early = end - Duration::days(2);
+        assert_eq!(renewed(end, 30, early), (end, end + Duration::days(30)));
+        assert_eq!(renewed(end, 30, end), (end, end + Duration::days(30)));
+        let late = end + Duration::days(5);
+        assert_eq!(renewed(end, 30, late), (late, late + Duration::days(30)));
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod outbox_message;
 pub mod payment;
 pub mod payout_vpa;
 pub mod plan;
+pub mod renewal;
 pub mod setting;
 pub mod stock_item;
 pub mod subscription;

@@ -19,6 +19,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub paid_at: Option<DateTimeUtc>,
     pub updated_at: DateTimeUtc,
+    /// Set when this order renews that subscription instead of starting a new one.
+    pub renews_subscription_id: Option<i32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
@@ -41,6 +43,9 @@ pub enum OrderStatus {
 pub enum PaymentMethod {
     #[sea_orm(string_value = "wallet")]
     Wallet,
+    /// Renewed by auto-renew, from the wallet.
+    #[sea_orm(string_value = "auto_renew")]
+    AutoRenew,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

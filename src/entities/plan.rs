@@ -19,6 +19,19 @@ pub struct Model {
     #[sea_orm(unique)]
     pub source_key: Option<String>,
     pub created_at: DateTimeUtc,
+    pub renewal_login: RenewalLogin,
+}
+
+/// What renewing a subscription of this plan does to the customer's login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum RenewalLogin {
+    /// The shop renews that account: the customer keeps the same login.
+    #[sea_orm(string_value = "keep")]
+    Keep,
+    /// A new login is taken from stock; the old one is retired when the old period ends.
+    #[sea_orm(string_value = "replace")]
+    Replace,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,6 +14,10 @@ pub struct Model {
     pub starts_at: DateTimeUtc,
     pub ends_at: DateTimeUtc,
     pub status: SubscriptionStatus,
+    /// The current period's number, from 1; each renewal moves it on by one.
+    pub period: i32,
+    /// Renew from the wallet `renewal.auto_hours_before` the end.
+    pub auto_renew: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]

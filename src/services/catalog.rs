@@ -10,7 +10,7 @@ use sea_orm::{
 use crate::domain::plan_draft::PlanDraft;
 use crate::domain::Money;
 use crate::domain::Permission;
-use crate::entities::plan;
+use crate::entities::plan::{self, RenewalLogin};
 use crate::entities::stock_item::{self, StockStatus};
 use crate::services::actor::{ActError, Actor};
 use crate::services::audit;
@@ -236,7 +236,8 @@ pub enum UpdateOutcome {
     Invalid(&'static str, crate::domain::plan_draft::PlanDraftError),
 }
 
-/// Changes a plan's name, description, price, cost, days, visibility or order; audited with
+/// Changes a plan's name, description, price, cost, days, visibility, order or what renewing
+/// does to logins; audited with
 /// what changed. Orders already open keep the price they were opened at.
 pub async fn update_plan(
     db: &DatabaseConnection,
@@ -281,6 +282,10 @@ pub async fn update_plan(
     if let Some(order) = changes.sort_order {
         changed.insert("sort_order".into(), order.into());
         active.sort_order = Set(order);
+    }
+    if let Some(keeps) = changes.keeps_login {
+        changed.insert("keeps_login".into(), keeps.into());
+        active.renewal_login = Set(if keeps { RenewalLogin::Keep } else { RenewalLogin::Replace });
     }
     let updated = active.update(&txn).await?;
     audit::record(&txn, actor, "plan.update", &format!("plan:{id}"), serde_json::Value::Object(changed), now).await?;

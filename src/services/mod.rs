@@ -3,6 +3,7 @@
 pub mod actor;
 pub mod approvals;
 pub mod audit;
+pub mod auto_renew;
 pub mod catalog;
 pub mod customers;
 pub mod db;
@@ -21,6 +22,7 @@ pub mod razorpay;
 pub mod referrals;
 pub mod refunds;
 pub mod reminders;
+pub mod renewals;
 pub mod reports;
 pub mod settings;
 pub mod sign_in;

@@ -49,6 +49,15 @@ pub enum NotBought {
     OrderClosed,
 }
 
+/// Why auto-renew could not buy the next period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AutoRenewProblem {
+    /// The plan is no longer on sale.
+    OffSale,
+    /// The plan hands out a new login on renewal and none is left.
+    SoldOut,
+}
+
 /// Why a gateway's report of money was not credited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum GatewayRefusal {
@@ -83,6 +92,43 @@ pub enum Notice {
         plan_name: String,
         ends_at: DateTime<Utc>,
         days_left: Option<u32>,
+        /// 0 in rows written before renewals existed: no Renew button then.
+        #[serde(default)]
+        subscription_id: i32,
+    },
+    /// A paid renewal (by a payment that arrived): the login for the new period.
+    Renewed {
+        plan_name: String,
+        credential: String,
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+        new_login: bool,
+        balance: i64,
+    },
+    /// Auto-renew bought the next period from the wallet.
+    AutoRenewed {
+        plan_name: String,
+        credential: String,
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+        new_login: bool,
+        price: i64,
+        balance: i64,
+    },
+    /// Auto-renew is due but the wallet lacks `missing`; it tries again until the end.
+    AutoRenewShort {
+        subscription_id: i32,
+        plan_name: String,
+        ends_at: DateTime<Utc>,
+        price: i64,
+        balance: i64,
+        missing: i64,
+    },
+    AutoRenewFailed {
+        subscription_id: i32,
+        plan_name: String,
+        ends_at: DateTime<Utc>,
+        why: AutoRenewProblem,
     },
     PurchaseNotCompleted {
         why: NotBought,
@@ -164,6 +210,9 @@ pub enum Notice {
         price: i64,
         customer: Person,
         stock_left: u64,
+        /// The order renewed a subscription.
+        #[serde(default)]
+        renewal: bool,
     },
     SoldOutAlert {
         plan_id: i32,

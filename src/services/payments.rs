@@ -304,6 +304,10 @@ pub(crate) async fn settle_in(
                                     purchase::alert_sold_out(txn, plan_id, &plan_name, now).await?;
                                     Some(PurchaseResult::SoldOut { plan_name })
                                 }
+                                PurchaseError::SubscriptionClosed => {
+                                    purchase::cancel_pending(txn, order.id, now).await?;
+                                    Some(PurchaseResult::OrderClosed)
+                                }
                                 PurchaseError::Db(err) => return Err(err),
                                 _ => Some(PurchaseResult::OrderClosed),
                             }
@@ -354,11 +358,21 @@ async fn tell_settled(txn: &DatabaseTransaction, settlement: &Settlement, now: D
     let balance = balance.paise();
     let then = match purchase {
         None => return Ok(()),
-        Some(PurchaseResult::Delivered(delivery)) => Notice::LoginDelivered {
-            plan_name: delivery.plan_name.clone(),
-            credential: delivery.credential.clone(),
-            ends_at: delivery.ends_at,
-            balance: delivery.balance.paise(),
+        Some(PurchaseResult::Delivered(delivery)) => match &delivery.renewal {
+            None => Notice::LoginDelivered {
+                plan_name: delivery.plan_name.clone(),
+                credential: delivery.credential.clone(),
+                ends_at: delivery.ends_at,
+                balance: delivery.balance.paise(),
+            },
+            Some(renewed) => Notice::Renewed {
+                plan_name: delivery.plan_name.clone(),
+                credential: delivery.credential.clone(),
+                starts_at: renewed.starts_at,
+                ends_at: delivery.ends_at,
+                new_login: renewed.new_login,
+                balance: delivery.balance.paise(),
+            },
         },
         Some(PurchaseResult::SoldOut { plan_name }) => {
             Notice::PurchaseNotCompleted { why: NotBought::SoldOut { plan_name: plan_name.clone() }, balance }

@@ -16,11 +16,11 @@ use crate::entities::ledger_entry::LedgerKind;
 use crate::entities::order::{self, OrderStatus, PaymentMethod};
 use crate::entities::stock_item::{self, StockStatus};
 use crate::entities::subscription::{self, SubscriptionStatus};
-use crate::entities::{plan, user};
+use crate::entities::{plan, renewal, user};
 use crate::services::outbox::{self, Notice};
 use crate::services::referrals::{self, EarnedCommission};
 use crate::services::wallet::{self, Posting, PostingError};
-use crate::services::{catalog, users};
+use crate::services::{catalog, renewals, users};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkout {
@@ -28,6 +28,15 @@ pub struct Checkout {
     pub plan: plan::Model,
     pub price: Money,
     pub balance: Money,
+    /// For a renewal: the subscription, and the period paying now would buy.
+    pub renewal: Option<RenewalTerms>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenewalTerms {
+    pub subscription_id: i32,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
 }
 
 impl Checkout {
@@ -64,6 +73,17 @@ pub struct Delivery {
     pub stock_left: u64,
     /// Referral commissions this sale earned (empty when shown again).
     pub commissions: Vec<EarnedCommission>,
+    /// Set when the order renewed a subscription.
+    pub renewal: Option<Renewed>,
+}
+
+/// A subscription's next period, paid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Renewed {
+    pub subscription_id: i32,
+    pub starts_at: DateTime<Utc>,
+    /// The plan replaces logins on renewal: `credential` is a new one, valid from `starts_at`.
+    pub new_login: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +98,9 @@ pub enum PurchaseError {
     InsufficientBalance { plan_name: String, balance: Money, price: Money, missing: Money },
     #[error("order not found")]
     OrderNotFound,
+    /// Not the customer's subscription, or refunded: it cannot be renewed.
+    #[error("subscription closed")]
+    SubscriptionClosed,
     /// The checkout was cancelled (by the customer, or because stock ran out).
     #[error("order no longer open")]
     OrderClosed,
@@ -105,35 +128,49 @@ pub async fn open_checkout(
         alert_sold_out(db, plan_id, &listing.plan.name, now).await?;
         return Err(PurchaseError::SoldOut { plan_id, plan_name: listing.plan.name });
     }
-    let (balance, price) = (Money::from_paise(user.balance), listing.price());
+    open_order(db, &user, listing.plan, None, when_short, now).await
+}
+
+/// The pending order of `user` for `plan` (renewing `renews`, when set), created unless it is
+/// open already: the checkout behind a confirm screen.
+pub(crate) async fn open_order(
+    db: &DatabaseConnection,
+    user: &user::Model,
+    plan: plan::Model,
+    renews: Option<i32>,
+    when_short: WhenShort,
+    now: DateTime<Utc>,
+) -> Result<Checkout, PurchaseError> {
+    let (balance, price) = (Money::from_paise(user.balance), Money::from_paise(plan.price));
     if balance < price && when_short == WhenShort::Refuse {
         let missing = balance.shortfall_for(price);
-        return Err(PurchaseError::InsufficientBalance { plan_name: listing.plan.name, balance, price, missing });
+        return Err(PurchaseError::InsufficientBalance { plan_name: plan.name, balance, price, missing });
     }
-    let key = checkout_key(user.id, plan_id);
-    let result = order::Entity::insert(order::ActiveModel {
+    let key = checkout_key(user.id, plan.id, renews);
+    order::Entity::insert(order::ActiveModel {
         user_id: Set(user.id),
-        plan_id: Set(plan_id),
-        price: Set(listing.plan.price),
-        cost: Set(listing.plan.cost),
+        plan_id: Set(plan.id),
+        price: Set(plan.price),
+        cost: Set(plan.cost),
         status: Set(OrderStatus::Pending),
         payment_method: Set(PaymentMethod::Wallet),
         checkout_key: Set(Some(key.clone())),
         created_at: Set(now),
         paid_at: Set(None),
         updated_at: Set(now),
+        renews_subscription_id: Set(renews),
         ..Default::default()
     })
     .on_conflict_do_nothing_on([order::Column::CheckoutKey])
     .exec_without_returning(db)
-    .await;
-    result?;
+    .await?;
     let order = order::Entity::find()
         .filter(order::Column::CheckoutKey.eq(key))
         .one(db)
         .await?
         .ok_or(PurchaseError::OrderClosed)?;
-    Ok(Checkout { order_id: order.id, plan: listing.plan, price: Money::from_paise(order.price), balance })
+    let renewal = renewals::terms_of(db, &order, &plan, now).await?;
+    Ok(Checkout { order_id: order.id, plan, price: Money::from_paise(order.price), balance, renewal })
 }
 
 /// The customer's pending order `order_id` as a checkout (to pay it by another method).
@@ -141,6 +178,7 @@ pub async fn pending_checkout(
     db: &DatabaseConnection,
     telegram_id: i64,
     order_id: i32,
+    now: DateTime<Utc>,
 ) -> Result<Checkout, PurchaseError> {
     let user = users::find_by_telegram_id(db, telegram_id).await?.ok_or(PurchaseError::UnknownUser)?;
     let order = order::Entity::find_by_id(order_id)
@@ -152,11 +190,22 @@ pub async fn pending_checkout(
         return Err(closed_order_error(db, &order, &user).await);
     }
     let plan = plan::Entity::find_by_id(order.plan_id).one(db).await?.ok_or(PurchaseError::PlanUnavailable)?;
-    Ok(Checkout { order_id, plan, price: Money::from_paise(order.price), balance: Money::from_paise(user.balance) })
+    let renewal = renewals::terms_of(db, &order, &plan, now).await?;
+    Ok(Checkout {
+        order_id,
+        plan,
+        price: Money::from_paise(order.price),
+        balance: Money::from_paise(user.balance),
+        renewal,
+    })
 }
 
-fn checkout_key(user_id: i32, plan_id: i32) -> String {
-    format!("{user_id}:{plan_id}")
+/// One open checkout per user and plan, and per subscription renewed.
+fn checkout_key(user_id: i32, plan_id: i32, renews: Option<i32>) -> String {
+    match renews {
+        None => format!("{user_id}:{plan_id}"),
+        Some(sub) => format!("{user_id}:{plan_id}:r{sub}"),
+    }
 }
 
 /// Pays the pending order from the wallet, assigns one credential and starts the
@@ -231,8 +280,33 @@ pub(crate) async fn pay_order(
     }
 
     let plan = plan::Entity::find_by_id(order.plan_id).one(conn).await?.ok_or(PurchaseError::PlanUnavailable)?;
-    let Some(stock) = assign_stock(conn, order.plan_id, order.id, now).await? else {
-        return Err(PurchaseError::SoldOut { plan_id: plan.id, plan_name: plan.name });
+    let (stock, ends_at, renewal) = if order.renews_subscription_id.is_some() {
+        let auto = order.payment_method == PaymentMethod::AutoRenew;
+        let extended = renewals::extend(conn, user, order, &plan, auto, now).await?;
+        let renewed = Renewed {
+            subscription_id: order.renews_subscription_id.unwrap_or_default(),
+            starts_at: extended.starts_at,
+            new_login: extended.new_login,
+        };
+        (extended.stock, extended.ends_at, Some(renewed))
+    } else {
+        let Some(stock) = assign_stock(conn, order.plan_id, order.id, now).await? else {
+            return Err(PurchaseError::SoldOut { plan_id: plan.id, plan_name: plan.name });
+        };
+        let ends_at = subscription_period::ends_at(now, plan.duration_days);
+        subscription::ActiveModel {
+            user_id: Set(user.id),
+            plan_id: Set(plan.id),
+            order_id: Set(order.id),
+            stock_item_id: Set(stock.id),
+            starts_at: Set(now),
+            ends_at: Set(ends_at),
+            status: Set(SubscriptionStatus::Active),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+        (stock, ends_at, None)
     };
 
     let price = Money::from_paise(order.price);
@@ -257,19 +331,6 @@ pub(crate) async fn pay_order(
         Err(PostingError::Db(err)) => return Err(err.into()),
     };
 
-    let ends_at = subscription_period::ends_at(now, plan.duration_days);
-    subscription::ActiveModel {
-        user_id: Set(user.id),
-        plan_id: Set(plan.id),
-        order_id: Set(order.id),
-        stock_item_id: Set(stock.id),
-        starts_at: Set(now),
-        ends_at: Set(ends_at),
-        status: Set(SubscriptionStatus::Active),
-        ..Default::default()
-    }
-    .insert(conn)
-    .await?;
     let stock_left = catalog::available_stock(conn, plan.id).await?;
     let commissions = referrals::record_for_order(conn, user, order, now).await?;
     let alert = Notice::NewOrderAlert {
@@ -279,6 +340,7 @@ pub(crate) async fn pay_order(
         price: order.price,
         customer: user.into(),
         stock_left,
+        renewal: renewal.is_some(),
     };
     outbox::to_staff(conn, &alert, now).await?;
 
@@ -292,11 +354,12 @@ pub(crate) async fn pay_order(
         balance,
         stock_left,
         commissions,
+        renewal,
     })
 }
 
 /// Takes one available credential of the plan for the order, or None when there is none left.
-async fn assign_stock(
+pub(crate) async fn assign_stock(
     conn: &impl ConnectionTrait,
     plan_id: i32,
     order_id: i32,
@@ -416,9 +479,14 @@ async fn delivery_of(
     order: &order::Model,
     user: &user::Model,
 ) -> Result<Option<Delivery>, DbErr> {
-    let Some(sub) = subscription::Entity::find().filter(subscription::Column::OrderId.eq(order.id)).one(conn).await?
-    else {
+    let Some(sub) = renewals::subscription_of_order(conn, order).await? else {
         return Ok(None);
+    };
+    let renewal = match order.renews_subscription_id {
+        None => None,
+        Some(_) => renewal::Entity::find().filter(renewal::Column::OrderId.eq(order.id)).one(conn).await?.map(|r| {
+            Renewed { subscription_id: sub.id, starts_at: r.starts_at, new_login: r.replaced_stock_item_id.is_some() }
+        }),
     };
     let plan_name = plan::Entity::find_by_id(sub.plan_id).one(conn).await?.map(|p| p.name).unwrap_or_default();
     let credential =
@@ -438,5 +506,6 @@ async fn delivery_of(
         balance,
         stock_left,
         commissions: Vec::new(),
+        renewal,
     }))
 }

@@ -1,5 +1,7 @@
-//! Refunding a paid order: the price back to the wallet, the subscription cancelled, the
-//! credential retired (it was shown to the customer, so it is never sold again). Once.
+//! Refunding a paid order: the price back to the wallet, its period taken off the subscription
+//! (a renewal's period, or the whole subscription for its first order; newest first), the
+//! credential it handed out retired (it was shown to the customer, so it is never sold
+//! again). Once.
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, TransactionTrait};
@@ -9,11 +11,11 @@ use crate::domain::Permission;
 use crate::entities::ledger_entry::LedgerKind;
 use crate::entities::order::{self, OrderStatus};
 use crate::entities::stock_item::{self, StockStatus};
-use crate::entities::subscription::{self, SubscriptionStatus};
 use crate::entities::{plan, user};
 use crate::services::actor::{ActError, Actor};
 use crate::services::outbox::{self, Notice};
 use crate::services::referrals::{self, CommissionReversal};
+use crate::services::renewals::{self, PeriodRefund};
 use crate::services::wallet::{self, Posting, PostingError};
 use crate::services::{audit, users};
 
@@ -31,6 +33,11 @@ pub enum RefundOutcome {
     AlreadyRefunded,
     /// Pending or cancelled: no money was taken, nothing to give back.
     NotPaid,
+    /// The subscription was renewed since, by order `order_id`: periods are refunded newest
+    /// first, so that one first. Nothing changed.
+    LaterPeriodFirst {
+        order_id: i32,
+    },
     UnknownOrder,
 }
 
@@ -65,6 +72,10 @@ pub async fn refund(
             None => RefundOutcome::UnknownOrder,
         });
     }
+    let period = renewals::undo_for_refund(&txn, &order, now).await?;
+    if let PeriodRefund::LaterFirst { order_id } = period {
+        return Ok(RefundOutcome::LaterPeriodFirst { order_id });
+    }
     let amount = Money::from_paise(order.price);
     let posting = Posting {
         user_id: order.user_id,
@@ -81,11 +92,6 @@ pub async fn refund(
         }
         Err(PostingError::Db(err)) => return Err(err.into()),
     };
-    subscription::Entity::update_many()
-        .col_expr(subscription::Column::Status, Expr::value(SubscriptionStatus::Cancelled))
-        .filter(subscription::Column::OrderId.eq(order_id))
-        .exec(&txn)
-        .await?;
     stock_item::Entity::update_many()
         .col_expr(stock_item::Column::Status, Expr::value(StockStatus::Retired))
         .filter(stock_item::Column::OrderId.eq(order_id))

@@ -51,6 +51,7 @@ pub async fn send_due(db: &DatabaseConnection, days_before: &[u32], now: DateTim
                 Reminder::DaysBefore(days) => Some(days),
                 Reminder::Expired => None,
             },
+            subscription_id: sub.id,
         };
         let key = format!("reminder:{}:{}:{}", sub.id, sub.ends_at.timestamp(), due.key());
         if outbox::to_user_once(db, customer, &notice, &key, now).await? {

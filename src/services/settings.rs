@@ -165,3 +165,23 @@ pub async fn fraud_rules(conn: &impl ConnectionTrait) -> Result<FraudRules, DbEr
 pub async fn job_interval(conn: &impl ConnectionTrait) -> Result<std::time::Duration, DbErr> {
     Ok(std::time::Duration::from_secs(whole(conn, SettingKey::JobsIntervalSeconds).await?.max(1) as u64))
 }
+
+/// How long before a subscription ends auto-renew buys its next period.
+pub async fn auto_renew_hours(conn: &impl ConnectionTrait) -> Result<i64, DbErr> {
+    whole(conn, SettingKey::AutoRenewHours).await
+}
+
+/// A referred customer's discount on their first paid order, as a fraction (0 by default).
+pub async fn referee_discount(conn: &impl ConnectionTrait) -> Result<Decimal, DbErr> {
+    percent(conn, SettingKey::RefereeDiscount).await
+}
+
+/// A login report open longer than this is raised to admins again.
+pub async fn report_sla(conn: &impl ConnectionTrait) -> Result<chrono::Duration, DbErr> {
+    Ok(chrono::Duration::hours(whole(conn, SettingKey::ReportSlaHours).await?))
+}
+
+/// How long a gift link can be claimed.
+pub async fn gift_claim_period(conn: &impl ConnectionTrait) -> Result<chrono::Duration, DbErr> {
+    Ok(chrono::Duration::days(whole(conn, SettingKey::GiftClaimDays).await?))
+}

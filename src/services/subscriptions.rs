@@ -5,18 +5,23 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::domain::subscription_period::{state_at, SubscriptionState};
+use crate::domain::Money;
 use crate::entities::subscription::{self, SubscriptionStatus};
 use crate::entities::{plan, stock_item};
 use crate::services::users;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubscriptionView {
+    pub id: i32,
     pub order_id: i32,
     pub plan_id: i32,
     pub plan_name: String,
     pub ends_at: DateTime<Utc>,
     pub state: SubscriptionState,
     pub credential: String,
+    pub auto_renew: bool,
+    /// The plan's current price when it is still on sale (it can be renewed), else None.
+    pub renewal_price: Option<Money>,
 }
 
 /// Newest first.
@@ -33,12 +38,54 @@ pub async fn list_for(
         .order_by_desc(subscription::Column::Id)
         .all(db)
         .await?;
-    let plan_names: HashMap<i32, String> = plan::Entity::find()
+    views(db, subs, now).await
+}
+
+/// The customer's subscription `id`, or None when it is not theirs.
+pub async fn one_for(
+    db: &DatabaseConnection,
+    telegram_id: i64,
+    id: i32,
+    now: DateTime<Utc>,
+) -> Result<Option<SubscriptionView>, DbErr> {
+    let Some(user) = users::find_by_telegram_id(db, telegram_id).await? else { return Ok(None) };
+    let Some(sub) = subscription::Entity::find_by_id(id).one(db).await?.filter(|s| s.user_id == user.id) else {
+        return Ok(None);
+    };
+    Ok(views(db, vec![sub], now).await?.pop())
+}
+
+/// Auto-renew on or off for the customer's active subscription; None when it is not theirs or
+/// was refunded.
+pub async fn set_auto_renew(
+    db: &DatabaseConnection,
+    telegram_id: i64,
+    id: i32,
+    on: bool,
+    now: DateTime<Utc>,
+) -> Result<Option<SubscriptionView>, DbErr> {
+    let Some(user) = users::find_by_telegram_id(db, telegram_id).await? else { return Ok(None) };
+    subscription::Entity::update_many()
+        .col_expr(subscription::Column::AutoRenew, sea_orm::sea_query::Expr::value(on))
+        .filter(subscription::Column::Id.eq(id))
+        .filter(subscription::Column::UserId.eq(user.id))
+        .filter(subscription::Column::Status.eq(SubscriptionStatus::Active))
+        .exec(db)
+        .await?;
+    one_for(db, telegram_id, id, now).await
+}
+
+async fn views(
+    db: &DatabaseConnection,
+    subs: Vec<subscription::Model>,
+    now: DateTime<Utc>,
+) -> Result<Vec<SubscriptionView>, DbErr> {
+    let plans: HashMap<i32, plan::Model> = plan::Entity::find()
         .filter(plan::Column::Id.is_in(subs.iter().map(|s| s.plan_id)))
         .all(db)
         .await?
         .into_iter()
-        .map(|p| (p.id, p.name))
+        .map(|p| (p.id, p))
         .collect();
     let credentials: HashMap<i32, String> = stock_item::Entity::find()
         .filter(stock_item::Column::Id.is_in(subs.iter().map(|s| s.stock_item_id)))
@@ -49,13 +96,20 @@ pub async fn list_for(
         .collect();
     Ok(subs
         .into_iter()
-        .map(|sub| SubscriptionView {
-            order_id: sub.order_id,
-            plan_id: sub.plan_id,
-            plan_name: plan_names.get(&sub.plan_id).cloned().unwrap_or_default(),
-            ends_at: sub.ends_at,
-            state: state_at(sub.ends_at, sub.status == SubscriptionStatus::Cancelled, now),
-            credential: credentials.get(&sub.stock_item_id).cloned().unwrap_or_default(),
+        .map(|sub| {
+            let plan = plans.get(&sub.plan_id);
+            let cancelled = sub.status == SubscriptionStatus::Cancelled;
+            SubscriptionView {
+                id: sub.id,
+                order_id: sub.order_id,
+                plan_id: sub.plan_id,
+                plan_name: plan.map(|p| p.name.clone()).unwrap_or_default(),
+                ends_at: sub.ends_at,
+                state: state_at(sub.ends_at, cancelled, now),
+                credential: credentials.get(&sub.stock_item_id).cloned().unwrap_or_default(),
+                auto_renew: sub.auto_renew && !cancelled,
+                renewal_price: plan.filter(|p| p.is_active && !cancelled).map(|p| Money::from_paise(p.price)),
+            }
         })
         .collect())
 }
@@ -82,10 +136,14 @@ pub async fn resend_login(
     use sea_orm::TransactionTrait;
     actor.require(crate::domain::Permission::ResendLogin)?;
     let txn = db.begin().await?;
-    let Some(sub) = subscription::Entity::find().filter(subscription::Column::OrderId.eq(order_id)).one(&txn).await?
-    else {
-        let exists = crate::entities::order::Entity::find_by_id(order_id).one(&txn).await?.is_some();
-        return Ok(if exists { ResendOutcome::NotActive } else { ResendOutcome::UnknownOrder });
+    let Some(order) = crate::entities::order::Entity::find_by_id(order_id).one(&txn).await? else {
+        return Ok(ResendOutcome::UnknownOrder);
+    };
+    if order.status != crate::entities::order::OrderStatus::Paid {
+        return Ok(ResendOutcome::NotActive);
+    }
+    let Some(sub) = crate::services::renewals::subscription_of_order(&txn, &order).await? else {
+        return Ok(ResendOutcome::NotActive);
     };
     if !matches!(
         state_at(sub.ends_at, sub.status == SubscriptionStatus::Cancelled, now),

@@ -224,7 +224,8 @@ async fn a_hindi_app_buys_in_hindi() {
             tr("hi", "subs.item", &[("name", &name), ("order", &sub.order_id), ("state", &state), ("login", &login)]);
         assert_eq!(subs.text, format!("{}{item}", tr("hi", "subs.title", &[])));
         assert_no_english_month(&subs.text);
-        assert_eq!(labels(&subs), vec![tr("hi", "menu.back", &[])]);
+        let open = tr("hi", "subs.open_button", &[("name", &"Netflix <Premium> & 4K"), ("order", &sub.order_id)]);
+        assert_eq!(labels(&subs), vec![open, tr("hi", "menu.back", &[])]);
 
         bot.stop().await;
         fake.assert_nothing_refused();

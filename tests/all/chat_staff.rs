@@ -324,6 +324,7 @@ fn attempts(name: &str, s: &Story, me: &user::Model) -> Vec<String> {
         "addplan" => vec!["1 0 30 Free for me".into()],
         "addstock" => vec![format!("{}\nx@y.test:z", s.plan_id)],
         "describe" => vec![format!("{} free for everyone", s.plan_id)],
+        "renewal" => vec![format!("{} new", s.plan_id), format!("{} keep", s.plan_id)],
         "credit" => vec![format!("{id} 100"), format!("{id} 100000 gift")],
         "debit" => vec![format!("{} 100", s.earner)],
         "refund" => vec![s.order_id.to_string(), format!("#{} login stopped working", s.order_id)],

@@ -4,12 +4,12 @@ use teloxide::types::InlineKeyboardMarkup;
 
 use crate::bot::features::staff::approvals::keyboards as approval_buttons;
 use crate::bot::features::staff::queues::{self, keyboards as queue_buttons};
-use crate::bot::features::wallet;
+use crate::bot::features::{shop, wallet};
 use crate::bot::ui::format::{self, person};
 use crate::bot::ui::{button, keyboards, reply, Goto};
 use crate::bot::Ctx;
 use crate::domain::Money;
-use crate::services::outbox::{GatewayRefusal, NotBought, Notice};
+use crate::services::outbox::{AutoRenewProblem, GatewayRefusal, NotBought, Notice};
 
 /// One message, ready to send.
 #[derive(Debug, Clone)]
@@ -63,17 +63,83 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
             ),
             menu(),
         ),
-        Notice::ExpiryReminder { plan_name, ends_at, days_left } => {
+        Notice::ExpiryReminder { plan_name, ends_at, days_left, subscription_id } => {
             let name = reply::escape(plan_name);
             let ends = format::date(*ends_at, lang);
             let text = match days_left {
                 Some(days) => t!("reminders.ends_in", locale = lang, name = name, days = days, ends = ends),
                 None => t!("reminders.ended", locale = lang, name = name),
             };
+            let mut rows = Vec::new();
+            if *subscription_id > 0 {
+                rows.push(vec![button(
+                    t!("renewals.renew_button", locale = lang),
+                    shop::Action::Renew(*subscription_id),
+                )]);
+            }
+            rows.push(vec![button(t!("reminders.subscriptions_button", locale = lang), Goto::Subscriptions)]);
+            rows.push(vec![button(t!("menu.back", locale = lang), Goto::Menu)]);
+            Outgoing::with(text, InlineKeyboardMarkup::new(rows))
+        }
+        Notice::Renewed { plan_name, credential, starts_at, ends_at, new_login, balance } => {
+            let key = if *new_login { "renewals.renewed_new_login" } else { "renewals.renewed" };
             Outgoing::with(
-                text,
+                t!(
+                    key,
+                    locale = lang,
+                    name = reply::escape(plan_name),
+                    credential = reply::escape(credential),
+                    starts = format::date(*starts_at, lang),
+                    ends = format::date(*ends_at, lang),
+                    balance = money(*balance)
+                ),
+                menu(),
+            )
+        }
+        Notice::AutoRenewed { plan_name, credential, starts_at, ends_at, new_login, price, balance } => {
+            let key = if *new_login { "renewals.auto_renewed_new_login" } else { "renewals.auto_renewed" };
+            Outgoing::with(
+                t!(
+                    key,
+                    locale = lang,
+                    name = reply::escape(plan_name),
+                    credential = reply::escape(credential),
+                    starts = format::date(*starts_at, lang),
+                    ends = format::date(*ends_at, lang),
+                    price = money(*price),
+                    balance = money(*balance)
+                ),
+                menu(),
+            )
+        }
+        Notice::AutoRenewShort { subscription_id, plan_name, ends_at, price, balance, missing } => Outgoing::with(
+            t!(
+                "renewals.auto_short",
+                locale = lang,
+                name = reply::escape(plan_name),
+                ends = format::date_time(*ends_at, lang),
+                price = money(*price),
+                balance = money(*balance),
+                missing = money(*missing)
+            ),
+            InlineKeyboardMarkup::new(vec![
+                vec![button(t!("renewals.top_up_button", locale = lang), Goto::TopUp)],
+                vec![button(t!("renewals.renew_button", locale = lang), shop::Action::Renew(*subscription_id))],
+                vec![button(t!("subs.auto_turn_off", locale = lang), shop::Action::AutoRenew(*subscription_id, false))],
+            ]),
+        ),
+        Notice::AutoRenewFailed { subscription_id, plan_name, ends_at, why } => {
+            let key = match why {
+                AutoRenewProblem::OffSale => "renewals.auto_off_sale",
+                AutoRenewProblem::SoldOut => "renewals.auto_sold_out",
+            };
+            Outgoing::with(
+                t!(key, locale = lang, name = reply::escape(plan_name), ends = format::date_time(*ends_at, lang)),
                 InlineKeyboardMarkup::new(vec![
-                    vec![button(t!("reminders.subscriptions_button", locale = lang), Goto::Subscriptions)],
+                    vec![button(
+                        t!("reminders.subscriptions_button", locale = lang),
+                        shop::Action::Sub(*subscription_id),
+                    )],
                     vec![button(t!("menu.back", locale = lang), Goto::Menu)],
                 ]),
             )
@@ -202,16 +268,19 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
             reference = reply::escape(reference),
             customer = person(customer, lang)
         )),
-        Notice::NewOrderAlert { order_id, plan_id, plan_name, price, customer, stock_left } => Outgoing::text(t!(
-            "admin.new_order_alert",
-            locale = lang,
-            order = order_id,
-            plan = reply::escape(plan_name),
-            plan_id = plan_id,
-            price = money(*price),
-            customer = person(customer, lang),
-            left = stock_left
-        )),
+        Notice::NewOrderAlert { order_id, plan_id, plan_name, price, customer, stock_left, renewal } => {
+            let key = if *renewal { "admin.renewal_alert" } else { "admin.new_order_alert" };
+            Outgoing::text(t!(
+                key,
+                locale = lang,
+                order = order_id,
+                plan = reply::escape(plan_name),
+                plan_id = plan_id,
+                price = money(*price),
+                customer = person(customer, lang),
+                left = stock_left
+            ))
+        }
         Notice::SoldOutAlert { plan_id, plan_name } => {
             Outgoing::text(t!("admin.sold_out_alert", locale = lang, id = plan_id, name = reply::escape(plan_name)))
         }

@@ -154,6 +154,10 @@ async fn refund(
                 }
                 RefundOutcome::NotPaid => Err(Problem::conflict("not-paid", format!("order {id} was never paid"))),
                 RefundOutcome::UnknownOrder => Err(Problem::not_found(format!("no order {id}"))),
+                RefundOutcome::LaterPeriodFirst { order_id } => Err(Problem::conflict(
+                    "later-period-first",
+                    format!("the subscription was renewed since by order {order_id}: refund that first"),
+                )),
             }
         }
         .await;

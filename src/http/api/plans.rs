@@ -41,6 +41,8 @@ pub struct Plan {
     pub duration_days: i32,
     pub active: bool,
     pub sort_order: i32,
+    /// Renewing keeps the customer's login (true) or takes a new one from stock (false).
+    pub keeps_login: bool,
     pub stock: StockCounts,
     pub created_at: DateTime<Utc>,
 }
@@ -64,6 +66,7 @@ impl From<PlanStock> for Plan {
             duration_days: p.plan.duration_days,
             active: p.plan.is_active,
             sort_order: p.plan.sort_order,
+            keeps_login: p.plan.renewal_login == crate::entities::plan::RenewalLogin::Keep,
             stock: StockCounts { available: p.available, assigned: p.assigned, retired: p.retired },
             created_at: p.plan.created_at,
         }
@@ -163,6 +166,8 @@ pub struct PlanUpdate {
     pub active: Option<bool>,
     /// Lower first in the customers' list.
     pub sort_order: Option<i32>,
+    /// Renewing keeps the customer's login (true) or takes a new one from stock (false).
+    pub keeps_login: Option<bool>,
 }
 
 /// Changes a plan; absent fields stay. Open orders keep their price.
@@ -181,6 +186,7 @@ async fn update(
         duration_days: body.duration_days,
         active: body.active,
         sort_order: body.sort_order,
+        keeps_login: body.keeps_login,
     };
     match catalog::update_plan(&state.db, &actor, id, changes, Utc::now()).await? {
         UpdateOutcome::Updated(_) => Ok(Json(found(&state, &actor, id).await?)),

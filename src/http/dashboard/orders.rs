@@ -212,6 +212,9 @@ async fn refund(State(state): State<HttpState>, Path(id): Path<i32>, posted: Pos
         RefundOutcome::UnknownOrder => {
             Flash::Refused(t!("dashboard_customers.orders.unknown", locale = lang, id = id).into_owned())
         }
+        RefundOutcome::LaterPeriodFirst { order_id } => Flash::Refused(
+            t!("dashboard_customers.orders.later_period_first", locale = lang, id = id, later = order_id).into_owned(),
+        ),
     };
     Ok(redirect_with(&back, flash))
 }

@@ -15,6 +15,7 @@ use crate::bot::ui::format::draft_error;
 use crate::domain::credentials;
 use crate::domain::plan_draft::{self, PlanChanges, PlanDraft, PlanDraftError};
 use crate::domain::{Money, Permission};
+use crate::entities::plan::RenewalLogin;
 use crate::entities::stock_item::StockStatus;
 use crate::http::HttpState;
 use crate::services::catalog::{self, UpdateOutcome};
@@ -185,6 +186,7 @@ async fn detail(
                 label { (t!("dashboard_ops.plans.order", locale = lang)) input name="order" required inputmode="numeric" value=(plan.sort_order); }
                 label { (t!("dashboard_ops.plans.description", locale = lang)) textarea name="description" maxlength="1000" rows="3" { (plan.description) } }
                 label.check { input type="checkbox" name="active" value="on" checked[plan.is_active]; " " (t!("dashboard_ops.plans.on_sale", locale = lang)) }
+                label.check { input type="checkbox" name="keeps_login" value="on" checked[plan.renewal_login == RenewalLogin::Keep]; " " (t!("dashboard_ops.plans.keeps_login", locale = lang)) }
                 button.primary type="submit" { (t!("dashboard_ops.plans.save", locale = lang)) }
             }
             h2 { (t!("dashboard_ops.plans.add_stock", locale = lang)) }
@@ -238,6 +240,8 @@ pub struct Edit {
     description: String,
     /// A checkbox: present when ticked.
     active: Option<String>,
+    /// A checkbox: renewing keeps the login.
+    keeps_login: Option<String>,
 }
 
 async fn update(State(state): State<HttpState>, Path(id): Path<i32>, posted: Posted<Edit>) -> PageResult {
@@ -252,6 +256,7 @@ async fn update(State(state): State<HttpState>, Path(id): Path<i32>, posted: Pos
             duration_days: Some(plan_draft::parse_days(&form.days)?),
             active: Some(form.active.is_some()),
             sort_order: None,
+            keeps_login: Some(form.keeps_login.is_some()),
         })
     })();
     let mut changes = match parsed {

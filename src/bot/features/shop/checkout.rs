@@ -8,39 +8,73 @@ use crate::bot::ui::{self, button, format, keyboards, Goto, Reply};
 use crate::bot::{Ctx, HandlerResult};
 use crate::domain::gateway;
 use crate::services::purchase::{self, CancelOutcome, Checkout, Delivery, PurchaseError, WhenShort};
-use crate::services::Actor;
+use crate::services::{renewals, Actor};
+
+fn when_short(ctx: &Ctx) -> WhenShort {
+    if ctx.order_methods().is_empty() {
+        WhenShort::Refuse
+    } else {
+        WhenShort::OpenForPayment
+    }
+}
 
 pub async fn open(reply: &Reply, ctx: &Ctx, actor: &Actor, plan_id: i32) -> HandlerResult {
+    match purchase::open_checkout(&ctx.db, actor.telegram_id, plan_id, when_short(ctx), Utc::now()).await {
+        Ok(checkout) => present(reply, ctx, &checkout).await,
+        Err(err) => failed(reply, ctx, actor, err).await,
+    }
+}
+
+/// Renew: the same confirm screen and ways to pay, for the subscription's next period.
+pub async fn renew(reply: &Reply, ctx: &Ctx, actor: &Actor, subscription_id: i32) -> HandlerResult {
+    match renewals::open(&ctx.db, actor.telegram_id, subscription_id, when_short(ctx), Utc::now()).await {
+        Ok(checkout) => present(reply, ctx, &checkout).await,
+        Err(err) => failed(reply, ctx, actor, err).await,
+    }
+}
+
+/// The confirm screen, or (the wallet does not cover it) what is missing and ways to pay it.
+async fn present(reply: &Reply, ctx: &Ctx, checkout: &Checkout) -> HandlerResult {
     let lang = reply.lang;
-    let when_short = if ctx.order_methods().is_empty() { WhenShort::Refuse } else { WhenShort::OpenForPayment };
-    let checkout = match purchase::open_checkout(&ctx.db, actor.telegram_id, plan_id, when_short, Utc::now()).await {
-        Ok(checkout) => checkout,
-        Err(err) => return failed(reply, ctx, actor, err).await,
+    let name = ui::escape(&checkout.plan.name);
+    // What a renewal buys, above the figures.
+    let period = match &checkout.renewal {
+        Some(terms) => t!(
+            "checkout.renewal_period",
+            locale = lang,
+            starts = format::date(terms.starts_at, lang),
+            ends = format::date(terms.ends_at, lang)
+        )
+        .into_owned(),
+        None => String::new(),
     };
     // Only `OpenForPayment` opens a checkout the wallet does not cover (`Refuse` errs).
     let Some(after) = checkout.balance_after() else {
         let text = t!(
             "checkout.short",
             locale = lang,
-            name = ui::escape(&checkout.plan.name),
+            name = name,
             days = checkout.plan.duration_days,
             price = checkout.price,
             balance = checkout.balance,
             missing = checkout.shortfall()
         );
-        let mut rows = pay_buttons(ctx, &checkout, lang);
+        let text = if period.is_empty() { text.into_owned() } else { format!("{period}\n\n{text}") };
+        let mut rows = pay_buttons(ctx, checkout, lang);
         rows.push(cancel_row(checkout.order_id, lang));
         reply.edit_or_send(text, Some(InlineKeyboardMarkup::new(rows))).await?;
         return Ok(());
     };
+    let key = if checkout.renewal.is_some() { "checkout.renew_confirm" } else { "checkout.confirm" };
     let text = t!(
-        "checkout.confirm",
+        key,
         locale = lang,
-        name = ui::escape(&checkout.plan.name),
+        name = name,
         days = checkout.plan.duration_days,
         price = checkout.price,
         balance = checkout.balance,
-        after = after
+        after = after,
+        period = period
     );
     let confirm = t!("checkout.confirm_button", locale = lang, price = checkout.price.to_string());
     let keyboard = InlineKeyboardMarkup::new(vec![
@@ -97,14 +131,30 @@ pub async fn confirm(reply: &Reply, ctx: &Ctx, actor: &Actor, order_id: i32) -> 
 
 async fn deliver(reply: &Reply, delivery: &Delivery) -> HandlerResult {
     let lang = reply.lang;
-    let text = t!(
-        "checkout.delivered",
-        locale = lang,
-        name = ui::escape(&delivery.plan_name),
-        credential = ui::escape(&delivery.credential),
-        ends = format::date(delivery.ends_at, lang),
-        balance = delivery.balance
-    );
+    let (name, credential) = (ui::escape(&delivery.plan_name), ui::escape(&delivery.credential));
+    let (ends, balance) = (format::date(delivery.ends_at, lang), delivery.balance);
+    let text = match &delivery.renewal {
+        None => t!(
+            "checkout.delivered",
+            locale = lang,
+            name = name,
+            credential = credential,
+            ends = ends,
+            balance = balance
+        ),
+        Some(renewed) => {
+            let key = if renewed.new_login { "renewals.renewed_new_login" } else { "renewals.renewed" };
+            t!(
+                key,
+                locale = lang,
+                name = name,
+                credential = credential,
+                starts = format::date(renewed.starts_at, lang),
+                ends = ends,
+                balance = balance
+            )
+        }
+    };
     reply.send(text, Some(keyboards::main_menu(lang))).await?;
     Ok(())
 }
@@ -139,6 +189,7 @@ async fn failed(reply: &Reply, ctx: &Ctx, actor: &Actor, err: PurchaseError) -> 
             reply.send(t!("plans.unavailable", locale = lang), None).await?;
             return super::plans::list(&reply.to_chat(reply.chat), ctx, actor, true).await;
         }
+        PurchaseError::SubscriptionClosed => t!("renewals.closed", locale = lang),
         PurchaseError::OrderNotFound | PurchaseError::OrderClosed | PurchaseError::UnknownUser => {
             t!("checkout.already_closed", locale = lang)
         }

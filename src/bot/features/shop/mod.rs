@@ -1,5 +1,5 @@
 //! Shop: the plans, one plan, buying it (confirm screen, Confirm, Cancel) and the customer's
-//! subscriptions with their logins.
+//! subscriptions with their logins: renewing one (the same confirm screen) and auto-renew.
 mod checkout;
 mod plans;
 mod subscriptions;
@@ -32,6 +32,12 @@ pub enum Action {
     Confirm(i32),
     /// Cancel a pending order.
     Cancel(i32),
+    /// Show one of the customer's subscriptions.
+    Sub(i32),
+    /// Open the checkout renewing a subscription.
+    Renew(i32),
+    /// Auto-renew on or off for a subscription.
+    AutoRenew(i32, bool),
 }
 
 impl Callback for Action {
@@ -43,17 +49,31 @@ impl Callback for Action {
             Action::Buy(id) => format!("b:{id}"),
             Action::Confirm(id) => format!("c:{id}"),
             Action::Cancel(id) => format!("x:{id}"),
+            Action::Sub(id) => format!("s:{id}"),
+            Action::Renew(id) => format!("r:{id}"),
+            Action::AutoRenew(id, on) => format!("a:{id}:{}", u8::from(*on)),
         }
     }
 
     fn decode(payload: &str) -> Option<Action> {
-        let (tag, id) = payload.split_once(':')?;
-        let id = callback::id(id)?;
+        let (tag, rest) = payload.split_once(':')?;
+        if tag == "a" {
+            let (id, on) = rest.split_once(':')?;
+            let on = match on {
+                "1" => true,
+                "0" => false,
+                _ => return None,
+            };
+            return Some(Action::AutoRenew(callback::id(id)?, on));
+        }
+        let id = callback::id(rest)?;
         Some(match tag {
             "p" => Action::Plan(id),
             "b" => Action::Buy(id),
             "c" => Action::Confirm(id),
             "x" => Action::Cancel(id),
+            "s" => Action::Sub(id),
+            "r" => Action::Renew(id),
             _ => return None,
         })
     }
@@ -87,6 +107,9 @@ async fn on_action(reply: Reply, ctx: Arc<Ctx>, actor: Actor, action: Action) ->
         Action::Buy(plan_id) => checkout::open(&reply, &ctx, &actor, plan_id).await,
         Action::Confirm(order_id) => checkout::confirm(&reply, &ctx, &actor, order_id).await,
         Action::Cancel(order_id) => checkout::cancel(&reply, &ctx, &actor, order_id).await,
+        Action::Sub(id) => subscriptions::show(&reply, &ctx, &actor, id).await,
+        Action::Renew(id) => checkout::renew(&reply, &ctx, &actor, id).await,
+        Action::AutoRenew(id, on) => subscriptions::auto_renew(&reply, &ctx, &actor, id, on).await,
     }
 }
 
@@ -96,12 +119,34 @@ mod tests {
 
     #[test]
     fn actions_round_trip_and_fit() {
-        for action in [Action::Plan(i32::MAX), Action::Buy(1), Action::Confirm(i32::MAX), Action::Cancel(7)] {
+        for action in [
+            Action::Plan(i32::MAX),
+            Action::Buy(1),
+            Action::Confirm(i32::MAX),
+            Action::Cancel(7),
+            Action::Sub(i32::MAX),
+            Action::Renew(3),
+            Action::AutoRenew(i32::MAX, true),
+            Action::AutoRenew(5, false),
+        ] {
             let data = callback::data(&action);
             assert!(data.len() <= callback::MAX_DATA, "{data}");
             assert_eq!(callback::parse::<Action>(&data), Some(action));
         }
-        for stale in ["s:", "s:c:", "s:c:abc", "s:c:-1", "s:c:0", "s:q:5", "s:c:99999999999", "s:p:1:2", "g:c:1"] {
+        for stale in [
+            "s:",
+            "s:c:",
+            "s:c:abc",
+            "s:c:-1",
+            "s:c:0",
+            "s:q:5",
+            "s:c:99999999999",
+            "s:p:1:2",
+            "g:c:1",
+            "s:a:1",
+            "s:a:1:2",
+            "s:a:0:1",
+        ] {
             assert_eq!(callback::parse::<Action>(stale), None, "{stale}");
         }
     }

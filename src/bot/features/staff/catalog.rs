@@ -1,5 +1,5 @@
 //! Admin catalogue: /addplan (in one line, or step by step), /addstock (lines, or a .txt or
-//! .csv file) and /describe.
+//! .csv file), /describe and /renewal (keep or replace logins on renewal).
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -32,6 +32,8 @@ pub enum Command {
     AddStock(String),
     /// `<plan_id> <text…>`
     Describe(String),
+    /// `<plan_id> keep|new`: what renewing does to the customer's login.
+    Renewal(String),
 }
 
 /// /addplan step by step; amounts in paise.
@@ -72,6 +74,7 @@ async fn on_command(
         },
         Command::AddStock(args) => add_stock(&reply, &ctx, &actor, &msg, &args).await?,
         Command::Describe(args) => describe(&reply, &ctx, &actor, &args).await?,
+        Command::Renewal(args) => renewal(&reply, &ctx, &actor, &args).await?,
     }
     Ok(())
 }
@@ -162,6 +165,33 @@ async fn describe(reply: &Reply, ctx: &Ctx, actor: &Actor, args: &str) -> Handle
     let text = match catalog::describe_plan(&ctx.db, actor, plan_id, &description, Utc::now()).await? {
         Some(plan) => t!("admin.described", locale = lang, id = plan.id, name = ui::escape(&plan.name)),
         None => t!("admin.addstock_unknown_plan", locale = lang, id = plan_id),
+    };
+    reply.send(text, None).await?;
+    Ok(())
+}
+
+async fn renewal(reply: &Reply, ctx: &Ctx, actor: &Actor, args: &str) -> HandlerResult {
+    let lang = reply.lang;
+    let mut words = args.split_whitespace();
+    let plan_id = words.next().and_then(|id| id.trim_start_matches('#').parse::<i32>().ok());
+    let keeps = match words.next().map(str::to_ascii_lowercase).as_deref() {
+        Some("keep") => Some(true),
+        Some("new" | "replace") => Some(false),
+        _ => None,
+    };
+    let (Some(plan_id), Some(keeps), None) = (plan_id, keeps, words.next()) else {
+        reply.send(t!("admin.renewal_usage", locale = lang), None).await?;
+        return Ok(());
+    };
+    let changes = plan_draft::PlanChanges { keeps_login: Some(keeps), ..Default::default() };
+    let text = match catalog::update_plan(&ctx.db, actor, plan_id, changes, Utc::now()).await? {
+        catalog::UpdateOutcome::Updated(plan) => {
+            let key = if keeps { "admin.renewal_keeps" } else { "admin.renewal_replaces" };
+            t!(key, locale = lang, id = plan.id, name = ui::escape(&plan.name))
+        }
+        catalog::UpdateOutcome::UnknownPlan | catalog::UpdateOutcome::Invalid(..) => {
+            t!("admin.addstock_unknown_plan", locale = lang, id = plan_id)
+        }
     };
     reply.send(text, None).await?;
     Ok(())

@@ -131,6 +131,9 @@ async fn refund(reply: &Reply, ctx: &Ctx, actor: &Actor, args: &str) -> HandlerR
         RefundOutcome::AlreadyRefunded => t!("admin.refund_repeat", locale = lang, order = order_id),
         RefundOutcome::NotPaid => t!("admin.refund_not_paid", locale = lang, order = order_id),
         RefundOutcome::UnknownOrder => t!("admin.refund_unknown", locale = lang, order = order_id),
+        RefundOutcome::LaterPeriodFirst { order_id: later } => {
+            t!("admin.refund_later_first", locale = lang, order = order_id, later = later)
+        }
     };
     reply.send(text, None).await?;
     Ok(())

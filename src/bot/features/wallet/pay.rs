@@ -31,7 +31,7 @@ pub async fn order(
     full: bool,
 ) -> HandlerResult {
     let lang = reply.lang;
-    let Ok(checkout) = purchase::pending_checkout(&ctx.db, actor.telegram_id, order_id).await else {
+    let Ok(checkout) = purchase::pending_checkout(&ctx.db, actor.telegram_id, order_id, Utc::now()).await else {
         reply.edit_or_send(t!("checkout.already_closed", locale = lang), Some(keyboards::back_to_menu(lang))).await?;
         return Ok(());
     };
