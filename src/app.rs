@@ -26,6 +26,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     users::sync_staff_from_config(&db, &config.admin_ids, config.admin_chat_id, chrono::Utc::now())
         .await
         .map_err(StartupError::Database)?;
+    users::set_support_chat(&db, config.support_chat_id, chrono::Utc::now()).await.map_err(StartupError::Database)?;
 
     let listener = tokio::net::TcpListener::bind(config.http_addr)
         .await
@@ -62,6 +63,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     jobs::spawn_commission_maturity(db.clone(), outbox_wake.clone());
     jobs::spawn_reminders(db.clone(), config.reminder_days.clone(), outbox_wake.clone());
     jobs::spawn_renewals(db.clone(), outbox_wake.clone());
+    jobs::spawn_report_escalation(db.clone(), outbox_wake.clone());
     if config.payments.stars_per_rupee.is_some() {
         jobs::spawn_stars_reconciliation(db.clone(), bot.clone(), outbox_wake.clone());
     }

@@ -14,7 +14,7 @@ use tokio::sync::Notify;
 use crate::services::payments::Settlement;
 use crate::services::razorpay::{self, RazorpayClient};
 use crate::services::stars::{self, StarCharge};
-use crate::services::{auto_renew, referrals, reminders, renewals, settings};
+use crate::services::{auto_renew, login_reports, referrals, reminders, renewals, settings};
 
 /// Used when the `jobs.interval_seconds` setting cannot be read.
 pub const INTERVAL: Duration = Duration::from_secs(60);
@@ -75,6 +75,20 @@ pub fn spawn_renewals(db: DatabaseConnection, outbox_wake: Arc<Notify>) -> tokio
             }
             if let Err(err) = renewals::retire_replaced(&db, now).await {
                 log::warn!("retiring replaced logins failed: {err}");
+            }
+            pause(&db).await;
+        }
+    })
+}
+
+/// Raises login reports open past `support.report_sla_hours` to the admins again, once each.
+pub fn spawn_report_escalation(db: DatabaseConnection, outbox_wake: Arc<Notify>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match login_reports::escalate_overdue(&db, Utc::now()).await {
+                Ok(0) => {}
+                Ok(_) => outbox_wake.notify_one(),
+                Err(err) => log::warn!("login report escalation failed: {err}"),
             }
             pause(&db).await;
         }

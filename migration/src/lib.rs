@@ -14,6 +14,8 @@ mod m20261204_000010_reminders;
 mod m20261204_000011_faq;
 mod m20261204_000012_customer_settings;
 mod m20261205_000013_renewals;
+mod m20261205_000014_login_reports;
+mod m20261205_000015_support_tickets;
 
 pub struct Migrator;
 
@@ -34,6 +36,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000011_faq::Migration),
             Box::new(m20261204_000012_customer_settings::Migration),
             Box::new(m20261205_000013_renewals::Migration),
+            Box::new(m20261205_000014_login_reports::Migration),
+            Box::new(m20261205_000015_support_tickets::Migration),
         ]
     }
 }

@@ -8,9 +8,9 @@ use teloxide::types::{BotCommand, BotCommandScope, Recipient};
 use teloxide::utils::command::BotCommands;
 
 use super::features::staff::{
-    approvals, catalog, customers, dashboard, faq, money, queues, reports, settings, team, tokens,
+    approvals, catalog, customers, dashboard, desk, faq, money, queues, reports, settings, team, tokens,
 };
-use super::features::{home, referrals, shop, wallet, withdraw};
+use super::features::{home, referrals, shop, support, wallet, withdraw};
 use crate::domain::permission::{self, Permission};
 use crate::domain::Lang;
 use crate::entities::user::Role;
@@ -24,11 +24,14 @@ fn menu() -> Vec<(Option<Permission>, Vec<BotCommand>)> {
         (None, wallet::Command::bot_commands()),
         (None, referrals::Command::bot_commands()),
         (None, withdraw::Command::bot_commands()),
+        (None, support::Command::bot_commands()),
         (None, home::Command::bot_commands()),
         (Some(Permission::View), customers::Command::bot_commands()),
         (Some(Permission::View), dashboard::Command::bot_commands()),
         (Some(Permission::ResendLogin), customers::Resend::bot_commands()),
         (Some(Permission::View), queues::Command::bot_commands()),
+        (Some(Permission::View), desk::Command::bot_commands()),
+        (Some(Permission::ManageCatalog), desk::Rotation::bot_commands()),
         (Some(Permission::Moderate), queues::Moderation::bot_commands()),
         (Some(Permission::ManageCatalog), catalog::Command::bot_commands()),
         (Some(Permission::MoveMoney), money::Command::bot_commands()),

@@ -24,7 +24,7 @@ use crate::services::dialogue_store::DbDialogueStore;
 use crate::services::razorpay::RazorpayClient;
 use crate::services::{ActError, Actor};
 use actor::Signed;
-use features::{home, referrals, shop, staff, wallet, withdraw};
+use features::{home, referrals, shop, staff, support, wallet, withdraw};
 use state::State;
 use ui::{Method, Reply};
 
@@ -96,6 +96,7 @@ pub fn schema() -> UpdateHandler<HandlerError> {
         .branch(wallet::handler())
         .branch(referrals::handler())
         .branch(withdraw::handler())
+        .branch(support::handler())
         .branch(staff::handler())
         .branch(home::fallback());
     dptree::entry().branch(wallet::pre_checkout()).branch(wallet::successful_payment()).branch(
@@ -185,8 +186,8 @@ pub fn dependencies(ctx: Arc<Ctx>) -> dptree::di::DependencyMap {
 
 #[cfg(test)]
 mod tests {
-    use super::features::staff::{approvals, queues, team, tokens};
-    use super::features::{home, shop, wallet, withdraw};
+    use super::features::staff::{approvals, desk, queues, team, tokens};
+    use super::features::{home, shop, support, wallet, withdraw};
     use super::ui::{Callback, Goto};
 
     #[test]
@@ -201,6 +202,8 @@ mod tests {
             team::Action::PREFIX,
             tokens::Action::PREFIX,
             approvals::Action::PREFIX,
+            desk::Action::PREFIX,
+            support::Action::PREFIX,
         ];
         let mut unique = prefixes.to_vec();
         unique.sort();

@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 use teloxide::dispatching::dialogue::Dialogue;
 
-use crate::bot::features::staff::{approvals, catalog, queues};
-use crate::bot::features::{wallet, withdraw};
+use crate::bot::features::staff::{approvals, catalog, desk, queues};
+use crate::bot::features::{support, wallet, withdraw};
 use crate::services::dialogue_store::DbDialogueStore;
 
 pub type ChatDialogue = Dialogue<State, DbDialogueStore>;
@@ -46,6 +46,8 @@ state! {
     Catalog(catalog::Step),
     Queues(queues::Step),
     Approvals(approvals::Step),
+    Support(support::Step),
+    Desk(desk::Step),
 }
 
 /// Messages answering a question of `S`'s feature, with the step they answer.

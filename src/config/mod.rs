@@ -31,6 +31,9 @@ pub struct Config {
     pub admin_chat_id: Option<i64>,
     /// Who customers contact, shown in /help; None shows a generic phrase from locales/.
     pub support_contact: Option<String>,
+    /// Where support tickets and login reports go; `None` means each support member, admin
+    /// and owner privately.
+    pub support_chat_id: Option<i64>,
     pub shop_name: String,
     /// How long a dashboard sign-in lasts (`admin.session_hours`, ADMIN_SESSION_HOURS).
     pub session_hours: u32,
@@ -54,6 +57,7 @@ impl std::fmt::Debug for Config {
             admin_ids,
             admin_chat_id,
             support_contact,
+            support_chat_id,
             shop_name,
             session_hours,
             reminder_days,
@@ -68,6 +72,7 @@ impl std::fmt::Debug for Config {
             .field("admin_ids", admin_ids)
             .field("admin_chat_id", admin_chat_id)
             .field("support_contact", support_contact)
+            .field("support_chat_id", support_chat_id)
             .field("shop_name", shop_name)
             .field("session_hours", session_hours)
             .field("reminder_days", reminder_days)
@@ -174,6 +179,7 @@ struct AdminSection {
 struct ShopSection {
     name: Option<String>,
     support_contact: Option<String>,
+    support_chat_id: Option<i64>,
 }
 
 impl Config {
@@ -254,6 +260,13 @@ impl Config {
         })?;
 
         let support_contact = env("SUPPORT_CONTACT").or(file.shop.support_contact);
+        let support_chat_id = match env("SUPPORT_CHAT_ID") {
+            Some(id) => Some(
+                id.parse::<i64>()
+                    .map_err(|_| ConfigError::invalid("SUPPORT_CHAT_ID", format!("{id:?} is not a chat id")))?,
+            ),
+            None => file.shop.support_chat_id,
+        };
 
         let shop_name = env("SHOP_NAME").or(file.shop.name).unwrap_or_else(|| "OTTsOnly".into());
 
@@ -265,6 +278,7 @@ impl Config {
             admin_ids,
             admin_chat_id,
             support_contact,
+            support_chat_id,
             shop_name,
             session_hours,
             reminder_days,

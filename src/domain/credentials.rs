@@ -55,6 +55,25 @@ impl Builder {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SingleError {
+    Empty,
+    TooLong,
+    /// More than one line: one login at a time.
+    SeveralLines,
+}
+
+/// One credential typed by staff (a rotated password): cleaned like an upload's line.
+pub fn single(text: &str) -> Result<String, SingleError> {
+    let lines: Vec<&str> = text.lines().map(clean).filter(|l| !l.is_empty()).collect();
+    match lines.as_slice() {
+        [] => Err(SingleError::Empty),
+        [one] if one.chars().count() > MAX_LEN => Err(SingleError::TooLong),
+        [one] => Ok((*one).to_owned()),
+        _ => Err(SingleError::SeveralLines),
+    }
+}
+
 /// One credential per non-empty line, trimmed.
 pub fn from_lines(text: &str) -> CredentialBatch {
     let mut builder = Builder::default();
@@ -196,5 +215,13 @@ mod tests {
         assert_eq!(batch.credentials.len(), DISTINCT);
         assert_eq!(batch.duplicates_in_upload, 60_000 - DISTINCT);
         assert_eq!(batch.credentials[DISTINCT - 1], format!("user{}@x.com | pw{}", DISTINCT - 1, DISTINCT - 1));
+    }
+
+    #[test]
+    fn a_single_credential_is_cleaned_and_alone() {
+        assert_eq!(single("  \u{FEFF}new@mail.test:pw2 \n\n"), Ok("new@mail.test:pw2".into()));
+        assert_eq!(single(" \n "), Err(SingleError::Empty));
+        assert_eq!(single("a:b\nc:d"), Err(SingleError::SeveralLines));
+        assert_eq!(single(&"x".repeat(MAX_LEN + 1)), Err(SingleError::TooLong));
     }
 }

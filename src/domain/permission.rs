@@ -9,10 +9,14 @@ pub enum Permission {
     View,
     /// Send a customer their login again.
     ResendLogin,
+    /// Answer support tickets and login reports: reply, close, replace a faulty login.
+    HelpCustomers,
     /// Figures, charts and CSV exports of the business.
     ViewReports,
-    /// Create and describe plans, add stock.
+    /// Create and describe plans, add stock, change a shared login's password (/rotate).
     ManageCatalog,
+    /// Promo codes and offers.
+    ManageOffers,
     /// Credit, debit, refund.
     MoveMoney,
     /// Approve or reject UPI claims and withdrawals; mark payouts paid or failed.
@@ -31,11 +35,13 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 13] = [
         Permission::View,
         Permission::ResendLogin,
+        Permission::HelpCustomers,
         Permission::ViewReports,
         Permission::ManageCatalog,
+        Permission::ManageOffers,
         Permission::MoveMoney,
         Permission::DecidePayments,
         Permission::Moderate,
@@ -51,7 +57,9 @@ impl Permission {
 pub fn allows(role: Role, permission: Permission) -> bool {
     match role {
         Role::User => false,
-        Role::Support => matches!(permission, Permission::View | Permission::ResendLogin),
+        Role::Support => {
+            matches!(permission, Permission::View | Permission::ResendLogin | Permission::HelpCustomers)
+        }
         Role::Admin => {
             !matches!(permission, Permission::ManageStaff | Permission::ManageTokens | Permission::ChangeSafeguards)
         }
@@ -79,6 +87,7 @@ mod tests {
             assert!(allows(Role::Owner, permission), "{permission:?}");
         }
         assert!(allows(Role::Support, Permission::View) && allows(Role::Support, Permission::ResendLogin));
+        assert!(allows(Role::Support, Permission::HelpCustomers));
         assert!(is_staff(Role::Support) && is_staff(Role::Admin) && !is_staff(Role::User));
     }
 
@@ -87,6 +96,7 @@ mod tests {
         for permission in [
             Permission::ViewReports,
             Permission::ManageCatalog,
+            Permission::ManageOffers,
             Permission::MoveMoney,
             Permission::DecidePayments,
             Permission::Moderate,

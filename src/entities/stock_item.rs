@@ -11,6 +11,8 @@ pub struct Model {
     pub order_id: Option<i32>,
     pub created_at: DateTimeUtc,
     pub assigned_at: Option<DateTimeUtc>,
+    /// Set when staff replaced this login because it stopped working.
+    pub faulty_at: Option<DateTimeUtc>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]

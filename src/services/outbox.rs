@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::entities::approval_request::ApprovalKind;
 use crate::entities::fraud_flag;
+use crate::entities::login_report::ReportReason;
 use crate::entities::outbox_message::{self, OutboxStatus};
 use crate::entities::user::{self, Role};
 use crate::services::settings;
@@ -129,6 +130,37 @@ pub enum Notice {
         plan_name: String,
         ends_at: DateTime<Utc>,
         why: AutoRenewProblem,
+    },
+    /// Staff replaced the login of report `report_id`.
+    LoginReplaced {
+        report_id: i32,
+        plan_name: String,
+        credential: String,
+        ends_at: DateTime<Utc>,
+    },
+    LoginReportReply {
+        report_id: i32,
+        plan_name: String,
+        text: String,
+    },
+    LoginReportClosed {
+        report_id: i32,
+        plan_name: String,
+    },
+    /// A helper answered the customer's ticket.
+    TicketReply {
+        ticket_id: i32,
+        text: Option<String>,
+        photo_file_id: Option<String>,
+    },
+    TicketClosed {
+        ticket_id: i32,
+    },
+    /// The shop changed the password of the login this customer holds (/rotate).
+    LoginChanged {
+        plan_name: String,
+        credential: String,
+        ends_at: DateTime<Utc>,
     },
     PurchaseNotCompleted {
         why: NotBought,
@@ -286,6 +318,34 @@ pub enum Notice {
         by: Person,
         reason: String,
     },
+    /// A customer's "login not working" (again, `overdue`, when open past the SLA).
+    LoginReportAlert {
+        report_id: i32,
+        customer: Person,
+        plan_name: String,
+        order_id: i32,
+        ends_at: DateTime<Utc>,
+        stock_item_id: i32,
+        credential: String,
+        reason: ReportReason,
+        note: Option<String>,
+        screenshot_file_id: Option<String>,
+        paid_orders: u64,
+        earlier_reports: u64,
+        overdue: bool,
+    },
+    /// To support: a customer wrote under /support.
+    TicketMessage {
+        ticket_id: i32,
+        customer: Person,
+        text: Option<String>,
+        photo_file_id: Option<String>,
+        new_ticket: bool,
+    },
+    TicketClosedByCustomer {
+        ticket_id: i32,
+        customer: Person,
+    },
     StarsUnrecordedAlert {
         charge: String,
         reference: String,
@@ -330,6 +390,28 @@ impl Notice {
 /// Setting (internal, written at start from `ADMIN_CHAT_ID`): the chat that gets staff alerts
 /// instead of each admin privately.
 pub const ALERT_CHAT_KEY: &str = "alerts.chat_id";
+
+/// Setting (internal, written at start from `SUPPORT_CHAT_ID`): the chat that gets support
+/// tickets and login reports instead of each support member privately.
+pub const SUPPORT_CHAT_KEY: &str = "support.chat_id";
+
+/// Queues `notice` for the people who help customers: the support chat when one is set, else
+/// every support member, admin and owner privately.
+pub async fn to_support(conn: &impl ConnectionTrait, notice: &Notice, now: DateTime<Utc>) -> Result<(), DbErr> {
+    let chat = settings::get_or::<i64>(conn, SUPPORT_CHAT_KEY, 0).await?;
+    if chat != 0 {
+        return insert(conn, chat, None, notice, None, now).await.map(drop);
+    }
+    let helpers = user::Entity::find()
+        .filter(user::Column::Role.is_in([Role::Owner, Role::Admin, Role::Support]))
+        .order_by_asc(user::Column::Id)
+        .all(conn)
+        .await?;
+    for member in helpers {
+        insert(conn, member.telegram_id, Some(member.id), notice, None, now).await?;
+    }
+    Ok(())
+}
 
 /// Queues `notice` for `user`.
 pub async fn to_user(

@@ -290,7 +290,7 @@ pub(crate) async fn pay_order(
         };
         (extended.stock, extended.ends_at, Some(renewed))
     } else {
-        let Some(stock) = assign_stock(conn, order.plan_id, order.id, now).await? else {
+        let Some(stock) = assign_stock(conn, order.plan_id, Some(order.id), now).await? else {
             return Err(PurchaseError::SoldOut { plan_id: plan.id, plan_name: plan.name });
         };
         let ends_at = subscription_period::ends_at(now, plan.duration_days);
@@ -358,11 +358,12 @@ pub(crate) async fn pay_order(
     })
 }
 
-/// Takes one available credential of the plan for the order, or None when there is none left.
+/// Takes one available credential of the plan for the order (None: a replacement, which
+/// belongs to no order of its own), or None when there is none left.
 pub(crate) async fn assign_stock(
     conn: &impl ConnectionTrait,
     plan_id: i32,
-    order_id: i32,
+    order_id: Option<i32>,
     now: DateTime<Utc>,
 ) -> Result<Option<stock_item::Model>, DbErr> {
     loop {

@@ -84,7 +84,7 @@ pub(crate) async fn extend(
     let sub_id = order.renews_subscription_id.ok_or(PurchaseError::SubscriptionClosed)?;
     let new_stock = match plan.renewal_login {
         RenewalLogin::Keep => None,
-        RenewalLogin::Replace => match purchase::assign_stock(conn, plan.id, order.id, now).await? {
+        RenewalLogin::Replace => match purchase::assign_stock(conn, plan.id, Some(order.id), now).await? {
             Some(stock) => Some(stock),
             None => return Err(PurchaseError::SoldOut { plan_id: plan.id, plan_name: plan.name.clone() }),
         },

@@ -137,3 +137,85 @@ pub async fn list(
     }
     Ok(crate::services::page::fetch(db, select, stock_item::Column::Id, request, |s| s.id).await?)
 }
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RotateOutcome {
+    /// The login now reads `credential`; `told` customers holding it get it.
+    Rotated {
+        plan_id: i32,
+        plan_name: String,
+        told: u64,
+    },
+    /// It reads that already (a repeated message): nobody is told again.
+    Unchanged,
+    /// Another login of the plan reads that.
+    Duplicate,
+    UnknownStock,
+}
+
+/// A shared account's password changed: the stock item's login becomes `credential`, and every
+/// customer whose subscription holds it now gets the new login, once each. Audit-logged
+/// (without the login itself).
+pub async fn rotate(
+    db: &sea_orm::DatabaseConnection,
+    actor: &Actor,
+    stock_id: i32,
+    credential: &str,
+    now: DateTime<Utc>,
+) -> Result<RotateOutcome, ActError> {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, QueryFilter};
+
+    use crate::entities::subscription::{self, SubscriptionStatus};
+    use crate::entities::{plan, user};
+    use crate::services::outbox::{self, Notice};
+    actor.require(Permission::ManageCatalog)?;
+    let txn = db.begin().await?;
+    let Some(item) = stock_item::Entity::find_by_id(stock_id).one(&txn).await? else {
+        return Ok(RotateOutcome::UnknownStock);
+    };
+    if item.credential == credential {
+        return Ok(RotateOutcome::Unchanged);
+    }
+    let updated = stock_item::Entity::update_many()
+        .col_expr(stock_item::Column::Credential, Expr::value(credential))
+        .filter(stock_item::Column::Id.eq(stock_id))
+        .filter(stock_item::Column::Credential.eq(item.credential.as_str()))
+        .exec(&txn)
+        .await;
+    match updated {
+        Ok(done) if done.rows_affected == 1 => {}
+        Ok(_) => return Ok(RotateOutcome::Unchanged),
+        Err(err) if crate::services::is_unique_violation(&err) => return Ok(RotateOutcome::Duplicate),
+        Err(err) => return Err(err.into()),
+    }
+    let plan_name = plan::Entity::find_by_id(item.plan_id).one(&txn).await?.map(|p| p.name).unwrap_or_default();
+    let holders = subscription::Entity::find()
+        .filter(subscription::Column::StockItemId.eq(stock_id))
+        .filter(subscription::Column::Status.eq(SubscriptionStatus::Active))
+        .filter(subscription::Column::EndsAt.gt(now))
+        .all(&txn)
+        .await?;
+    let mut told = 0;
+    for sub in &holders {
+        let Some(customer) = user::Entity::find_by_id(sub.user_id).one(&txn).await? else { continue };
+        let notice = Notice::LoginChanged {
+            plan_name: plan_name.clone(),
+            credential: credential.to_owned(),
+            ends_at: sub.ends_at,
+        };
+        outbox::to_user(&txn, &customer, &notice, now).await?;
+        told += 1;
+    }
+    audit::record(
+        &txn,
+        actor,
+        "stock.rotate",
+        &format!("stock:{stock_id}"),
+        serde_json::json!({ "plan": item.plan_id, "customers_told": told }),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(RotateOutcome::Rotated { plan_id: item.plan_id, plan_name, told })
+}

@@ -262,3 +262,10 @@ pub async fn sync_staff_from_config(
     crate::services::settings::set(&txn, crate::services::outbox::ALERT_CHAT_KEY, &chat, now).await?;
     txn.commit().await
 }
+
+/// Where support tickets and login reports go (`SUPPORT_CHAT_ID`), stored at start like the
+/// alert chat; None: to each support member, admin and owner privately.
+pub async fn set_support_chat(db: &DatabaseConnection, chat: Option<i64>, now: DateTime<Utc>) -> Result<(), DbErr> {
+    let chat = chat.unwrap_or(0).to_string();
+    crate::services::settings::set(db, crate::services::outbox::SUPPORT_CHAT_KEY, &chat, now).await
+}

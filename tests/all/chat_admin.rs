@@ -229,7 +229,8 @@ async fn customers_cannot_use_admin_commands() {
         let names = |c: &serde_json::Value| -> Vec<String> {
             c["commands"].as_array().unwrap().iter().map(|c| c["command"].as_str().unwrap().to_owned()).collect()
         };
-        let customers = ["plans", "mysubs", "wallet", "refer", "withdraw", "start", "help", "language", "me"];
+        let customers =
+            ["plans", "mysubs", "wallet", "refer", "withdraw", "support", "start", "help", "language", "me"];
         let default_scope = |c: &&serde_json::Value| c.get("scope").is_none_or(|s| s.is_null());
         assert!(registered.iter().filter(default_scope).any(|c| names(c) == customers && c["language_code"].is_null()));
         assert!(registered.iter().filter(default_scope).any(|c| names(c) == customers && c["language_code"] == "hi"));

@@ -5,5 +5,6 @@ pub mod home;
 pub mod referrals;
 pub mod shop;
 pub mod staff;
+pub mod support;
 pub mod wallet;
 pub mod withdraw;

@@ -3,8 +3,9 @@ use rust_i18n::t;
 use teloxide::types::InlineKeyboardMarkup;
 
 use crate::bot::features::staff::approvals::keyboards as approval_buttons;
+use crate::bot::features::staff::desk;
 use crate::bot::features::staff::queues::{self, keyboards as queue_buttons};
-use crate::bot::features::{shop, wallet};
+use crate::bot::features::{shop, support, wallet};
 use crate::bot::ui::format::{self, person};
 use crate::bot::ui::{button, keyboards, reply, Goto};
 use crate::bot::Ctx;
@@ -143,6 +144,63 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
                     vec![button(t!("menu.back", locale = lang), Goto::Menu)],
                 ]),
             )
+        }
+        Notice::LoginReplaced { report_id, plan_name, credential, ends_at } => Outgoing::with(
+            t!(
+                "report.replaced",
+                locale = lang,
+                id = report_id,
+                name = reply::escape(plan_name),
+                credential = reply::escape(credential),
+                ends = format::date(*ends_at, lang)
+            ),
+            menu(),
+        ),
+        Notice::LoginReportReply { report_id, plan_name, text } => Outgoing::with(
+            t!(
+                "report.reply",
+                locale = lang,
+                id = report_id,
+                name = reply::escape(plan_name),
+                text = reply::escape(text)
+            ),
+            InlineKeyboardMarkup::new(vec![
+                vec![button(t!("reminders.subscriptions_button", locale = lang), Goto::Subscriptions)],
+                vec![button(t!("menu.back", locale = lang), Goto::Menu)],
+            ]),
+        ),
+        Notice::LoginReportClosed { report_id, plan_name } => {
+            Outgoing::with(t!("report.closed", locale = lang, id = report_id, name = reply::escape(plan_name)), menu())
+        }
+        Notice::LoginChanged { plan_name, credential, ends_at } => Outgoing::with(
+            t!(
+                "report.login_changed",
+                locale = lang,
+                name = reply::escape(plan_name),
+                credential = reply::escape(credential),
+                ends = format::date(*ends_at, lang)
+            ),
+            menu(),
+        ),
+        Notice::TicketReply { ticket_id, text, photo_file_id } => Outgoing {
+            text: t!(
+                "support.reply",
+                locale = lang,
+                id = ticket_id,
+                text = text.as_deref().map(reply::escape).unwrap_or_default()
+            )
+            .into_owned(),
+            keyboard: Some(InlineKeyboardMarkup::new(vec![
+                vec![button(t!("support.reply_button", locale = lang), support::Action::Write)],
+                vec![button(
+                    t!("support.close_button", locale = lang, id = ticket_id),
+                    support::Action::CloseTicket(*ticket_id),
+                )],
+            ])),
+            photo_file_id: photo_file_id.clone(),
+        },
+        Notice::TicketClosed { ticket_id } => {
+            Outgoing::with(t!("support.closed_by_staff", locale = lang, id = ticket_id), menu())
         }
         Notice::PurchaseNotCompleted { why, balance } => {
             let balance = money(*balance);
@@ -383,6 +441,22 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
             what = format::adjustment(*adjustment, money(*amount), customer, lang),
             by = person(by, lang),
             reason = reply::escape(reason)
+        )),
+        Notice::LoginReportAlert { report_id, screenshot_file_id, .. } => Outgoing {
+            text: desk::report_alert_text(notice, lang),
+            keyboard: Some(InlineKeyboardMarkup::new(vec![desk::report_buttons(*report_id, lang)])),
+            photo_file_id: screenshot_file_id.clone(),
+        },
+        Notice::TicketMessage { ticket_id, customer, text, photo_file_id, new_ticket } => Outgoing {
+            text: desk::ticket_message_text(*ticket_id, customer, text.as_deref(), *new_ticket, lang),
+            keyboard: Some(InlineKeyboardMarkup::new(vec![desk::ticket_buttons(*ticket_id, lang)])),
+            photo_file_id: photo_file_id.clone(),
+        },
+        Notice::TicketClosedByCustomer { ticket_id, customer } => Outgoing::text(t!(
+            "desk.ticket_closed_by_customer",
+            locale = lang,
+            id = ticket_id,
+            customer = person(customer, lang)
         )),
         Notice::StarsUnrecordedAlert { charge, reference, stars, customer_chat } => Outgoing::text(t!(
             "stars.unrecorded_alert",

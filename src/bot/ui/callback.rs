@@ -132,6 +132,10 @@ pub enum Goto {
     Refer,
     /// withdraw
     Withdraw,
+    /// support: "login not working" for this subscription.
+    ReportLogin { subscription: i32 },
+    /// support: /support, the customer's tickets.
+    Support,
 }
 
 impl Callback for Goto {
@@ -151,6 +155,8 @@ impl Callback for Goto {
             }
             Goto::Refer => "r".into(),
             Goto::Withdraw => "d".into(),
+            Goto::ReportLogin { subscription } => format!("rl:{subscription}"),
+            Goto::Support => "u".into(),
         }
     }
 
@@ -166,6 +172,8 @@ impl Callback for Goto {
             ["t"] => Goto::TopUp,
             ["r"] => Goto::Refer,
             ["d"] => Goto::Withdraw,
+            ["u"] => Goto::Support,
+            ["rl", subscription] => Goto::ReportLogin { subscription: id(subscription)? },
             ["o", order, method, full] => Goto::PayOrder {
                 order: id(order)?,
                 method: Method::from_tag(method)?,
@@ -214,13 +222,17 @@ mod tests {
             Goto::PayOrder { order: 9, method: Method::Stars, full: true },
             Goto::Refer,
             Goto::Withdraw,
+            Goto::ReportLogin { subscription: i32::MAX },
+            Goto::Support,
         ];
         for goto in all {
             let data = data(&goto);
             assert!(data.len() <= MAX_DATA, "{data}");
             assert_eq!(parse::<Goto>(&data), Some(goto));
         }
-        for stale in ["", "g", "g:", "g:zz", "g:m:1", "g:o:1:r", "g:o:1:x:f", "g:o:0:r:f", "g:o:1:r:x", "x:m"] {
+        for stale in
+            ["", "g", "g:", "g:zz", "g:m:1", "g:o:1:r", "g:o:1:x:f", "g:o:0:r:f", "g:o:1:r:x", "x:m", "g:rl:0", "g:rl"]
+        {
             assert_eq!(parse::<Goto>(stale), None, "{stale}");
         }
     }

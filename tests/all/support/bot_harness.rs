@@ -24,6 +24,7 @@ pub fn test_config(api_url: &str, database_url: &str) -> Config {
         admin_ids: BTreeSet::from([ADMIN_ID]),
         admin_chat_id: None,
         support_contact: Some("@shop_support".into()),
+        support_chat_id: None,
         shop_name: "Test <Shop> & Co".into(),
         session_hours: 12,
         reminder_days: vec![3, 1],
@@ -65,6 +66,9 @@ impl RunningBot {
         ottsonly::services::users::sync_staff_from_config(&db, &config.admin_ids, config.admin_chat_id, Utc::now())
             .await
             .expect("staff");
+        ottsonly::services::users::set_support_chat(&db, config.support_chat_id, Utc::now())
+            .await
+            .expect("support chat");
         bot::commands::register(&bot, &db).await.expect("register commands");
         let ctx = Arc::new(Ctx::new(db.clone(), config.clone(), BOT_USERNAME.into()));
 

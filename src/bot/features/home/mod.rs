@@ -160,6 +160,7 @@ async fn help(reply: &Reply, ctx: &Ctx, actor: &Actor) -> HandlerResult {
     if !rows.is_empty() {
         text.push_str(&t!("help.faq", locale = lang));
     }
+    rows.push(vec![button(t!("help.support_button", locale = lang), Goto::Support)]);
     rows.push(vec![button(t!("menu.back", locale = lang), Goto::Menu)]);
     reply.edit_or_send(text, Some(InlineKeyboardMarkup::new(rows))).await?;
     Ok(())

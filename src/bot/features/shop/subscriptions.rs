@@ -112,6 +112,7 @@ async fn page(reply: &Reply, ctx: &Ctx, sub: &SubscriptionView) -> HandlerResult
         };
         text.push_str(&state);
         rows.push(vec![toggle]);
+        rows.push(vec![button(t!("subs.not_working", locale = lang), Goto::ReportLogin { subscription: sub.id })]);
     }
     if sub.state == SubscriptionState::Expired {
         rows.push(vec![button(

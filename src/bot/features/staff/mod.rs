@@ -6,6 +6,7 @@ pub mod approvals;
 pub mod catalog;
 pub mod customers;
 pub mod dashboard;
+pub mod desk;
 pub mod faq;
 pub mod money;
 pub mod queues;
@@ -23,6 +24,7 @@ pub fn handler() -> UpdateHandler<HandlerError> {
     dptree::entry()
         .branch(customers::handler())
         .branch(queues::handler())
+        .branch(desk::handler())
         .branch(catalog::handler())
         .branch(money::handler())
         .branch(approvals::handler())
