@@ -16,6 +16,7 @@ mod m20261204_000012_customer_settings;
 mod m20261205_000013_renewals;
 mod m20261205_000014_login_reports;
 mod m20261205_000015_support_tickets;
+mod m20261205_000016_promo_codes;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000013_renewals::Migration),
             Box::new(m20261205_000014_login_reports::Migration),
             Box::new(m20261205_000015_support_tickets::Migration),
+            Box::new(m20261205_000016_promo_codes::Migration),
         ]
     }
 }

@@ -8,7 +8,7 @@ use teloxide::types::{BotCommand, BotCommandScope, Recipient};
 use teloxide::utils::command::BotCommands;
 
 use super::features::staff::{
-    approvals, catalog, customers, dashboard, desk, faq, money, queues, reports, settings, team, tokens,
+    approvals, catalog, customers, dashboard, desk, faq, money, offers, queues, reports, settings, team, tokens,
 };
 use super::features::{home, referrals, shop, support, wallet, withdraw};
 use crate::domain::permission::{self, Permission};
@@ -35,6 +35,7 @@ fn menu() -> Vec<(Option<Permission>, Vec<BotCommand>)> {
         (Some(Permission::Moderate), queues::Moderation::bot_commands()),
         (Some(Permission::ManageCatalog), catalog::Command::bot_commands()),
         (Some(Permission::MoveMoney), money::Command::bot_commands()),
+        (Some(Permission::ManageOffers), offers::Command::bot_commands()),
         (Some(Permission::View), approvals::Command::bot_commands()),
         (Some(Permission::View), settings::Command::bot_commands()),
         (Some(Permission::ChangeSettings), settings::Change::bot_commands()),

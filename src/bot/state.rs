@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use teloxide::dispatching::dialogue::Dialogue;
 
 use crate::bot::features::staff::{approvals, catalog, desk, queues};
-use crate::bot::features::{support, wallet, withdraw};
+use crate::bot::features::{shop, support, wallet, withdraw};
 use crate::services::dialogue_store::DbDialogueStore;
 
 pub type ChatDialogue = Dialogue<State, DbDialogueStore>;
@@ -47,6 +47,7 @@ state! {
     Queues(queues::Step),
     Approvals(approvals::Step),
     Support(support::Step),
+    Shop(shop::Step),
     Desk(desk::Step),
 }
 

@@ -11,6 +11,7 @@ pub mod payment_reference;
 pub mod permission;
 pub mod plan_draft;
 pub mod privacy;
+pub mod promo;
 pub mod referral_code;
 pub mod reminder;
 pub mod report;

@@ -18,6 +18,8 @@ pub mod outbox_message;
 pub mod payment;
 pub mod payout_vpa;
 pub mod plan;
+pub mod promo_code;
+pub mod promo_redemption;
 pub mod renewal;
 pub mod setting;
 pub mod stock_item;

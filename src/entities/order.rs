@@ -7,7 +7,7 @@ pub struct Model {
     pub id: i32,
     pub user_id: i32,
     pub plan_id: i32,
-    /// Paise, copied from the plan when the order was opened.
+    /// Paise: the price paid, the list price less the discount.
     pub price: i64,
     /// Paise, copied from the plan when the order was opened.
     pub cost: i64,
@@ -21,6 +21,23 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// Set when this order renews that subscription instead of starting a new one.
     pub renews_subscription_id: Option<i32>,
+    /// Paise, copied from the plan when the order was opened.
+    pub list_price: i64,
+    /// Paise off the list price.
+    pub discount: i64,
+    pub promo_code_id: Option<i32>,
+    pub discount_kind: Option<DiscountKind>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum DiscountKind {
+    /// A promo code the customer entered.
+    #[sea_orm(string_value = "promo")]
+    Promo,
+    /// A referred customer's first paid order (`referral.referee_discount`).
+    #[sea_orm(string_value = "referee")]
+    Referee,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]

@@ -102,6 +102,7 @@ async fn renew_one(
         user_id: Set(customer.id),
         plan_id: Set(plan.id),
         price: Set(plan.price),
+        list_price: Set(plan.price),
         cost: Set(plan.cost),
         status: Set(OrderStatus::Pending),
         payment_method: Set(PaymentMethod::AutoRenew),

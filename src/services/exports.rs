@@ -21,7 +21,8 @@
 //!
 //! - `orders`: order_id, created_at_ist, paid_at_ist, status (pending, paid, cancelled,
 //!   refunded), customer_telegram_id, customer_username, customer_name, plan_id, plan_name,
-//!   price_inr, cost_inr, profit_inr, payment_method
+//!   list_price_inr, discount_inr, promo_code, price_inr (paid), cost_inr, profit_inr,
+//!   payment_method
 //! - `ledger`: entry_id, created_at_ist, customer_telegram_id, customer_username,
 //!   customer_name, kind, amount_inr (signed: credits positive), balance_after_inr, reference
 //! - `withdrawals`: withdrawal_id, created_at_ist, customer_telegram_id, customer_username,
@@ -40,7 +41,7 @@ use sea_orm::{
 
 use crate::domain::report::{ist_timestamp, DateRange};
 use crate::domain::{Money, Permission};
-use crate::entities::{commission, ledger_entry, order, plan, user, withdrawal};
+use crate::entities::{commission, ledger_entry, order, plan, promo_code, user, withdrawal};
 use crate::services::actor::{ActError, Actor};
 
 /// Rows per page (per query and per chunk).
@@ -90,6 +91,9 @@ impl ExportKind {
                 "customer_name",
                 "plan_id",
                 "plan_name",
+                "list_price_inr",
+                "discount_inr",
+                "promo_code",
                 "price_inr",
                 "cost_inr",
                 "profit_inr",
@@ -288,7 +292,15 @@ impl Export {
                                     .to(plan::Column::Id)
                                     .into(),
                             )
-                            .column_as(plan::Column::Name, "plan_name"),
+                            .column_as(plan::Column::Name, "plan_name")
+                            .join(
+                                JoinType::LeftJoin,
+                                order::Entity::belongs_to(promo_code::Entity)
+                                    .from(order::Column::PromoCodeId)
+                                    .to(promo_code::Column::Id)
+                                    .into(),
+                            )
+                            .column_as(promo_code::Column::Code, "promo_code"),
                         order::Column::CreatedAt,
                         order::Column::Id,
                     )
@@ -410,6 +422,9 @@ struct OrderRow {
     last_name: Option<String>,
     plan_id: i32,
     plan_name: Option<String>,
+    list_price: i64,
+    discount: i64,
+    promo_code: Option<String>,
     price: i64,
     cost: i64,
     payment_method: order::PaymentMethod,
@@ -427,6 +442,9 @@ impl OrderRow {
             name(self.first_name.as_deref(), self.last_name.as_deref()),
             self.plan_id.to_string(),
             text(self.plan_name.as_deref()),
+            rupees(self.list_price),
+            rupees(self.discount),
+            text(self.promo_code.as_deref()),
             rupees(self.price),
             rupees(self.cost),
             rupees(self.price - self.cost),

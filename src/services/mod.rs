@@ -17,6 +17,7 @@ pub mod login_reports;
 pub mod outbox;
 pub mod page;
 pub mod payments;
+pub mod promos;
 pub mod purchase;
 pub mod queues;
 pub mod razorpay;

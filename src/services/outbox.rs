@@ -48,6 +48,8 @@ pub enum NotBought {
     Late,
     /// The order was cancelled or paid another way meanwhile.
     OrderClosed,
+    /// Its promo code or first-purchase discount no longer held.
+    DiscountGone,
 }
 
 /// Why auto-renew could not buy the next period.

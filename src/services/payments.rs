@@ -197,6 +197,8 @@ pub enum PurchaseResult {
     Late,
     /// The order was paid or closed meanwhile (or the wallet could not cover it): money stays.
     OrderClosed,
+    /// The order's discount no longer held (its code was used up): money stays.
+    DiscountGone,
 }
 
 /// Lands the money of `payment_id` exactly once; see the module comment.
@@ -304,6 +306,10 @@ pub(crate) async fn settle_in(
                                     purchase::alert_sold_out(txn, plan_id, &plan_name, now).await?;
                                     Some(PurchaseResult::SoldOut { plan_name })
                                 }
+                                PurchaseError::DiscountGone(_) => {
+                                    purchase::cancel_pending(txn, order.id, now).await?;
+                                    Some(PurchaseResult::DiscountGone)
+                                }
                                 PurchaseError::SubscriptionClosed => {
                                     purchase::cancel_pending(txn, order.id, now).await?;
                                     Some(PurchaseResult::OrderClosed)
@@ -379,6 +385,7 @@ async fn tell_settled(txn: &DatabaseTransaction, settlement: &Settlement, now: D
         }
         Some(PurchaseResult::Late) => Notice::PurchaseNotCompleted { why: NotBought::Late, balance },
         Some(PurchaseResult::OrderClosed) => Notice::PurchaseNotCompleted { why: NotBought::OrderClosed, balance },
+        Some(PurchaseResult::DiscountGone) => Notice::PurchaseNotCompleted { why: NotBought::DiscountGone, balance },
     };
     outbox::to_user(txn, user, &then, now).await
 }

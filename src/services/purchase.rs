@@ -20,7 +20,7 @@ use crate::entities::{plan, renewal, user};
 use crate::services::outbox::{self, Notice};
 use crate::services::referrals::{self, EarnedCommission};
 use crate::services::wallet::{self, Posting, PostingError};
-use crate::services::{catalog, renewals, users};
+use crate::services::{catalog, promos, renewals, users};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkout {
@@ -30,6 +30,16 @@ pub struct Checkout {
     pub balance: Money,
     /// For a renewal: the subscription, and the period paying now would buy.
     pub renewal: Option<RenewalTerms>,
+    /// What comes off the list price, when anything does (`price` is after it).
+    pub discount: Option<Discount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discount {
+    pub list_price: Money,
+    pub amount: Money,
+    /// The promo code; None for the referee discount.
+    pub code: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,6 +111,10 @@ pub enum PurchaseError {
     /// Not the customer's subscription, or refunded: it cannot be renewed.
     #[error("subscription closed")]
     SubscriptionClosed,
+    /// The order's discount no longer holds (the code was used up meanwhile, …): nothing was
+    /// charged, and the order is back at its price without it.
+    #[error("discount no longer valid")]
+    DiscountGone(crate::domain::promo::Refusal),
     /// The checkout was cancelled (by the customer, or because stock ran out).
     #[error("order no longer open")]
     OrderClosed,
@@ -147,10 +161,14 @@ pub(crate) async fn open_order(
         return Err(PurchaseError::InsufficientBalance { plan_name: plan.name, balance, price, missing });
     }
     let key = checkout_key(user.id, plan.id, renews);
+    let referee = promos::referee_discount(db, user, price).await?;
     order::Entity::insert(order::ActiveModel {
         user_id: Set(user.id),
         plan_id: Set(plan.id),
-        price: Set(plan.price),
+        price: Set(plan.price - referee.paise()),
+        list_price: Set(plan.price),
+        discount: Set(referee.paise()),
+        discount_kind: Set(referee.is_positive().then_some(order::DiscountKind::Referee)),
         cost: Set(plan.cost),
         status: Set(OrderStatus::Pending),
         payment_method: Set(PaymentMethod::Wallet),
@@ -170,7 +188,24 @@ pub(crate) async fn open_order(
         .await?
         .ok_or(PurchaseError::OrderClosed)?;
     let renewal = renewals::terms_of(db, &order, &plan, now).await?;
-    Ok(Checkout { order_id: order.id, plan, price: Money::from_paise(order.price), balance, renewal })
+    let discount = discount_of(db, &order).await?;
+    // The order may have been opened earlier (a reopened confirm screen): its price stands.
+    Ok(Checkout { order_id: order.id, plan, price: Money::from_paise(order.price), balance, renewal, discount })
+}
+
+async fn discount_of(conn: &impl ConnectionTrait, order: &order::Model) -> Result<Option<Discount>, DbErr> {
+    if order.discount <= 0 {
+        return Ok(None);
+    }
+    let code = match order.promo_code_id {
+        Some(id) => crate::entities::promo_code::Entity::find_by_id(id).one(conn).await?.map(|c| c.code),
+        None => None,
+    };
+    Ok(Some(Discount {
+        list_price: Money::from_paise(order.list_price),
+        amount: Money::from_paise(order.discount),
+        code,
+    }))
 }
 
 /// The customer's pending order `order_id` as a checkout (to pay it by another method).
@@ -191,12 +226,14 @@ pub async fn pending_checkout(
     }
     let plan = plan::Entity::find_by_id(order.plan_id).one(db).await?.ok_or(PurchaseError::PlanUnavailable)?;
     let renewal = renewals::terms_of(db, &order, &plan, now).await?;
+    let discount = discount_of(db, &order).await?;
     Ok(Checkout {
         order_id,
         plan,
         price: Money::from_paise(order.price),
         balance: Money::from_paise(user.balance),
         renewal,
+        discount,
     })
 }
 
@@ -233,6 +270,12 @@ pub async fn confirm(
         Ok(delivery) => {
             txn.commit().await?;
             Ok(delivery)
+        }
+        Err(err @ PurchaseError::DiscountGone(_)) => {
+            // Nothing was charged; the order stays open at its price without the discount.
+            drop(txn);
+            promos::drop_promo(db, &user, &order).await?;
+            Err(err)
         }
         Err(err @ (PurchaseError::SoldOut { .. } | PurchaseError::InsufficientBalance { .. })) => {
             // Nothing was charged; close this checkout so a replay cannot charge later.
@@ -280,6 +323,7 @@ pub(crate) async fn pay_order(
     }
 
     let plan = plan::Entity::find_by_id(order.plan_id).one(conn).await?.ok_or(PurchaseError::PlanUnavailable)?;
+    promos::redeem(conn, user, order, now).await?;
     let (stock, ends_at, renewal) = if order.renews_subscription_id.is_some() {
         let auto = order.payment_method == PaymentMethod::AutoRenew;
         let extended = renewals::extend(conn, user, order, &plan, auto, now).await?;

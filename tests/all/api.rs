@@ -895,6 +895,10 @@ fn operations() -> Vec<(Method, &'static str, ottsonly::domain::Permission, Opti
         (Method::POST, "/api/v1/approvals/1/approve", MoveMoney, None),
         (Method::POST, "/api/v1/approvals/1/reject", MoveMoney, Some(json!({ "reason": "matrix" }))),
         (Method::POST, "/api/v1/approvals/1/cancel", MoveMoney, None),
+        (Method::GET, "/api/v1/promo-codes", View, None),
+        (Method::POST, "/api/v1/promo-codes", ManageOffers, Some(json!({ "code": "MATRIX", "percent_off": 10 }))),
+        (Method::GET, "/api/v1/promo-codes/1", View, None),
+        (Method::POST, "/api/v1/promo-codes/1/disable", ManageOffers, None),
         (Method::GET, "/api/v1/stats", ViewReports, None),
         (Method::GET, "/api/v1/stats/daily", ViewReports, None),
         (Method::GET, "/api/v1/stats/chart.png", ViewReports, None),
@@ -962,5 +966,71 @@ fn regex_of(template: &str) -> impl Fn(&str) -> bool + '_ {
     move |path: &str| {
         let (a, b): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
         a.len() == b.len() && a.iter().zip(&b).all(|(t, p)| t == p || (t.starts_with('{') && t.ends_with('}')))
+    }
+}
+
+#[tokio::test]
+async fn promo_codes_are_made_used_and_switched_off_through_the_api() {
+    for db in db::all().await {
+        let conn = &db.conn;
+        let api = serve(conn).await;
+        let (status, made) = api
+            .post(
+                "/api/v1/promo-codes",
+                &api.admin,
+                json!({ "code": "api10", "percent_off": 10, "max_uses": 5, "first_purchase_only": true }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{made}");
+        assert_eq!((made["code"].as_str(), made["percent_off"].as_u64()), (Some("API10"), Some(10)));
+        let id = made["id"].as_i64().unwrap();
+        let (status, taken) =
+            api.post("/api/v1/promo-codes", &api.owner, json!({ "code": "API10", "percent_off": 5 })).await;
+        assert_eq!((status, taken["type"].as_str().unwrap().ends_with("code-taken")), (StatusCode::CONFLICT, true));
+        for (bad, field) in [
+            (json!({ "code": "x", "percent_off": 5 }), "code"),
+            (json!({ "code": "BOTH", "percent_off": 5, "amount_off_paise": 100 }), "percent_off"),
+            (json!({ "code": "NONE" }), "percent_off"),
+            (json!({ "code": "ZERO", "percent_off": 5, "per_user": 0 }), "per_user"),
+        ] {
+            let (status, problem) = api.post("/api/v1/promo-codes", &api.admin, bad).await;
+            assert_eq!(
+                (status, problem["field"].as_str()),
+                (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+                "{problem}"
+            );
+        }
+        let (status, denied) =
+            api.post("/api/v1/promo-codes", &api.support, json!({ "code": "SUP", "percent_off": 5 })).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{denied}");
+
+        // A customer uses it; the API shows the use.
+        let plan = crate::support::fixtures::plan_with_stock(conn, "Api promo", 200, 50, 1).await;
+        crate::support::fixtures::customer(conn, 2701).await;
+        crate::support::fixtures::credit(conn, 2701, 200).await;
+        let checkout = ottsonly::services::purchase::open_checkout(
+            conn,
+            2701,
+            plan.id,
+            ottsonly::services::purchase::WhenShort::Refuse,
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+        ottsonly::services::promos::apply(conn, 2701, checkout.order_id, "api10", Utc::now()).await.unwrap();
+        ottsonly::services::purchase::confirm(conn, 2701, checkout.order_id, Utc::now()).await.unwrap();
+        let (_, one) = api.get(&format!("/api/v1/promo-codes/{id}"), &api.support).await;
+        assert_eq!(one["uses"], 1);
+        assert_eq!(one["usage"]["orders"], 1);
+        assert_eq!(one["usage"]["discount"]["paise"], 2000);
+        assert_eq!(one["usage"]["paid"]["paise"], 18_000);
+        let (_, listed) = api.get("/api/v1/promo-codes", &api.support).await;
+        assert_eq!(listed.as_array().unwrap().len(), 1);
+        let (status, off) = api.post(&format!("/api/v1/promo-codes/{id}/disable"), &api.admin, json!({})).await;
+        assert_eq!((status, off["active"].as_bool()), (StatusCode::OK, Some(false)));
+        let (status, _) = api.post(&format!("/api/v1/promo-codes/{id}/disable"), &api.admin, json!({})).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        let (status, _) = api.get("/api/v1/promo-codes/999", &api.admin).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
     }
 }

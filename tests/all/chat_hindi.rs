@@ -162,7 +162,8 @@ async fn a_hindi_app_buys_in_hindi() {
         );
         assert_eq!(confirm.text, expected);
         let pay = tr("hi", "checkout.confirm_button", &[("price", &price)]);
-        assert_eq!(labels(&confirm), vec![pay.clone(), tr("hi", "checkout.cancel_button", &[])]);
+        let code = tr("hi", "promo.have_code_button", &[]);
+        assert_eq!(labels(&confirm), vec![pay.clone(), code, tr("hi", "checkout.cancel_button", &[])]);
 
         chat.press(&confirm, &pay).await;
         let paid = chat.reply().await;

@@ -348,6 +348,7 @@ fn attempts(name: &str, s: &Story, me: &user::Model) -> Vec<String> {
         "staff" => vec![format!("admin {id}"), format!("support @user{id}"), format!("remove {}", s.support)],
         "token" => vec!["new mine owner".into(), format!("revoke {}", s.token_id)],
         "reports" => vec![],
+        "promo" => vec!["add FREE100 100%".into(), "off FREE100".into(), "FREE100".into()],
         "tickets" => vec!["closed".into()],
         "rotate" => vec!["1\nstolen@mail.test:mine".into(), "1".into()],
         "faq" => vec!["add en Free? | Yes, free for all".into(), "remove 1".into(), "move 1 1".into()],

@@ -540,3 +540,47 @@ async fn the_dashboard_speaks_the_staff_members_language() {
     let mut admin = Dashboard::sign_in(conn, &base, ADMIN).await;
     assert!(admin.get("/admin").await.body.contains("Waiting for you"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_creates_and_switches_off_a_promo_code_and_support_only_looks() {
+    use ottsonly::entities::promo_code;
+    use sea_orm::EntityTrait;
+    for db in db::all().await {
+        let conn = &db.conn;
+        let base = shop(conn).await;
+        let mut admin = Dashboard::sign_in(conn, &base, ADMIN).await;
+        let page = admin.get("/admin/promos").await;
+        assert!(page.body.contains("New promo code"), "{}", page.body);
+        let bad = admin.act("/admin/promos", &[("code", "NY"), ("off", "10%")]).await;
+        assert!(bad.body.contains("3 to 20 letters"), "{}", bad.body);
+        let made = admin
+            .act(
+                "/admin/promos",
+                &[
+                    ("code", "newyear"),
+                    ("off", "15%"),
+                    ("until", "2099-01-31"),
+                    ("uses", "50"),
+                    ("per_user", "1"),
+                    ("first", "on"),
+                ],
+            )
+            .await;
+        assert!(made.body.contains("Code NEWYEAR created."), "{}", made.body);
+        let code = promo_code::Entity::find().one(conn).await.unwrap().unwrap();
+        assert_eq!((code.value, code.max_uses, code.first_purchase_only), (15, Some(50), true));
+        let again = admin.act("/admin/promos", &[("code", "NEWYEAR"), ("off", "5%")]).await;
+        assert!(again.body.contains("exists already"), "{}", again.body);
+
+        let mut support = Dashboard::sign_in(conn, &base, SUPPORT).await;
+        let seen = support.get("/admin/promos").await;
+        assert!(seen.body.contains("NEWYEAR") && !seen.body.contains("New promo code"), "{}", seen.body);
+        let refused = support.post(&format!("/admin/promos/{}/disable", code.id), &[]).await;
+        assert_eq!(refused.status, 403);
+
+        let off = admin.act(&format!("/admin/promos/{}/disable", code.id), &[]).await;
+        assert!(off.body.contains("Code NEWYEAR is off"), "{}", off.body);
+        assert!(!promo_code::Entity::find_by_id(code.id).one(conn).await.unwrap().unwrap().is_active);
+        assert_eq!(audit_rows(conn, "promo.disable").await[0].via.as_deref(), Some("dashboard"));
+    }
+}

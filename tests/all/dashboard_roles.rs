@@ -114,6 +114,8 @@ fn forms() -> Vec<Form> {
             ManageTokens,
         ),
         ("/admin/staff/tokens/{id}/revoke", format!("/admin/staff/tokens/{NOBODY}/revoke"), vec![], ManageTokens),
+        ("/admin/promos", "/admin/promos".into(), vec![("code", "PROBE10"), ("off", "10%")], ManageOffers),
+        ("/admin/promos/{id}/disable", format!("/admin/promos/{NOBODY}/disable"), vec![], ManageOffers),
     ]
 }
 

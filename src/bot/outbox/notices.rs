@@ -210,6 +210,7 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
                 }
                 NotBought::Late => t!("payments.late", locale = lang, balance = balance),
                 NotBought::OrderClosed => t!("payments.order_closed", locale = lang, balance = balance),
+                NotBought::DiscountGone => t!("payments.discount_gone", locale = lang, balance = balance),
             };
             Outgoing::with(text, menu())
         }

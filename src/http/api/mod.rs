@@ -13,6 +13,7 @@ mod flags;
 mod orders;
 mod payments;
 mod plans;
+mod promos;
 mod reports;
 mod settings;
 mod staff;
@@ -48,7 +49,7 @@ pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
     components(schemas(Problem)),
     tags(
         (name = "plans"), (name = "users"), (name = "orders"), (name = "payments"), (name = "upi-claims"),
-        (name = "withdrawals"), (name = "fraud-flags"), (name = "settings"), (name = "staff"), (name = "audit"), (name = "approvals"), (name = "reports")
+        (name = "withdrawals"), (name = "fraud-flags"), (name = "settings"), (name = "staff"), (name = "audit"), (name = "approvals"), (name = "reports"), (name = "promo-codes")
     )
 )]
 struct ApiDoc;
@@ -69,6 +70,7 @@ pub fn document() -> Document {
 fn v1() -> OpenApiRouter<HttpState> {
     OpenApiRouter::new()
         .merge(plans::routes())
+        .merge(promos::routes())
         .merge(users::routes())
         .merge(orders::routes())
         .merge(payments::routes())

@@ -15,6 +15,7 @@ mod flags;
 mod orders;
 mod overview;
 mod plans;
+mod promos;
 mod settings;
 mod team;
 mod users;
@@ -59,6 +60,7 @@ pub fn router() -> Router<HttpState> {
         .merge(withdrawals::routes())
         .merge(flags::routes())
         .merge(plans::routes())
+        .merge(promos::routes())
         .merge(settings::routes())
         .merge(team::routes())
         .merge(approvals::routes())

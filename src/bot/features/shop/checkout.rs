@@ -33,8 +33,42 @@ pub async fn renew(reply: &Reply, ctx: &Ctx, actor: &Actor, subscription_id: i32
     }
 }
 
+/// The pending order's confirm screen again (after a code, or from a link).
+pub async fn review(reply: &Reply, ctx: &Ctx, actor: &Actor, order_id: i32) -> HandlerResult {
+    match purchase::pending_checkout(&ctx.db, actor.telegram_id, order_id, Utc::now()).await {
+        Ok(checkout) => present(reply, ctx, &checkout).await,
+        Err(err) => failed(reply, ctx, actor, err).await,
+    }
+}
+
+/// What comes off the price, under the figures; empty without a discount.
+fn discount_note(checkout: &Checkout, lang: &str) -> String {
+    let Some(discount) = &checkout.discount else { return String::new() };
+    let text = match &discount.code {
+        Some(code) => t!(
+            "promo.applied_line",
+            locale = lang,
+            code = ui::escape(code),
+            amount = discount.amount,
+            list = discount.list_price
+        ),
+        None => t!("promo.referee_line", locale = lang, amount = discount.amount, list = discount.list_price),
+    };
+    format!("\n\n{text}")
+}
+
+/// Have a code? / Remove the code.
+fn code_row(checkout: &Checkout, lang: &str) -> Vec<InlineKeyboardButton> {
+    match checkout.discount.as_ref().and_then(|d| d.code.as_ref()) {
+        Some(code) => {
+            vec![button(t!("promo.remove_button", locale = lang, code = code), Action::RemoveCode(checkout.order_id))]
+        }
+        None => vec![button(t!("promo.have_code_button", locale = lang), Action::EnterCode(checkout.order_id))],
+    }
+}
+
 /// The confirm screen, or (the wallet does not cover it) what is missing and ways to pay it.
-async fn present(reply: &Reply, ctx: &Ctx, checkout: &Checkout) -> HandlerResult {
+pub async fn present(reply: &Reply, ctx: &Ctx, checkout: &Checkout) -> HandlerResult {
     let lang = reply.lang;
     let name = ui::escape(&checkout.plan.name);
     // What a renewal buys, above the figures.
@@ -60,7 +94,9 @@ async fn present(reply: &Reply, ctx: &Ctx, checkout: &Checkout) -> HandlerResult
             missing = checkout.shortfall()
         );
         let text = if period.is_empty() { text.into_owned() } else { format!("{period}\n\n{text}") };
+        let text = format!("{text}{}", discount_note(checkout, lang));
         let mut rows = pay_buttons(ctx, checkout, lang);
+        rows.push(code_row(checkout, lang));
         rows.push(cancel_row(checkout.order_id, lang));
         reply.edit_or_send(text, Some(InlineKeyboardMarkup::new(rows))).await?;
         return Ok(());
@@ -76,9 +112,11 @@ async fn present(reply: &Reply, ctx: &Ctx, checkout: &Checkout) -> HandlerResult
         after = after,
         period = period
     );
+    let text = format!("{text}{}", discount_note(checkout, lang));
     let confirm = t!("checkout.confirm_button", locale = lang, price = checkout.price.to_string());
     let keyboard = InlineKeyboardMarkup::new(vec![
         vec![button(confirm, Action::Confirm(checkout.order_id))],
+        code_row(checkout, lang),
         cancel_row(checkout.order_id, lang),
     ]);
     reply.edit_or_send(text, Some(keyboard)).await?;
@@ -124,6 +162,12 @@ pub async fn confirm(reply: &Reply, ctx: &Ctx, actor: &Actor, order_id: i32) -> 
         Err(PurchaseError::AlreadyPaid(delivery)) => {
             reply.send(t!("checkout.already_paid", locale = lang), None).await?;
             deliver(reply, &delivery).await
+        }
+        Err(PurchaseError::DiscountGone(refusal)) => {
+            // Nothing was charged; the order is back at its price without the code.
+            let why = super::promo::refusal_text(refusal, lang);
+            reply.send(t!("promo.gone_at_payment", locale = lang, why = why), None).await?;
+            review(&reply.to_chat(reply.chat), ctx, actor, order_id).await
         }
         Err(err) => failed(reply, ctx, actor, err).await,
     }
@@ -190,6 +234,9 @@ async fn failed(reply: &Reply, ctx: &Ctx, actor: &Actor, err: PurchaseError) -> 
             return super::plans::list(&reply.to_chat(reply.chat), ctx, actor, true).await;
         }
         PurchaseError::SubscriptionClosed => t!("renewals.closed", locale = lang),
+        PurchaseError::DiscountGone(refusal) => {
+            t!("promo.gone_at_payment", locale = lang, why = super::promo::refusal_text(refusal, lang))
+        }
         PurchaseError::OrderNotFound | PurchaseError::OrderClosed | PurchaseError::UnknownUser => {
             t!("checkout.already_closed", locale = lang)
         }

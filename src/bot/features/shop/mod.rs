@@ -2,6 +2,7 @@
 //! subscriptions with their logins: renewing one (the same confirm screen) and auto-renew.
 mod checkout;
 mod plans;
+mod promo;
 mod subscriptions;
 
 use std::sync::Arc;
@@ -10,6 +11,10 @@ use teloxide::dispatching::UpdateHandler;
 use teloxide::dptree;
 use teloxide::utils::command::BotCommands;
 
+use serde::{Deserialize, Serialize};
+use teloxide::prelude::*;
+
+use crate::bot::state::{self, ChatDialogue};
 use crate::bot::ui::{callback, command, Callback, Goto, Reply};
 use crate::bot::{Ctx, HandlerError, HandlerResult};
 use crate::services::Actor;
@@ -38,6 +43,19 @@ pub enum Action {
     Renew(i32),
     /// Auto-renew on or off for a subscription.
     AutoRenew(i32, bool),
+    /// "Have a code?" for a pending order.
+    EnterCode(i32),
+    /// Take the code off a pending order.
+    RemoveCode(i32),
+    /// A pending order's confirm screen again.
+    Review(i32),
+}
+
+/// What the shop asks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Step {
+    /// A promo code for pending order `order_id`.
+    PromoCode { order_id: i32 },
 }
 
 impl Callback for Action {
@@ -52,6 +70,9 @@ impl Callback for Action {
             Action::Sub(id) => format!("s:{id}"),
             Action::Renew(id) => format!("r:{id}"),
             Action::AutoRenew(id, on) => format!("a:{id}:{}", u8::from(*on)),
+            Action::EnterCode(id) => format!("e:{id}"),
+            Action::RemoveCode(id) => format!("k:{id}"),
+            Action::Review(id) => format!("v:{id}"),
         }
     }
 
@@ -74,6 +95,9 @@ impl Callback for Action {
             "x" => Action::Cancel(id),
             "s" => Action::Sub(id),
             "r" => Action::Renew(id),
+            "e" => Action::EnterCode(id),
+            "k" => Action::RemoveCode(id),
+            "v" => Action::Review(id),
             _ => return None,
         })
     }
@@ -84,6 +108,7 @@ pub fn handler() -> UpdateHandler<HandlerError> {
         .branch(command::on::<Command>().endpoint(on_command))
         .branch(callback::on::<Action>().endpoint(on_action))
         .branch(callback::goto(|g| matches!(g, Goto::Plans | Goto::Subscriptions).then_some(g)).endpoint(on_goto))
+        .branch(state::step::<Step>().endpoint(on_step))
 }
 
 async fn on_command(reply: Reply, ctx: Arc<Ctx>, actor: Actor, command: Command) -> HandlerResult {
@@ -101,7 +126,22 @@ async fn on_goto(reply: Reply, ctx: Arc<Ctx>, actor: Actor, goto: Goto) -> Handl
     }
 }
 
-async fn on_action(reply: Reply, ctx: Arc<Ctx>, actor: Actor, action: Action) -> HandlerResult {
+async fn on_step(
+    reply: Reply,
+    ctx: Arc<Ctx>,
+    actor: Actor,
+    dialogue: ChatDialogue,
+    msg: Message,
+    step: Step,
+) -> HandlerResult {
+    match step {
+        Step::PromoCode { order_id } => {
+            promo::typed(&reply, &ctx, &actor, &dialogue, order_id, msg.text().unwrap_or_default()).await
+        }
+    }
+}
+
+async fn on_action(reply: Reply, ctx: Arc<Ctx>, actor: Actor, dialogue: ChatDialogue, action: Action) -> HandlerResult {
     match action {
         Action::Plan(plan_id) => plans::show(&reply, &ctx, &actor, plan_id).await,
         Action::Buy(plan_id) => checkout::open(&reply, &ctx, &actor, plan_id).await,
@@ -110,6 +150,9 @@ async fn on_action(reply: Reply, ctx: Arc<Ctx>, actor: Actor, action: Action) ->
         Action::Sub(id) => subscriptions::show(&reply, &ctx, &actor, id).await,
         Action::Renew(id) => checkout::renew(&reply, &ctx, &actor, id).await,
         Action::AutoRenew(id, on) => subscriptions::auto_renew(&reply, &ctx, &actor, id, on).await,
+        Action::EnterCode(id) => promo::ask(&reply, &dialogue, id).await,
+        Action::RemoveCode(id) => promo::remove(&reply, &ctx, &actor, id).await,
+        Action::Review(id) => checkout::review(&reply, &ctx, &actor, id).await,
     }
 }
 
@@ -128,6 +171,9 @@ mod tests {
             Action::Renew(3),
             Action::AutoRenew(i32::MAX, true),
             Action::AutoRenew(5, false),
+            Action::EnterCode(i32::MAX),
+            Action::RemoveCode(2),
+            Action::Review(9),
         ] {
             let data = callback::data(&action);
             assert!(data.len() <= callback::MAX_DATA, "{data}");

@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod desk;
 pub mod faq;
 pub mod money;
+pub mod offers;
 pub mod queues;
 pub mod reports;
 pub mod settings;
@@ -27,6 +28,7 @@ pub fn handler() -> UpdateHandler<HandlerError> {
         .branch(desk::handler())
         .branch(catalog::handler())
         .branch(money::handler())
+        .branch(offers::handler())
         .branch(approvals::handler())
         .branch(settings::handler())
         .branch(reports::handler())
