@@ -17,6 +17,7 @@ mod m20261205_000013_renewals;
 mod m20261205_000014_login_reports;
 mod m20261205_000015_support_tickets;
 mod m20261205_000016_promo_codes;
+mod m20261206_000017_gifts;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000014_login_reports::Migration),
             Box::new(m20261205_000015_support_tickets::Migration),
             Box::new(m20261205_000016_promo_codes::Migration),
+            Box::new(m20261206_000017_gifts::Migration),
         ]
     }
 }

@@ -24,7 +24,7 @@ use crate::services::dialogue_store::DbDialogueStore;
 use crate::services::razorpay::RazorpayClient;
 use crate::services::{ActError, Actor};
 use actor::Signed;
-use features::{home, referrals, shop, staff, support, wallet, withdraw};
+use features::{gifts, home, referrals, shop, staff, support, wallet, withdraw};
 use state::State;
 use ui::{Method, Reply};
 
@@ -91,6 +91,7 @@ impl Ctx {
 /// entered, and each feature in turn; what nobody took gets a helpful answer.
 pub fn schema() -> UpdateHandler<HandlerError> {
     let features = dptree::entry()
+        .branch(gifts::handler())
         .branch(home::handler())
         .branch(shop::handler())
         .branch(wallet::handler())

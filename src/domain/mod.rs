@@ -5,6 +5,7 @@ pub mod credentials;
 pub mod faq;
 pub mod fraud;
 pub mod gateway;
+pub mod gift;
 pub mod language;
 pub mod money;
 pub mod payment_reference;

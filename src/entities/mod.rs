@@ -10,6 +10,7 @@ pub mod dialogue_state;
 pub mod faq_entry;
 pub mod fraud_flag;
 pub mod gateway_event;
+pub mod gift;
 pub mod idempotency_key;
 pub mod ledger_entry;
 pub mod login_report;

@@ -27,6 +27,8 @@ pub struct Model {
     pub discount: i64,
     pub promo_code_id: Option<i32>,
     pub discount_kind: Option<DiscountKind>,
+    /// Bought as a gift: paying it creates a gift (a link to claim), not a subscription.
+    pub is_gift: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]

@@ -11,6 +11,7 @@ pub mod dialogue_store;
 pub mod exports;
 pub mod faq;
 pub mod fraud;
+pub mod gifts;
 pub mod health;
 pub mod idempotency;
 pub mod login_reports;

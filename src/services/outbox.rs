@@ -90,6 +90,19 @@ pub enum Notice {
         ends_at: DateTime<Utc>,
         balance: i64,
     },
+    /// A gift was paid (by a payment that arrived): the link to pass on.
+    GiftBought {
+        plan_name: String,
+        code: String,
+        expires_at: DateTime<Utc>,
+        balance: i64,
+    },
+    /// The buyer's gift was claimed by `by`.
+    GiftClaimed {
+        order_id: i32,
+        plan_name: String,
+        by: Person,
+    },
     /// A subscription ends in `days_left` days, or (None) ended today.
     ExpiryReminder {
         plan_name: String,

@@ -189,7 +189,7 @@ pub enum Settlement {
 
 #[derive(Debug, Clone)]
 pub enum PurchaseResult {
-    Delivered(Delivery),
+    Delivered(Box<Delivery>),
     SoldOut {
         plan_name: String,
     },
@@ -296,7 +296,7 @@ pub(crate) async fn settle_in(
                         Ok(delivery) => {
                             savepoint.commit().await?;
                             balance = delivery.balance;
-                            Some(PurchaseResult::Delivered(delivery))
+                            Some(PurchaseResult::Delivered(Box::new(delivery)))
                         }
                         Err(err) => {
                             savepoint.rollback().await?;
@@ -364,14 +364,20 @@ async fn tell_settled(txn: &DatabaseTransaction, settlement: &Settlement, now: D
     let balance = balance.paise();
     let then = match purchase {
         None => return Ok(()),
-        Some(PurchaseResult::Delivered(delivery)) => match &delivery.renewal {
-            None => Notice::LoginDelivered {
+        Some(PurchaseResult::Delivered(delivery)) => match (&delivery.renewal, &delivery.gift) {
+            (_, Some(link)) => Notice::GiftBought {
+                plan_name: delivery.plan_name.clone(),
+                code: link.code.clone(),
+                expires_at: link.expires_at,
+                balance: delivery.balance.paise(),
+            },
+            (None, None) => Notice::LoginDelivered {
                 plan_name: delivery.plan_name.clone(),
                 credential: delivery.credential.clone(),
                 ends_at: delivery.ends_at,
                 balance: delivery.balance.paise(),
             },
-            Some(renewed) => Notice::Renewed {
+            (Some(renewed), None) => Notice::Renewed {
                 plan_name: delivery.plan_name.clone(),
                 credential: delivery.credential.clone(),
                 starts_at: renewed.starts_at,

@@ -17,6 +17,7 @@ use crate::entities::order::{self, OrderStatus, PaymentMethod};
 use crate::entities::stock_item::{self, StockStatus};
 use crate::entities::subscription::{self, SubscriptionStatus};
 use crate::entities::{plan, renewal, user};
+use crate::services::gifts::{self, GiftLink};
 use crate::services::outbox::{self, Notice};
 use crate::services::referrals::{self, EarnedCommission};
 use crate::services::wallet::{self, Posting, PostingError};
@@ -32,6 +33,8 @@ pub struct Checkout {
     pub renewal: Option<RenewalTerms>,
     /// What comes off the list price, when anything does (`price` is after it).
     pub discount: Option<Discount>,
+    /// Bought as a gift: paying it gives a link to pass on, not a subscription.
+    pub gift: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +88,8 @@ pub struct Delivery {
     pub commissions: Vec<EarnedCommission>,
     /// Set when the order renewed a subscription.
     pub renewal: Option<Renewed>,
+    /// Set for a gift: the link to pass on (`credential` is for whoever claims it, not shown).
+    pub gift: Option<GiftLink>,
 }
 
 /// A subscription's next period, paid.
@@ -190,7 +195,15 @@ pub(crate) async fn open_order(
     let renewal = renewals::terms_of(db, &order, &plan, now).await?;
     let discount = discount_of(db, &order).await?;
     // The order may have been opened earlier (a reopened confirm screen): its price stands.
-    Ok(Checkout { order_id: order.id, plan, price: Money::from_paise(order.price), balance, renewal, discount })
+    Ok(Checkout {
+        order_id: order.id,
+        plan,
+        price: Money::from_paise(order.price),
+        balance,
+        renewal,
+        discount,
+        gift: order.is_gift,
+    })
 }
 
 async fn discount_of(conn: &impl ConnectionTrait, order: &order::Model) -> Result<Option<Discount>, DbErr> {
@@ -234,6 +247,7 @@ pub async fn pending_checkout(
         balance: Money::from_paise(user.balance),
         renewal,
         discount,
+        gift: order.is_gift,
     })
 }
 
@@ -324,6 +338,7 @@ pub(crate) async fn pay_order(
 
     let plan = plan::Entity::find_by_id(order.plan_id).one(conn).await?.ok_or(PurchaseError::PlanUnavailable)?;
     promos::redeem(conn, user, order, now).await?;
+    let mut gift = None;
     let (stock, ends_at, renewal) = if order.renews_subscription_id.is_some() {
         let auto = order.payment_method == PaymentMethod::AutoRenew;
         let extended = renewals::extend(conn, user, order, &plan, auto, now).await?;
@@ -337,20 +352,28 @@ pub(crate) async fn pay_order(
         let Some(stock) = assign_stock(conn, order.plan_id, Some(order.id), now).await? else {
             return Err(PurchaseError::SoldOut { plan_id: plan.id, plan_name: plan.name });
         };
-        let ends_at = subscription_period::ends_at(now, plan.duration_days);
-        subscription::ActiveModel {
-            user_id: Set(user.id),
-            plan_id: Set(plan.id),
-            order_id: Set(order.id),
-            stock_item_id: Set(stock.id),
-            starts_at: Set(now),
-            ends_at: Set(ends_at),
-            status: Set(SubscriptionStatus::Active),
-            ..Default::default()
+        if order.is_gift {
+            // Held for the link: the subscription starts when someone claims it.
+            let link = gifts::create(conn, order, &plan, &stock, now).await?;
+            let ends_at = subscription_period::ends_at(link.expires_at, plan.duration_days);
+            gift = Some(link);
+            (stock, ends_at, None)
+        } else {
+            let ends_at = subscription_period::ends_at(now, plan.duration_days);
+            subscription::ActiveModel {
+                user_id: Set(user.id),
+                plan_id: Set(plan.id),
+                order_id: Set(order.id),
+                stock_item_id: Set(stock.id),
+                starts_at: Set(now),
+                ends_at: Set(ends_at),
+                status: Set(SubscriptionStatus::Active),
+                ..Default::default()
+            }
+            .insert(conn)
+            .await?;
+            (stock, ends_at, None)
         }
-        .insert(conn)
-        .await?;
-        (stock, ends_at, None)
     };
 
     let price = Money::from_paise(order.price);
@@ -393,12 +416,14 @@ pub(crate) async fn pay_order(
         plan_id: plan.id,
         plan_name: plan.name,
         price,
-        credential: stock.credential,
+        // A gift's login is for whoever claims it.
+        credential: if gift.is_some() { String::new() } else { stock.credential },
         ends_at,
         balance,
         stock_left,
         commissions,
         renewal,
+        gift,
     })
 }
 
@@ -524,6 +549,9 @@ async fn delivery_of(
     order: &order::Model,
     user: &user::Model,
 ) -> Result<Option<Delivery>, DbErr> {
+    if order.is_gift {
+        return gift_delivery_of(conn, order, user).await;
+    }
     let Some(sub) = renewals::subscription_of_order(conn, order).await? else {
         return Ok(None);
     };
@@ -552,5 +580,34 @@ async fn delivery_of(
         stock_left,
         commissions: Vec::new(),
         renewal,
+        gift: None,
+    }))
+}
+
+/// A paid gift order shown again to its buyer: the link, never the login.
+async fn gift_delivery_of(
+    conn: &impl ConnectionTrait,
+    order: &order::Model,
+    user: &user::Model,
+) -> Result<Option<Delivery>, DbErr> {
+    let Some(link) = gifts::link_of_order(conn, order.id).await? else { return Ok(None) };
+    let plan = plan::Entity::find_by_id(order.plan_id).one(conn).await?;
+    let (plan_name, days) = plan.map(|p| (p.name, p.duration_days)).unwrap_or_default();
+    let balance = users::find_by_telegram_id(conn, user.telegram_id)
+        .await?
+        .map(|u| Money::from_paise(u.balance))
+        .unwrap_or_default();
+    Ok(Some(Delivery {
+        order_id: order.id,
+        plan_id: order.plan_id,
+        plan_name,
+        price: Money::from_paise(order.price),
+        credential: String::new(),
+        ends_at: subscription_period::ends_at(link.expires_at, days),
+        balance,
+        stock_left: catalog::available_stock(conn, order.plan_id).await?,
+        commissions: Vec::new(),
+        renewal: None,
+        gift: Some(link),
     }))
 }

@@ -1,7 +1,7 @@
 //! Refunding a paid order: the price back to the wallet, its period taken off the subscription
 //! (a renewal's period, or the whole subscription for its first order; newest first), the
 //! credential it handed out retired (it was shown to the customer, so it is never sold
-//! again). Once.
+//! again). Once. An unclaimed gift's login was shown to nobody: it goes back on sale.
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, TransactionTrait};
@@ -17,7 +17,7 @@ use crate::services::outbox::{self, Notice};
 use crate::services::referrals::{self, CommissionReversal};
 use crate::services::renewals::{self, PeriodRefund};
 use crate::services::wallet::{self, Posting, PostingError};
-use crate::services::{audit, users};
+use crate::services::{audit, gifts, users};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefundOutcome {
@@ -29,6 +29,8 @@ pub enum RefundOutcome {
         balance: Money,
         /// The referral commissions this refund cancelled or took back.
         commissions: Vec<CommissionReversal>,
+        /// An unclaimed gift: its link no longer works and its login is back on sale.
+        restocked: bool,
     },
     AlreadyRefunded,
     /// Pending or cancelled: no money was taken, nothing to give back.
@@ -72,6 +74,7 @@ pub async fn refund(
             None => RefundOutcome::UnknownOrder,
         });
     }
+    let restocked = gifts::withdraw_for_refund(&txn, order_id, now).await?;
     let period = renewals::undo_for_refund(&txn, &order, now).await?;
     if let PeriodRefund::LaterFirst { order_id } = period {
         return Ok(RefundOutcome::LaterPeriodFirst { order_id });
@@ -103,7 +106,12 @@ pub async fn refund(
         actor,
         "order.refund",
         &format!("order:{order_id}"),
-        serde_json::json!({ "amount_paise": amount.paise(), "reason": reason, "commissions_undone": commissions.len() }),
+        serde_json::json!({
+            "amount_paise": amount.paise(),
+            "reason": reason,
+            "commissions_undone": commissions.len(),
+            "gift_restocked": restocked,
+        }),
         now,
     )
     .await?;
@@ -121,5 +129,13 @@ pub async fn refund(
     };
     outbox::to_user(&txn, &customer, &notice, now).await?;
     txn.commit().await?;
-    Ok(RefundOutcome::Refunded { customer: Box::new(customer), order_id, plan_name, amount, balance, commissions })
+    Ok(RefundOutcome::Refunded {
+        customer: Box::new(customer),
+        order_id,
+        plan_name,
+        amount,
+        balance,
+        commissions,
+        restocked,
+    })
 }

@@ -163,7 +163,8 @@ async fn a_hindi_app_buys_in_hindi() {
         assert_eq!(confirm.text, expected);
         let pay = tr("hi", "checkout.confirm_button", &[("price", &price)]);
         let code = tr("hi", "promo.have_code_button", &[]);
-        assert_eq!(labels(&confirm), vec![pay.clone(), code, tr("hi", "checkout.cancel_button", &[])]);
+        let gift = tr("hi", "gift.as_gift_button", &[]);
+        assert_eq!(labels(&confirm), vec![pay.clone(), code, gift, tr("hi", "checkout.cancel_button", &[])]);
 
         chat.press(&confirm, &pay).await;
         let paid = chat.reply().await;

@@ -64,6 +64,21 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
             ),
             menu(),
         ),
+        Notice::GiftBought { plan_name, code, expires_at, balance } => {
+            let link = crate::services::gifts::GiftLink { code: code.clone(), expires_at: *expires_at };
+            let (text, keyboard) = shop::gift::ready(plan_name, &link, money(*balance), lang, &ctx.bot_username);
+            Outgoing::with(text, keyboard)
+        }
+        Notice::GiftClaimed { order_id, plan_name, by } => Outgoing::with(
+            t!(
+                "gift.claimed_by",
+                locale = lang,
+                name = reply::escape(plan_name),
+                order = order_id,
+                by = reply::escape(&by.first_name)
+            ),
+            menu(),
+        ),
         Notice::ExpiryReminder { plan_name, ends_at, days_left, subscription_id } => {
             let name = reply::escape(plan_name);
             let ends = format::date(*ends_at, lang);

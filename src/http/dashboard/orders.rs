@@ -192,17 +192,17 @@ async fn refund(State(state): State<HttpState>, Path(id): Path<i32>, posted: Pos
     let outcome = refunds::refund(&state.db, staff.actor(), id, reason, Utc::now()).await?;
     state.outbox_wake.notify_one();
     let flash = match outcome {
-        RefundOutcome::Refunded { customer, amount, balance, .. } => Flash::Done(
-            t!(
-                "dashboard_customers.orders.refunded_done",
-                locale = lang,
-                id = id,
-                amount = amount,
-                name = full_name(&customer),
-                balance = balance
+        RefundOutcome::Refunded { customer, amount, balance, restocked, .. } => {
+            let key = if restocked {
+                "dashboard_customers.orders.refunded_gift_done"
+            } else {
+                "dashboard_customers.orders.refunded_done"
+            };
+            Flash::Done(
+                t!(key, locale = lang, id = id, amount = amount, name = full_name(&customer), balance = balance)
+                    .into_owned(),
             )
-            .into_owned(),
-        ),
+        }
         RefundOutcome::AlreadyRefunded => {
             Flash::Refused(t!("dashboard_customers.orders.already_refunded", locale = lang, id = id).into_owned())
         }

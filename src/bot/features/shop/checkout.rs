@@ -10,16 +10,12 @@ use crate::domain::gateway;
 use crate::services::purchase::{self, CancelOutcome, Checkout, Delivery, PurchaseError, WhenShort};
 use crate::services::{renewals, Actor};
 
-fn when_short(ctx: &Ctx) -> WhenShort {
-    if ctx.order_methods().is_empty() {
-        WhenShort::Refuse
-    } else {
-        WhenShort::OpenForPayment
-    }
-}
+/// The order is opened even when the wallet does not cover it: a payment can carry it, and
+/// without payment methods a code may still bring the price within the balance.
+const WHEN_SHORT: WhenShort = WhenShort::OpenForPayment;
 
 pub async fn open(reply: &Reply, ctx: &Ctx, actor: &Actor, plan_id: i32) -> HandlerResult {
-    match purchase::open_checkout(&ctx.db, actor.telegram_id, plan_id, when_short(ctx), Utc::now()).await {
+    match purchase::open_checkout(&ctx.db, actor.telegram_id, plan_id, WHEN_SHORT, Utc::now()).await {
         Ok(checkout) => present(reply, ctx, &checkout).await,
         Err(err) => failed(reply, ctx, actor, err).await,
     }
@@ -27,7 +23,7 @@ pub async fn open(reply: &Reply, ctx: &Ctx, actor: &Actor, plan_id: i32) -> Hand
 
 /// Renew: the same confirm screen and ways to pay, for the subscription's next period.
 pub async fn renew(reply: &Reply, ctx: &Ctx, actor: &Actor, subscription_id: i32) -> HandlerResult {
-    match renewals::open(&ctx.db, actor.telegram_id, subscription_id, when_short(ctx), Utc::now()).await {
+    match renewals::open(&ctx.db, actor.telegram_id, subscription_id, WHEN_SHORT, Utc::now()).await {
         Ok(checkout) => present(reply, ctx, &checkout).await,
         Err(err) => failed(reply, ctx, actor, err).await,
     }
@@ -82,8 +78,10 @@ pub async fn present(reply: &Reply, ctx: &Ctx, checkout: &Checkout) -> HandlerRe
         .into_owned(),
         None => String::new(),
     };
-    // Only `OpenForPayment` opens a checkout the wallet does not cover (`Refuse` errs).
     let Some(after) = checkout.balance_after() else {
+        if ctx.order_methods().is_empty() {
+            return short_without_methods(reply, ctx, checkout).await;
+        }
         let text = t!(
             "checkout.short",
             locale = lang,
@@ -94,9 +92,10 @@ pub async fn present(reply: &Reply, ctx: &Ctx, checkout: &Checkout) -> HandlerRe
             missing = checkout.shortfall()
         );
         let text = if period.is_empty() { text.into_owned() } else { format!("{period}\n\n{text}") };
-        let text = format!("{text}{}", discount_note(checkout, lang));
+        let text = format!("{text}{}{}", discount_note(checkout, lang), gift_note(ctx, checkout, lang).await?);
         let mut rows = pay_buttons(ctx, checkout, lang);
         rows.push(code_row(checkout, lang));
+        rows.extend(gift_row(checkout, lang));
         rows.push(cancel_row(checkout.order_id, lang));
         reply.edit_or_send(text, Some(InlineKeyboardMarkup::new(rows))).await?;
         return Ok(());
@@ -112,14 +111,48 @@ pub async fn present(reply: &Reply, ctx: &Ctx, checkout: &Checkout) -> HandlerRe
         after = after,
         period = period
     );
-    let text = format!("{text}{}", discount_note(checkout, lang));
+    let text = format!("{text}{}{}", discount_note(checkout, lang), gift_note(ctx, checkout, lang).await?);
     let confirm = t!("checkout.confirm_button", locale = lang, price = checkout.price.to_string());
-    let keyboard = InlineKeyboardMarkup::new(vec![
-        vec![button(confirm, Action::Confirm(checkout.order_id))],
-        code_row(checkout, lang),
-        cancel_row(checkout.order_id, lang),
-    ]);
+    let mut rows = vec![vec![button(confirm, Action::Confirm(checkout.order_id))], code_row(checkout, lang)];
+    rows.extend(gift_row(checkout, lang));
+    rows.push(cancel_row(checkout.order_id, lang));
+    let keyboard = InlineKeyboardMarkup::new(rows);
     reply.edit_or_send(text, Some(keyboard)).await?;
+    Ok(())
+}
+
+async fn gift_note(ctx: &Ctx, checkout: &Checkout, lang: &str) -> Result<String, sea_orm::DbErr> {
+    if checkout.gift {
+        super::gift::note(ctx, lang).await
+    } else {
+        Ok(String::new())
+    }
+}
+
+/// Only a new purchase can be a gift.
+fn gift_row(checkout: &Checkout, lang: &str) -> Option<Vec<InlineKeyboardButton>> {
+    checkout.renewal.is_none().then(|| super::gift::toggle_row(checkout.order_id, checkout.gift, lang))
+}
+
+/// The wallet does not cover it and the shop takes no online payments: what is missing and
+/// whom to ask, with the code and gift buttons still there.
+async fn short_without_methods(reply: &Reply, ctx: &Ctx, checkout: &Checkout) -> HandlerResult {
+    let lang = reply.lang;
+    let text = t!(
+        "checkout.insufficient",
+        locale = lang,
+        name = ui::escape(&checkout.plan.name),
+        price = checkout.price,
+        balance = checkout.balance,
+        missing = checkout.shortfall(),
+        support = format::support_contact(ctx, lang),
+        id = reply.chat.0
+    );
+    let text = format!("{text}{}{}", discount_note(checkout, lang), gift_note(ctx, checkout, lang).await?);
+    let mut rows = vec![code_row(checkout, lang)];
+    rows.extend(gift_row(checkout, lang));
+    rows.push(cancel_row(checkout.order_id, lang));
+    reply.edit_or_send(text, Some(InlineKeyboardMarkup::new(rows))).await?;
     Ok(())
 }
 
@@ -154,14 +187,15 @@ pub async fn confirm(reply: &Reply, ctx: &Ctx, actor: &Actor, order_id: i32) -> 
     let lang = reply.lang;
     match purchase::confirm(&ctx.db, actor.telegram_id, order_id, Utc::now()).await {
         Ok(delivery) => {
-            let paid =
-                t!("checkout.paid_edit", locale = lang, price = delivery.price, name = ui::escape(&delivery.plan_name));
+            let key = if delivery.gift.is_some() { "gift.paid_edit" } else { "checkout.paid_edit" };
+            let paid = t!(key, locale = lang, price = delivery.price, name = ui::escape(&delivery.plan_name));
             reply.edit_or_send(paid, None).await?;
-            deliver(reply, &delivery).await
+            deliver(reply, ctx, &delivery).await
         }
         Err(PurchaseError::AlreadyPaid(delivery)) => {
-            reply.send(t!("checkout.already_paid", locale = lang), None).await?;
-            deliver(reply, &delivery).await
+            let key = if delivery.gift.is_some() { "gift.already_paid" } else { "checkout.already_paid" };
+            reply.send(t!(key, locale = lang), None).await?;
+            deliver(reply, ctx, &delivery).await
         }
         Err(PurchaseError::DiscountGone(refusal)) => {
             // Nothing was charged; the order is back at its price without the code.
@@ -173,8 +207,13 @@ pub async fn confirm(reply: &Reply, ctx: &Ctx, actor: &Actor, order_id: i32) -> 
     }
 }
 
-async fn deliver(reply: &Reply, delivery: &Delivery) -> HandlerResult {
+async fn deliver(reply: &Reply, ctx: &Ctx, delivery: &Delivery) -> HandlerResult {
     let lang = reply.lang;
+    if let Some(gift) = &delivery.gift {
+        let (text, keyboard) = super::gift::ready(&delivery.plan_name, gift, delivery.balance, lang, &ctx.bot_username);
+        reply.send(text, Some(keyboard)).await?;
+        return Ok(());
+    }
     let (name, credential) = (ui::escape(&delivery.plan_name), ui::escape(&delivery.credential));
     let (ends, balance) = (format::date(delivery.ends_at, lang), delivery.balance);
     let text = match &delivery.renewal {

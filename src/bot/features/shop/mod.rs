@@ -1,6 +1,8 @@
 //! Shop: the plans, one plan, buying it (confirm screen, Confirm, Cancel) and the customer's
-//! subscriptions with their logins: renewing one (the same confirm screen) and auto-renew.
+//! subscriptions with their logins: renewing one (the same confirm screen) and auto-renew;
+//! buying as a gift, and the gifts a customer bought.
 mod checkout;
+pub mod gift;
 mod plans;
 mod promo;
 mod subscriptions;
@@ -49,6 +51,8 @@ pub enum Action {
     RemoveCode(i32),
     /// A pending order's confirm screen again.
     Review(i32),
+    /// Buy a pending order as a gift, or for oneself again.
+    Gift(i32, bool),
 }
 
 /// What the shop asks.
@@ -73,19 +77,21 @@ impl Callback for Action {
             Action::EnterCode(id) => format!("e:{id}"),
             Action::RemoveCode(id) => format!("k:{id}"),
             Action::Review(id) => format!("v:{id}"),
+            Action::Gift(id, on) => format!("g:{id}:{}", u8::from(*on)),
         }
     }
 
     fn decode(payload: &str) -> Option<Action> {
         let (tag, rest) = payload.split_once(':')?;
-        if tag == "a" {
+        if tag == "a" || tag == "g" {
             let (id, on) = rest.split_once(':')?;
             let on = match on {
                 "1" => true,
                 "0" => false,
                 _ => return None,
             };
-            return Some(Action::AutoRenew(callback::id(id)?, on));
+            let id = callback::id(id)?;
+            return Some(if tag == "a" { Action::AutoRenew(id, on) } else { Action::Gift(id, on) });
         }
         let id = callback::id(rest)?;
         Some(match tag {
@@ -153,6 +159,7 @@ async fn on_action(reply: Reply, ctx: Arc<Ctx>, actor: Actor, dialogue: ChatDial
         Action::EnterCode(id) => promo::ask(&reply, &dialogue, id).await,
         Action::RemoveCode(id) => promo::remove(&reply, &ctx, &actor, id).await,
         Action::Review(id) => checkout::review(&reply, &ctx, &actor, id).await,
+        Action::Gift(id, on) => gift::set(&reply, &ctx, &actor, id, on).await,
     }
 }
 
@@ -174,6 +181,8 @@ mod tests {
             Action::EnterCode(i32::MAX),
             Action::RemoveCode(2),
             Action::Review(9),
+            Action::Gift(i32::MAX, true),
+            Action::Gift(4, false),
         ] {
             let data = callback::data(&action);
             assert!(data.len() <= callback::MAX_DATA, "{data}");
@@ -192,6 +201,8 @@ mod tests {
             "s:a:1",
             "s:a:1:2",
             "s:a:0:1",
+            "s:g:1",
+            "s:g:1:2",
         ] {
             assert_eq!(callback::parse::<Action>(stale), None, "{stale}");
         }

@@ -1,5 +1,6 @@
 //! The customer's subscriptions, with the login of each active or expired one; one
-//! subscription's page (Renew, auto-renew on or off); Buy again for the plans of expired ones.
+//! subscription's page (Renew, auto-renew on or off); Buy again for the plans of expired ones;
+//! the gifts the customer bought, claimed or not.
 use chrono::Utc;
 use rust_i18n::t;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
@@ -9,7 +10,7 @@ use crate::bot::ui::{self, button, format, Goto, Reply};
 use crate::bot::{Ctx, HandlerResult};
 use crate::domain::subscription_period::SubscriptionState;
 use crate::services::subscriptions::{self, SubscriptionView};
-use crate::services::{settings, Actor};
+use crate::services::{gifts, settings, Actor};
 
 /// Buy again buttons at most (one per plan).
 const MAX_BUY_AGAIN: usize = 5;
@@ -18,12 +19,18 @@ const MAX_SUB_BUTTONS: usize = 10;
 
 pub async fn list(reply: &Reply, ctx: &Ctx, actor: &Actor) -> HandlerResult {
     let lang = reply.lang;
-    let subs = subscriptions::list_for(&ctx.db, actor.telegram_id, Utc::now()).await?;
-    if subs.is_empty() {
+    let now = Utc::now();
+    let subs = subscriptions::list_for(&ctx.db, actor.telegram_id, now).await?;
+    let gifts = gifts::bought_by(&ctx.db, actor.telegram_id, now).await?;
+    if subs.is_empty() && gifts.is_empty() {
         reply.send(t!("subs.empty", locale = lang), Some(ui::keyboards::main_menu(lang))).await?;
         return Ok(());
     }
-    let blocks = subs.iter().map(|s| item(s, lang)).collect();
+    let mut blocks: Vec<String> = subs.iter().map(|s| item(s, lang)).collect();
+    if !gifts.is_empty() {
+        blocks.push(t!("gift.list_title", locale = lang).into_owned());
+        blocks.extend(gifts.iter().map(|g| super::gift::item(g, lang, &ctx.bot_username)));
+    }
     let mut rows: Vec<Vec<InlineKeyboardButton>> = subs
         .iter()
         .filter(|s| s.state != SubscriptionState::Cancelled)

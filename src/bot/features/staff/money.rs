@@ -119,10 +119,10 @@ async fn refund(reply: &Reply, ctx: &Ctx, actor: &Actor, args: &str) -> HandlerR
         return Ok(());
     }
     let text = match refunds::refund(&ctx.db, actor, order_id, reason, Utc::now()).await? {
-        RefundOutcome::Refunded { customer, order_id, amount, balance, commissions, .. } => {
+        RefundOutcome::Refunded { customer, order_id, amount, balance, commissions, restocked, .. } => {
             let who = t!("admin.customer_id", locale = lang, id = customer.telegram_id);
-            let mut text =
-                t!("admin.refunded", locale = lang, order = order_id, amount = amount, user = who, balance = balance);
+            let key = if restocked { "admin.refunded_gift" } else { "admin.refunded" };
+            let mut text = t!(key, locale = lang, order = order_id, amount = amount, user = who, balance = balance);
             if !commissions.is_empty() {
                 text.to_mut().push_str(&t!("admin.refund_commissions", locale = lang, count = commissions.len()));
             }
