@@ -1,17 +1,18 @@
 //! A small shop with something in every corner (plans and stock, customers in a referral
-//! chain, paid orders, a UPI claim waiting, withdrawals pending and flagged), for trying the
-//! API and the dashboard and for API fuzzing in CI. Only for empty databases.
+//! chain, paid orders, a UPI claim waiting, withdrawals pending and flagged, a promo code),
+//! for trying the API and the dashboard and for API fuzzing in CI. Only for empty databases.
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::domain::credentials;
 use crate::domain::plan_draft::PlanDraft;
+use crate::domain::promo;
 use crate::domain::Money;
 use crate::services::payments::Purpose;
 use crate::services::purchase::{self, WhenShort};
 use crate::services::users::{self, Profile};
 use crate::services::wallet::{self, Direction};
-use crate::services::{catalog, referrals, settings, stock, upi, withdrawals, ActError, Actor};
+use crate::services::{catalog, promos, referrals, settings, stock, upi, withdrawals, ActError, Actor};
 
 /// The owner of the demo shop.
 pub const OWNER: i64 = 1_000_001;
@@ -129,5 +130,9 @@ pub async fn seed(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<(), DbE
     // Withdrawals: Asha's pending, and Bina's to the same UPI ID, which the fraud rules flag.
     withdrawals::request(db, 2_001, Money::from_rupees(500), "asha@okaxis", now).await?;
     withdrawals::request(db, 2_002, Money::from_rupees(500), "asha@okaxis", now).await?;
+    // A promo code for first purchases, to try on the confirm screen.
+    let welcome = promo::parse_draft("WELCOME10 10% first uses=100", now)
+        .map_err(|e| DbErr::Custom(format!("demo promo code: {e:?}")))?;
+    promos::create(db, &owner, &welcome, now).await.map_err(failed)?;
     Ok(())
 }

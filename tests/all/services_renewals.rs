@@ -1,7 +1,8 @@
 //! Renewals with a controlled clock, on both databases: paid before the end the new period
 //! starts at the end (no day lost), after it now; a plan keeps or replaces logins; periods are
 //! refunded newest first and a refund gives back what was paid; a renewal earns commission;
-//! a refunded subscription cannot be renewed; concurrent confirmations renew once.
+//! a refunded subscription cannot be renewed; concurrent confirmations renew once; a renewal
+//! paid by a gateway payment renews and tells the customer.
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
@@ -241,5 +242,50 @@ async fn nobody_renews_someone_elses_subscription() {
         let unknown = renewals::open(conn, 9508, 999_999, WhenShort::Refuse, Utc::now()).await;
         assert!(matches!(unknown, Err(PurchaseError::SubscriptionClosed)), "{unknown:?}");
         assert_eq!(balance(conn, 9508).await, Money::from_rupees(100));
+    }
+}
+
+#[tokio::test]
+async fn a_renewal_paid_by_a_gateway_payment_renews_and_the_customer_is_told() {
+    use ottsonly::entities::payment::PaymentChannel;
+    use ottsonly::services::outbox::Notice;
+    use ottsonly::services::payments::{self, Arrival, PurchaseResult, Purpose, Settlement};
+    for db in db::all().await {
+        let conn = &db.conn;
+        customer(conn, 9560).await;
+        let plan = plan_with_stock(conn, "Zee5", 99, 30, 2).await;
+        let bought = Utc::now() - Duration::days(27);
+        let first = buy_at(conn, 9560, plan.id, 99, bought).await;
+        let sub = subscription_of(conn, first.order_id).await;
+        let now = Utc::now();
+        let checkout = renewals::open(conn, 9560, sub.id, WhenShort::OpenForPayment, now).await.unwrap();
+        assert_eq!(checkout.shortfall(), Money::from_rupees(99));
+        let purpose = Purpose::Purchase { order_id: checkout.order_id, amount: Money::from_rupees(99) };
+        let payment =
+            payments::create(conn, 9560, purpose, PaymentChannel::Razorpay, Duration::minutes(30), now).await.unwrap();
+        let arrival = Arrival {
+            gateway_payment_id: Some("pay_renew".into()),
+            amount: Money::from_rupees(99),
+            ..Default::default()
+        };
+        match payments::settle(conn, payment.id, &arrival, now).await.unwrap() {
+            Settlement::Credited { purchase: Some(PurchaseResult::Delivered(delivery)), .. } => {
+                let renewed = delivery.renewal.as_ref().expect("a renewal");
+                assert_eq!((renewed.subscription_id, renewed.starts_at), (sub.id, sub.ends_at));
+            }
+            other => panic!("{other:?}"),
+        }
+        let after = subscription_of(conn, first.order_id).await;
+        assert_eq!((after.period, after.ends_at), (2, sub.ends_at + Duration::days(30)));
+        let told = outbox_notices(conn, 9560).await;
+        assert!(
+            told.iter().any(|n| matches!(n, Notice::Renewed { credential, .. } if *credential == first.credential)),
+            "{told:?}"
+        );
+        // The same payment reported again renews nothing more.
+        assert!(matches!(payments::settle(conn, payment.id, &arrival, now).await.unwrap(), Settlement::AlreadySettled));
+        assert_eq!(subscription_of(conn, first.order_id).await.period, 2);
+        assert_eq!(balance(conn, 9560).await, Money::ZERO);
+        assert_ledger_consistent(conn).await;
     }
 }
