@@ -358,6 +358,13 @@ async fn a_customer_turns_offers_off_and_on_in_me() {
         chat.press(&on, "Language").await;
         let choose = chat.reply_containing("Choose your language").await;
         assert!(choose.button("हिन्दी").is_some(), "{:?}", choose.buttons());
+        // /settings is a customer's own settings too (staff get the shop's).
+        chat.say("/settings");
+        chat.reply_containing("Your settings").await;
+        let mut owner = Chat::new(&fake, crate::support::bot_harness::ADMIN_ID, "Boss");
+        owner.say("/settings");
+        let shop = owner.reply().await;
+        assert!(!shop.text.contains("Your settings") && shop.text.contains("referral.l1_rate"), "{}", shop.text);
         bot.stop().await;
         fake.assert_nothing_refused();
     }

@@ -30,6 +30,13 @@ pub enum Command {
     Cancel,
 }
 
+/// `/settings` is the shop's settings for staff; a customer who types it gets their own (/me).
+#[derive(BotCommands, Clone, Debug, PartialEq)]
+#[command(rename_rule = "lowercase")]
+enum CustomerAlias {
+    Settings,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     SetLanguage(Lang),
@@ -64,6 +71,11 @@ impl Callback for Action {
 pub fn handler() -> UpdateHandler<HandlerError> {
     dptree::entry()
         .branch(command::on::<Command>().endpoint(on_command))
+        .branch(
+            dptree::filter(|actor: Actor| !actor.can(Permission::View))
+                .chain(command::on::<CustomerAlias>())
+                .endpoint(settings_alias),
+        )
         .branch(callback::on::<Action>().endpoint(on_action))
         .branch(
             callback::goto(|g| matches!(g, Goto::Menu | Goto::Help | Goto::Language).then_some(g)).endpoint(on_goto),
@@ -103,6 +115,11 @@ async fn on_command(reply: Reply, ctx: Arc<Ctx>, signed: Signed, state: State, c
         }
     }
     Ok(())
+}
+
+async fn settings_alias(reply: Reply, ctx: Arc<Ctx>, actor: Actor) -> HandlerResult {
+    let user = users::find_by_telegram_id(&ctx.db, actor.telegram_id).await?;
+    me(&reply, &actor, user.is_none_or(|u| u.wants_offers)).await
 }
 
 async fn on_goto(reply: Reply, ctx: Arc<Ctx>, actor: Actor, goto: Goto) -> HandlerResult {
