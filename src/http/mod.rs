@@ -52,6 +52,8 @@ impl HttpState {
 pub fn router(state: HttpState) -> Router {
     Router::new()
         .route("/health", get(health::health))
+        .route("/health/live", get(health::live))
+        .route("/health/ready", get(health::ready))
         .route("/pay/upi/{reference}", get(pay::upi_redirect))
         .route("/webhooks/razorpay", post(webhooks::razorpay::receive).layer(DefaultBodyLimit::max(MAX_WEBHOOK_BODY)))
         .merge(api::router().layer(DefaultBodyLimit::max(MAX_API_BODY)))
