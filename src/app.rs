@@ -32,6 +32,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         .await
         .map_err(|source| StartupError::Http { addr: config.http_addr, source })?;
     log::info!("HTTP listening on {}", config.http_addr);
+    crate::metrics::install();
     let outbox_wake = std::sync::Arc::new(tokio::sync::Notify::new());
     let bot = Bot::new(config.telegram_token.clone()).set_api_url(config.telegram_api_url.clone());
     let router = http::router(http::HttpState {
@@ -41,6 +42,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         upi: config.payments.upi.clone(),
         telegram: Some(bot.clone()),
         dashboard: http::DashboardSettings::of(&config),
+        metrics_token: config.metrics_token.clone(),
     });
     let http_server = tokio::spawn(async move {
         if let Err(err) = axum::serve(listener, router).await {

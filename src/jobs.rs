@@ -34,7 +34,9 @@ pub fn spawn_razorpay_reconciliation(
     tokio::spawn(async move {
         let after = chrono::Duration::from_std(after).unwrap_or(chrono::Duration::minutes(10));
         loop {
-            match razorpay::reconcile(&db, &client, after, Utc::now()).await {
+            let result = razorpay::reconcile(&db, &client, after, Utc::now()).await;
+            crate::metrics::job_run("razorpay_reconciliation", result.is_ok());
+            match result {
                 Ok(settled) if !settled.is_empty() => outbox_wake.notify_one(),
                 Ok(_) => {}
                 Err(err) => log::warn!("Razorpay reconciliation failed: {err}"),
@@ -52,7 +54,9 @@ pub fn spawn_reminders(
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            match reminders::send_due(&db, &days_before, Utc::now()).await {
+            let result = reminders::send_due(&db, &days_before, Utc::now()).await;
+            crate::metrics::job_run("reminders", result.is_ok());
+            match result {
                 Ok(0) => {}
                 Ok(_) => outbox_wake.notify_one(),
                 Err(err) => log::warn!("expiry reminders failed: {err}"),
@@ -68,7 +72,9 @@ pub fn spawn_renewals(db: DatabaseConnection, outbox_wake: Arc<Notify>) -> tokio
     tokio::spawn(async move {
         loop {
             let now = Utc::now();
-            match auto_renew::run_due(&db, now).await {
+            let result = auto_renew::run_due(&db, now).await;
+            crate::metrics::job_run("auto_renew", result.is_ok());
+            match result {
                 Ok(done) if !done.is_empty() => outbox_wake.notify_one(),
                 Ok(_) => {}
                 Err(err) => log::warn!("auto-renew failed: {err}"),
@@ -85,7 +91,9 @@ pub fn spawn_renewals(db: DatabaseConnection, outbox_wake: Arc<Notify>) -> tokio
 pub fn spawn_report_escalation(db: DatabaseConnection, outbox_wake: Arc<Notify>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            match login_reports::escalate_overdue(&db, Utc::now()).await {
+            let result = login_reports::escalate_overdue(&db, Utc::now()).await;
+            crate::metrics::job_run("report_escalation", result.is_ok());
+            match result {
                 Ok(0) => {}
                 Ok(_) => outbox_wake.notify_one(),
                 Err(err) => log::warn!("login report escalation failed: {err}"),
@@ -99,7 +107,9 @@ pub fn spawn_report_escalation(db: DatabaseConnection, outbox_wake: Arc<Notify>)
 pub fn spawn_commission_maturity(db: DatabaseConnection, outbox_wake: Arc<Notify>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            match referrals::mature_due(&db, Utc::now()).await {
+            let result = referrals::mature_due(&db, Utc::now()).await;
+            crate::metrics::job_run("commission_maturity", result.is_ok());
+            match result {
                 Ok(matured) if !matured.is_empty() => outbox_wake.notify_one(),
                 Ok(_) => {}
                 Err(err) => log::warn!("commission maturity failed: {err}"),
@@ -117,7 +127,9 @@ pub fn spawn_stars_reconciliation(
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            match reconcile_stars(&db, &bot, Utc::now()).await {
+            let result = reconcile_stars(&db, &bot, Utc::now()).await;
+            crate::metrics::job_run("stars_reconciliation", result.is_ok());
+            match result {
                 Ok(credited) if !credited.is_empty() => outbox_wake.notify_one(),
                 Ok(_) => {}
                 Err(err) => log::warn!("Stars reconciliation failed: {err}"),

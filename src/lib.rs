@@ -14,3 +14,4 @@ pub mod bot;
 pub mod cli;
 pub mod http;
 pub mod jobs;
+pub mod metrics;

@@ -145,7 +145,10 @@ fn never_silent(inner: UpdateHandler<HandlerError>) -> UpdateHandler<HandlerErro
             async move {
                 let reply = deps.try_get::<Reply>();
                 let ctx = deps.try_get::<Arc<Ctx>>();
+                let kind = deps.try_get::<Update>().map_or("other", |u| update_kind(&u));
+                let started = std::time::Instant::now();
                 let outcome = inner.dispatch(deps).await;
+                crate::metrics::update_handled(kind, started.elapsed());
                 if let Some(ctx) = &ctx {
                     ctx.outbox_wake.notify_one();
                 }
@@ -163,6 +166,16 @@ fn never_silent(inner: UpdateHandler<HandlerError>) -> UpdateHandler<HandlerErro
         },
         sig,
     )
+}
+
+/// The kind of update, as metrics count them.
+fn update_kind(update: &Update) -> &'static str {
+    match &update.kind {
+        UpdateKind::Message(msg) if msg.text().is_some_and(|t| t.starts_with('/')) => "command",
+        UpdateKind::Message(_) => "message",
+        UpdateKind::CallbackQuery(_) => "callback",
+        _ => "other",
+    }
 }
 
 async fn apologise(reply: &Reply, err: HandlerError) {

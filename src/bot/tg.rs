@@ -28,6 +28,20 @@ impl Tg {
     }
 }
 
+/// Counts a Bot API call by method and result (ok, 429, 403, other).
+pub fn record<T>(method: &'static str, result: &Result<T, teloxide::RequestError>) {
+    use teloxide::{ApiError, RequestError};
+    let label = match result {
+        Ok(_) => "ok",
+        Err(RequestError::RetryAfter(_)) => "429",
+        Err(RequestError::Api(
+            ApiError::BotBlocked | ApiError::UserDeactivated | ApiError::ChatNotFound | ApiError::BotKicked,
+        )) => "403",
+        Err(_) => "other",
+    };
+    crate::metrics::telegram_call(method, label);
+}
+
 impl Deref for Tg {
     type Target = Bot;
 

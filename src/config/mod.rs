@@ -42,6 +42,8 @@ pub struct Config {
     pub reminder_days: Vec<u32>,
     pub payments: PaymentsConfig,
     pub send_limits: SendLimits,
+    /// Bearer token `GET /metrics` asks for (METRICS_TOKEN, a secret); None: open.
+    pub metrics_token: Option<String>,
 }
 
 /// Shown in logs and panics: the bot token (and a database password) never are. The
@@ -63,6 +65,7 @@ impl std::fmt::Debug for Config {
             reminder_days,
             payments,
             send_limits,
+            metrics_token,
         } = self;
         f.debug_struct("Config")
             .field("telegram_token", &REDACTED)
@@ -78,6 +81,7 @@ impl std::fmt::Debug for Config {
             .field("reminder_days", reminder_days)
             // Its Razorpay credentials print without the key secret and webhook secret.
             .field("payments", payments)
+            .field("metrics_token", &metrics_token.as_ref().map(|_| REDACTED))
             .field("send_limits", send_limits)
             .finish()
     }
@@ -284,6 +288,7 @@ impl Config {
             reminder_days,
             payments: PaymentsConfig::load(file.payments, &env)?,
             send_limits: SendLimits::telegram(),
+            metrics_token: env("METRICS_TOKEN"),
         })
     }
 }

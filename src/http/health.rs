@@ -27,9 +27,8 @@ pub async fn ready(State(state): State<HttpState>) -> (StatusCode, Json<Value>) 
         Readiness::DatabaseDown => {
             (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "database": "down" })))
         }
-        Readiness::Migrating { pending } => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "unavailable", "pending_migrations": pending })),
-        ),
+        Readiness::Migrating { pending } => {
+            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "pending_migrations": pending })))
+        }
     }
 }

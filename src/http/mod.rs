@@ -3,6 +3,7 @@
 pub mod api;
 pub mod dashboard;
 mod health;
+mod metrics;
 mod pay;
 pub mod problem;
 mod webhooks;
@@ -33,6 +34,8 @@ pub struct HttpState {
     /// For files customers sent the bot (UPI screenshots); None where there is no bot.
     pub telegram: Option<teloxide::Bot>,
     pub dashboard: DashboardSettings,
+    /// The bearer token `/metrics` asks for; None: anyone may scrape.
+    pub metrics_token: Option<String>,
 }
 
 impl HttpState {
@@ -45,6 +48,7 @@ impl HttpState {
             upi: None,
             telegram: None,
             dashboard: Default::default(),
+            metrics_token: None,
         }
     }
 }
@@ -54,6 +58,7 @@ pub fn router(state: HttpState) -> Router {
         .route("/health", get(health::health))
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
+        .route("/metrics", get(metrics::scrape))
         .route("/pay/upi/{reference}", get(pay::upi_redirect))
         .route("/webhooks/razorpay", post(webhooks::razorpay::receive).layer(DefaultBodyLimit::max(MAX_WEBHOOK_BODY)))
         .merge(api::router().layer(DefaultBodyLimit::max(MAX_API_BODY)))

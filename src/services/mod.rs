@@ -15,6 +15,7 @@ pub mod gifts;
 pub mod health;
 pub mod idempotency;
 pub mod login_reports;
+pub mod monitoring;
 pub mod outbox;
 pub mod page;
 pub mod payments;

@@ -174,6 +174,7 @@ async fn cookies_are_secure_behind_https() {
     team(&db.conn).await;
     let state = HttpState {
         dashboard: DashboardSettings { secure_cookies: true, session_hours: 2 },
+        metrics_token: None,
         ..HttpState::new(db.conn.clone())
     };
     let base = serve(state).await;

@@ -20,6 +20,7 @@ async fn health_follows_the_database() {
             upi: None,
             telegram: None,
             dashboard: Default::default(),
+            metrics_token: None,
         };
         let base = serve(state).await;
         let ok = reqwest::get(format!("{base}/health")).await.unwrap();

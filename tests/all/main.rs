@@ -30,6 +30,7 @@ mod dashboard_sign_in;
 mod end_to_end;
 mod http_health;
 mod locales;
+mod metrics;
 mod outbox;
 mod outbox_delivery;
 mod razorpay_api;

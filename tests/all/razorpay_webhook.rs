@@ -34,6 +34,7 @@ async fn serve(db: &sea_orm::DatabaseConnection, secret: Option<&str>) -> Server
         upi: None,
         telegram: None,
         dashboard: Default::default(),
+        metrics_token: None,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -103,14 +103,18 @@ async fn send(tg: &Tg, chat: ChatId, message: Outgoing) -> Result<(), RequestErr
             if let Some(keyboard) = message.keyboard {
                 request = request.reply_markup(keyboard);
             }
-            request.await.map(drop)
+            let result = request.await.map(drop);
+            crate::bot::tg::record("sendPhoto", &result);
+            result
         }
         None => {
             let mut request = tg.send_message(chat, message.text).parse_mode(ParseMode::Html);
             if let Some(keyboard) = message.keyboard {
                 request = request.reply_markup(keyboard);
             }
-            request.await.map(drop)
+            let result = request.await.map(drop);
+            crate::bot::tg::record("sendMessage", &result);
+            result
         }
     }
 }

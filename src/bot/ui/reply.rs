@@ -51,7 +51,9 @@ impl Reply {
             if let Some(keyboard) = keyboard.clone() {
                 request = request.reply_markup(keyboard);
             }
-            match request.await {
+            let result = request.await;
+            crate::bot::tg::record("editMessageText", &result);
+            match result {
                 Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => return Ok(()),
                 Err(RequestError::Api(err)) => log::debug!("edit failed ({err}), sending instead"),
                 Err(err) => return Err(err),
@@ -93,7 +95,9 @@ pub async fn send(
     if let Some(keyboard) = keyboard {
         request = request.reply_markup(keyboard);
     }
-    request.await
+    let result = request.await;
+    crate::bot::tg::record("sendMessage", &result);
+    result
 }
 
 pub fn pack(header: String, blocks: Vec<String>) -> Vec<String> {

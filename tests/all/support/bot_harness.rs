@@ -30,6 +30,7 @@ pub fn test_config(api_url: &str, database_url: &str) -> Config {
         reminder_days: vec![3, 1],
         payments: ottsonly::config::PaymentsConfig::without_gateways(),
         send_limits: ottsonly::config::SendLimits::unlimited(),
+        metrics_token: None,
     }
 }
 
@@ -81,6 +82,7 @@ impl RunningBot {
             upi: config.payments.upi.clone(),
             telegram: Some(bot.clone()),
             dashboard: ottsonly::http::DashboardSettings::of(&config),
+            metrics_token: None,
         };
         let http_task = tokio::spawn(async move {
             let _ = axum::serve(listener, router(state)).await;

@@ -1,0 +1,31 @@
+//! `GET /metrics`: Prometheus text format, behind `METRICS_TOKEN` when it is set.
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use subtle::ConstantTimeEq;
+
+use super::HttpState;
+use crate::metrics;
+use crate::services::monitoring;
+
+pub async fn scrape(State(state): State<HttpState>, headers: HeaderMap) -> Response {
+    if let Some(token) = &state.metrics_token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if !bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
+            return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], "").into_response();
+        }
+    }
+    let Some(handle) = metrics::handle() else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "metrics recorder not installed").into_response();
+    };
+    match monitoring::snapshot(&state.db, Utc::now()).await {
+        Ok(snapshot) => metrics::set_snapshot(&snapshot),
+        Err(err) => log::warn!("metrics: reading the database failed: {err}"),
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], handle.render()).into_response()
+}

@@ -1,0 +1,52 @@
+//! What the metrics endpoint reads from the database when scraped: the outbox's backlog,
+//! the stock of each plan on sale, and sales so far.
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QuerySelect,
+};
+
+use crate::entities::order::{self, OrderStatus};
+use crate::services::{catalog, outbox};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    pub outbox_depth: u64,
+    pub outbox_oldest_age: Option<Duration>,
+    /// Orders paid and not refunded, their prices and their profit (price less cost), paise.
+    pub paid_orders: u64,
+    pub revenue_paise: i64,
+    pub profit_paise: i64,
+    /// (plan name, logins available) of each plan on sale.
+    pub stock: Vec<(String, u64)>,
+}
+
+#[derive(FromQueryResult)]
+struct Sums {
+    revenue: Option<i64>,
+    cost: Option<i64>,
+}
+
+pub async fn snapshot(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Snapshot, DbErr> {
+    let (outbox_depth, oldest) = outbox::depth(db).await?;
+    let paid = order::Entity::find().filter(order::Column::Status.eq(OrderStatus::Paid));
+    let paid_orders = paid.clone().count(db).await?;
+    // PostgreSQL sums BIGINT as NUMERIC: cast back.
+    let sums = paid
+        .select_only()
+        .column_as(Expr::cust("CAST(COALESCE(SUM(price), 0) AS BIGINT)"), "revenue")
+        .column_as(Expr::cust("CAST(COALESCE(SUM(cost), 0) AS BIGINT)"), "cost")
+        .into_model::<Sums>()
+        .one(db)
+        .await?;
+    let (revenue, cost) = sums.map_or((0, 0), |s| (s.revenue.unwrap_or(0), s.cost.unwrap_or(0)));
+    let stock = catalog::list_plans(db, true).await?.into_iter().map(|l| (l.plan.name, l.available)).collect();
+    Ok(Snapshot {
+        outbox_depth,
+        outbox_oldest_age: oldest.map(|at| now - at),
+        paid_orders,
+        revenue_paise: revenue,
+        profit_paise: revenue - cost,
+        stock,
+    })
+}

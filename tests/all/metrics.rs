@@ -1,0 +1,83 @@
+//! `GET /metrics`: behind its bearer token when set, in Prometheus text format, with counters
+//! that move when updates are handled, messages sent and webhooks refused, and the database's
+//! figures (stock per plan, paid orders, the outbox) read at scrape time.
+use ottsonly::http::{router, HttpState};
+
+use crate::support::bot_harness::RunningBot;
+use crate::support::chat::Chat;
+use crate::support::db;
+use crate::support::fake_telegram::FakeTelegram;
+use crate::support::fixtures::{buy, customer, plan_with_stock};
+
+async fn serve(state: HttpState) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
+    format!("http://{addr}")
+}
+
+async fn scrape(base: &str) -> String {
+    let response = reqwest::Client::new().get(format!("{base}/metrics")).bearer_auth("scrape-me").send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    response.text().await.unwrap()
+}
+
+/// The value of the sample `series` (name and labels exactly as rendered), 0 when absent.
+fn value(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series).and_then(|rest| rest.strip_prefix(' ')))
+        .map_or(0.0, |v| v.trim().parse().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_need_the_token_and_move_with_what_happens() {
+    ottsonly::metrics::install();
+    for db in db::all().await {
+        let conn = &db.conn;
+        let state = HttpState {
+            razorpay_webhook_secret: Some("whsec".into()),
+            metrics_token: Some("scrape-me".into()),
+            ..HttpState::new(conn.clone())
+        };
+        let base = serve(state).await;
+        let client = reqwest::Client::new();
+        assert_eq!(client.get(format!("{base}/metrics")).send().await.unwrap().status(), 401);
+        let wrong = client.get(format!("{base}/metrics")).bearer_auth("scrape-you").send().await.unwrap();
+        assert_eq!(wrong.status(), 401);
+
+        let before = scrape(&base).await;
+        let fake = FakeTelegram::start().await;
+        let bot = RunningBot::start(&fake, conn.clone()).await;
+        let mut chat = Chat::new(&fake, 8801, "Mira");
+        chat.say("/start");
+        chat.reply_containing("Welcome").await;
+        bot.stop().await;
+        let refused = client
+            .post(format!("{base}/webhooks/razorpay"))
+            .header("x-razorpay-signature", "not-a-signature")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 400);
+        customer(conn, 8802).await;
+        buy(conn, 8802, 150, 50, chrono::Utc::now()).await;
+        plan_with_stock(conn, "Metrics Plan", 99, 10, 3).await;
+
+        let after = scrape(&base).await;
+        for series in [
+            r#"ottsonly_updates_total{kind="command"}"#,
+            r#"ottsonly_telegram_calls_total{method="sendMessage",result="ok"}"#,
+            r#"ottsonly_webhooks_total{gateway="razorpay",outcome="bad_signature"}"#,
+        ] {
+            assert!(value(&after, series) > value(&before, series), "{series} did not move:\n{after}");
+        }
+        assert!(after.contains("# TYPE ottsonly_update_handler_seconds histogram"), "{after}");
+        // What the database holds, as of the scrape (this database's own figures).
+        assert_eq!(value(&after, r#"ottsonly_stock_available{plan="Metrics Plan"}"#), 3.0, "{after}");
+        assert_eq!(value(&after, "ottsonly_orders_paid"), 1.0, "{after}");
+        assert_eq!(value(&after, "ottsonly_revenue_paise"), 15_000.0, "{after}");
+        assert_eq!(value(&after, "ottsonly_profit_paise"), 10_000.0, "{after}");
+        fake.assert_nothing_refused();
+    }
+}
