@@ -2,6 +2,7 @@
 use std::sync::Arc;
 
 use teloxide::prelude::*;
+use teloxide::types::AllowedUpdate;
 use teloxide::update_listeners::Polling;
 
 use crate::bot::{self, Ctx};
@@ -35,6 +36,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     crate::metrics::install();
     let outbox_wake = std::sync::Arc::new(tokio::sync::Notify::new());
     let bot = Bot::new(config.telegram_token.clone()).set_api_url(config.telegram_api_url.clone());
+    let webhook_slot: Arc<std::sync::OnceLock<Arc<bot::webhook::Receiver>>> = Default::default();
     let router = http::router(http::HttpState {
         db: db.clone(),
         razorpay_webhook_secret: config.payments.razorpay.as_ref().map(|r| r.webhook_secret.clone()),
@@ -43,6 +45,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         telegram: Some(bot.clone()),
         dashboard: http::DashboardSettings::of(&config),
         metrics_token: config.metrics_token.clone(),
+        telegram_webhook: webhook_slot.clone(),
     });
     let http_server = tokio::spawn(async move {
         if let Err(err) = axum::serve(listener, router).await {
@@ -69,11 +72,35 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     if config.payments.stars_per_rupee.is_some() {
         jobs::spawn_stars_reconciliation(db.clone(), bot.clone(), outbox_wake.clone());
     }
+    let db_for_webhook = db.clone();
     if let Some(client) = ctx.razorpay.clone() {
         jobs::spawn_razorpay_reconciliation(db, client, config.payments.reconcile_after, outbox_wake);
     }
-    // Pending updates are kept: a button pressed while we were down is still answered.
-    let listener = Polling::builder(bot.clone()).build();
+    if let Some(hook) = config.telegram_webhook.clone() {
+        let receiver = Arc::new(bot::webhook::Receiver::new(ctx, hook.clone(), bot.clone(), me));
+        jobs::spawn_update_log_cleanup(db_for_webhook);
+        let _ = webhook_slot.set(receiver.clone());
+        // Pending updates are kept; the update types are those our handlers take.
+        bot.set_webhook(hook.url())
+            .secret_token(hook.header_secret.clone())
+            .allowed_updates([AllowedUpdate::Message, AllowedUpdate::CallbackQuery, AllowedUpdate::PreCheckoutQuery])
+            .await
+            .map_err(|source| StartupError::Telegram { url: config.telegram_api_url.to_string(), source })?;
+        log::info!("webhook mode: Telegram posts updates to {}/…", hook.base);
+        stop_signal().await;
+        log::info!("stopping: no new updates; finishing those in hand");
+        receiver.stop();
+        if tokio::time::timeout(SHUTDOWN_GRACE, receiver.drained()).await.is_err() {
+            log::warn!("updates still in hand after {SHUTDOWN_GRACE:?}; Telegram will send them again");
+        }
+        http_server.abort();
+        outbox_sender.abort();
+        log::info!("stopped");
+        return Ok(());
+    }
+    // Pending updates are kept: a button pressed while we were down is still answered. A
+    // webhook left from webhook mode is removed, or getUpdates would be refused.
+    let listener = Polling::builder(bot.clone()).delete_webhook().await.build();
     let mut dispatcher =
         Dispatcher::builder(bot, bot::schema()).dependencies(bot::dependencies(ctx)).enable_ctrlc_handler().build();
     stop_on_sigterm(dispatcher.shutdown_token());
@@ -82,6 +109,25 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     outbox_sender.abort();
     log::info!("stopped");
     Ok(())
+}
+
+/// How long a stop waits for the updates in hand.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// SIGTERM (`docker stop`, systemd) or Ctrl-C.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = terminate.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// `docker stop` and systemd send SIGTERM: finish the updates in hand, then exit.

@@ -14,7 +14,7 @@ use tokio::sync::Notify;
 use crate::services::payments::Settlement;
 use crate::services::razorpay::{self, RazorpayClient};
 use crate::services::stars::{self, StarCharge};
-use crate::services::{auto_renew, login_reports, referrals, reminders, renewals, settings};
+use crate::services::{auto_renew, login_reports, referrals, reminders, renewals, settings, telegram_updates};
 
 /// Used when the `jobs.interval_seconds` setting cannot be read.
 pub const INTERVAL: Duration = Duration::from_secs(60);
@@ -97,6 +97,20 @@ pub fn spawn_report_escalation(db: DatabaseConnection, outbox_wake: Arc<Notify>)
                 Ok(0) => {}
                 Ok(_) => outbox_wake.notify_one(),
                 Err(err) => log::warn!("login report escalation failed: {err}"),
+            }
+            pause(&db).await;
+        }
+    })
+}
+
+/// Forgets the ids of webhook updates handled more than a day ago.
+pub fn spawn_update_log_cleanup(db: DatabaseConnection) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let result = telegram_updates::forget_old(&db, Utc::now()).await;
+            crate::metrics::job_run("update_log_cleanup", result.is_ok());
+            if let Err(err) = result {
+                log::warn!("forgetting old webhook updates failed: {err}");
             }
             pause(&db).await;
         }

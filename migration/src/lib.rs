@@ -18,6 +18,7 @@ mod m20261205_000014_login_reports;
 mod m20261205_000015_support_tickets;
 mod m20261205_000016_promo_codes;
 mod m20261206_000017_gifts;
+mod m20261206_000018_telegram_updates;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000015_support_tickets::Migration),
             Box::new(m20261205_000016_promo_codes::Migration),
             Box::new(m20261206_000017_gifts::Migration),
+            Box::new(m20261206_000018_telegram_updates::Migration),
         ]
     }
 }

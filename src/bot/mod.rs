@@ -8,6 +8,7 @@ pub mod rate_limit;
 pub mod state;
 mod tg;
 pub mod ui;
+pub mod webhook;
 
 use std::ops::ControlFlow;
 use std::sync::Arc;

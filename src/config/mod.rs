@@ -12,9 +12,11 @@ use url::Url;
 
 mod payments;
 mod send_limits;
+mod webhook;
 
 pub use payments::{PaymentsConfig, RazorpayConfig, UpiConfig, DEFAULT_RAZORPAY_API_URL};
 pub use send_limits::SendLimits;
+pub use webhook::WebhookConfig;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://ottsonly.db?mode=rwc";
 pub const DEFAULT_TELEGRAM_API_URL: &str = "https://api.telegram.org";
@@ -44,6 +46,8 @@ pub struct Config {
     pub send_limits: SendLimits,
     /// Bearer token `GET /metrics` asks for (METRICS_TOKEN, a secret); None: open.
     pub metrics_token: Option<String>,
+    /// Set (TELEGRAM_WEBHOOK_URL): Telegram posts updates to us instead of long polling.
+    pub telegram_webhook: Option<WebhookConfig>,
 }
 
 /// Shown in logs and panics: the bot token (and a database password) never are. The
@@ -66,6 +70,7 @@ impl std::fmt::Debug for Config {
             payments,
             send_limits,
             metrics_token,
+            telegram_webhook,
         } = self;
         f.debug_struct("Config")
             .field("telegram_token", &REDACTED)
@@ -82,6 +87,7 @@ impl std::fmt::Debug for Config {
             // Its Razorpay credentials print without the key secret and webhook secret.
             .field("payments", payments)
             .field("metrics_token", &metrics_token.as_ref().map(|_| REDACTED))
+            .field("telegram_webhook", telegram_webhook)
             .field("send_limits", send_limits)
             .finish()
     }
@@ -274,6 +280,8 @@ impl Config {
 
         let shop_name = env("SHOP_NAME").or(file.shop.name).unwrap_or_else(|| "OTTsOnly".into());
 
+        let payments = PaymentsConfig::load(file.payments, &env)?;
+        let telegram_webhook = WebhookConfig::load(&env, &telegram_token, payments.public_url.as_ref())?;
         Ok(Config {
             telegram_token,
             telegram_api_url,
@@ -286,9 +294,10 @@ impl Config {
             shop_name,
             session_hours,
             reminder_days,
-            payments: PaymentsConfig::load(file.payments, &env)?,
+            payments,
             send_limits: SendLimits::telegram(),
             metrics_token: env("METRICS_TOKEN"),
+            telegram_webhook,
         })
     }
 }

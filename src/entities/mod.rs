@@ -27,6 +27,7 @@ pub mod stock_item;
 pub mod subscription;
 pub mod support_message;
 pub mod support_ticket;
+pub mod telegram_update;
 pub mod upi_claim;
 pub mod user;
 pub mod withdrawal;

@@ -6,6 +6,7 @@ mod health;
 mod metrics;
 mod pay;
 pub mod problem;
+mod telegram;
 mod webhooks;
 
 use axum::extract::DefaultBodyLimit;
@@ -19,6 +20,8 @@ pub use dashboard::DashboardSettings;
 
 /// Webhook bodies are a few KB; anything far larger is refused before it is read.
 const MAX_WEBHOOK_BODY: usize = 64 * 1024;
+/// An update is a few KB; a long message with entities stays well under this.
+const MAX_TELEGRAM_BODY: usize = 1024 * 1024;
 /// Stock uploads are the largest API bodies.
 const MAX_API_BODY: usize = 2 * 1024 * 1024;
 
@@ -36,6 +39,8 @@ pub struct HttpState {
     pub dashboard: DashboardSettings,
     /// The bearer token `/metrics` asks for; None: anyone may scrape.
     pub metrics_token: Option<String>,
+    /// Webhook mode: set once the bot is ready; until then (and in polling mode) 503.
+    pub telegram_webhook: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<crate::bot::webhook::Receiver>>>,
 }
 
 impl HttpState {
@@ -49,6 +54,7 @@ impl HttpState {
             telegram: None,
             dashboard: Default::default(),
             metrics_token: None,
+            telegram_webhook: Default::default(),
         }
     }
 }
@@ -59,6 +65,7 @@ pub fn router(state: HttpState) -> Router {
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
         .route("/metrics", get(metrics::scrape))
+        .route("/telegram/{secret}", post(telegram::receive).layer(DefaultBodyLimit::max(MAX_TELEGRAM_BODY)))
         .route("/pay/upi/{reference}", get(pay::upi_redirect))
         .route("/webhooks/razorpay", post(webhooks::razorpay::receive).layer(DefaultBodyLimit::max(MAX_WEBHOOK_BODY)))
         .merge(api::router().layer(DefaultBodyLimit::max(MAX_API_BODY)))

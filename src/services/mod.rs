@@ -34,6 +34,7 @@ pub mod staff;
 pub mod stars;
 pub mod stock;
 pub mod subscriptions;
+pub mod telegram_updates;
 pub mod tickets;
 pub mod tokens;
 pub mod upi;

@@ -175,6 +175,7 @@ async fn cookies_are_secure_behind_https() {
     let state = HttpState {
         dashboard: DashboardSettings { secure_cookies: true, session_hours: 2 },
         metrics_token: None,
+        telegram_webhook: Default::default(),
         ..HttpState::new(db.conn.clone())
     };
     let base = serve(state).await;

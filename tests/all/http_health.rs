@@ -21,6 +21,7 @@ async fn health_follows_the_database() {
             telegram: None,
             dashboard: Default::default(),
             metrics_token: None,
+            telegram_webhook: Default::default(),
         };
         let base = serve(state).await;
         let ok = reqwest::get(format!("{base}/health")).await.unwrap();

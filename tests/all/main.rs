@@ -57,3 +57,4 @@ mod services_upi;
 mod services_users;
 mod services_wallet;
 mod services_withdrawals;
+mod webhook_mode;

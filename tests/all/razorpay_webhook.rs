@@ -35,6 +35,7 @@ async fn serve(db: &sea_orm::DatabaseConnection, secret: Option<&str>) -> Server
         telegram: None,
         dashboard: Default::default(),
         metrics_token: None,
+        telegram_webhook: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -19,6 +19,29 @@ pub async fn start(
     extra: &[(&str, String)],
 ) -> Child {
     let polls = fake.polls();
+    let child = spawn(fake, database_url, http_addr, owner, extra);
+    fake.wait_for_polling_after(polls).await;
+    child
+}
+
+/// Starts the binary in webhook mode at `http://<http_addr>/telegram`; returns once it has
+/// called setWebhook.
+pub async fn start_webhook(
+    fake: &FakeTelegram,
+    database_url: &str,
+    http_addr: &str,
+    owner: i64,
+    extra: &[(&str, String)],
+) -> Child {
+    let before = fake.calls("setwebhook").len();
+    let mut env = extra.to_vec();
+    env.push(("TELEGRAM_WEBHOOK_URL", format!("http://{http_addr}/telegram")));
+    let child = spawn(fake, database_url, http_addr, owner, &env);
+    fake.wait_until_calls("setwebhook", before + 1).await;
+    child
+}
+
+fn spawn(fake: &FakeTelegram, database_url: &str, http_addr: &str, owner: i64, extra: &[(&str, String)]) -> Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_ottsonly"));
     command
         .env_clear()
@@ -33,8 +56,5 @@ pub async fn start(
     for (key, value) in extra {
         command.env(key, value);
     }
-    let child =
-        command.stdout(Stdio::null()).stderr(Stdio::inherit()).kill_on_drop(true).spawn().expect("start ottsonly");
-    fake.wait_for_polling_after(polls).await;
-    child
+    command.stdout(Stdio::null()).stderr(Stdio::inherit()).kill_on_drop(true).spawn().expect("start ottsonly")
 }

@@ -31,6 +31,7 @@ pub fn test_config(api_url: &str, database_url: &str) -> Config {
         payments: ottsonly::config::PaymentsConfig::without_gateways(),
         send_limits: ottsonly::config::SendLimits::unlimited(),
         metrics_token: None,
+        telegram_webhook: None,
     }
 }
 
@@ -83,6 +84,7 @@ impl RunningBot {
             telegram: Some(bot.clone()),
             dashboard: ottsonly::http::DashboardSettings::of(&config),
             metrics_token: None,
+            telegram_webhook: Default::default(),
         };
         let http_task = tokio::spawn(async move {
             let _ = axum::serve(listener, router(state)).await;

@@ -180,6 +180,12 @@ impl FakeTelegram {
 
     /// A text message from `user` in their private chat. Returns its message id.
     pub fn send_text(&self, user: &TestUser, text: &str) -> i64 {
+        let (id, message) = self.text_message(user, text);
+        self.push_update("message", message);
+        id
+    }
+
+    fn text_message(&self, user: &TestUser, text: &str) -> (i64, Value) {
         let id = self.next_message_id();
         let mut message = user.message_base(id);
         message["text"] = json!(text);
@@ -187,8 +193,16 @@ impl FakeTelegram {
             let len = text.split_whitespace().next().map(|c| c.encode_utf16().count()).unwrap_or(0);
             message["entities"] = json!([{ "type": "bot_command", "offset": 0, "length": len }]);
         }
-        self.push_update("message", message);
-        id
+        (id, message)
+    }
+
+    /// The update Telegram would post to a webhook for a text message from `user` (not
+    /// queued for getUpdates), with a new update id.
+    pub fn text_update(&self, user: &TestUser, text: &str) -> Value {
+        let (_, message) = self.text_message(user, text);
+        let mut inner = self.lock();
+        inner.next_update_id += 1;
+        json!({ "update_id": inner.next_update_id, "message": message })
     }
 
     /// A sticker: something that is neither text nor a command.
@@ -377,6 +391,16 @@ impl FakeTelegram {
         self.lock().refusals.clone()
     }
 
+    /// Waits until the bot has made `count` calls of `method`; returns their parameters.
+    pub async fn wait_until_calls(&self, method: &str, count: usize) -> Vec<Value> {
+        let name = method.to_ascii_lowercase();
+        self.wait_until(&format!("{count} {method} call(s)"), |i| {
+            let found: Vec<Value> = i.calls.iter().filter(|(m, _)| *m == name).map(|(_, p)| p.clone()).collect();
+            (found.len() >= count).then_some(found)
+        })
+        .await
+    }
+
     pub fn calls(&self, method: &str) -> Vec<Value> {
         let method = method.to_ascii_lowercase();
         self.lock().calls.iter().filter(|(m, _)| *m == method).map(|(_, p)| p.clone()).collect()
@@ -395,6 +419,7 @@ impl FakeTelegram {
 
     fn handle(&self, method: &str, params: Value) -> Reply {
         self.lock().calls.push((method.to_owned(), params.clone()));
+        self.changed.notify_waiters();
         if matches!(method, "sendmessage" | "sendphoto" | "senddocument") {
             let chat = params["chat_id"].as_i64().unwrap_or_default();
             let failure = self.lock().scripted.get_mut(&chat).and_then(|q| q.pop_front());
@@ -411,7 +436,7 @@ impl FakeTelegram {
             "getme" => Ok(bot_user()),
             "getupdates" => unreachable!("handled asynchronously"),
             "getwebhookinfo" => Ok(json!({ "url": "", "has_custom_certificate": false, "pending_update_count": 0 })),
-            "deletewebhook" | "setmycommands" => {
+            "deletewebhook" | "setmycommands" | "setwebhook" => {
                 if method == "setmycommands" {
                     validate_commands(&params)?;
                 }

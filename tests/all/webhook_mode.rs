@@ -1,0 +1,129 @@
+//! Telegram webhook mode with the real binary: setWebhook carries the secret and our update
+//! types; a post without the secret (path or header) is refused with 401; on PostgreSQL two
+//! instances behind a round-robin, each update also posted again to the other instance (as
+//! Telegram retries), answer every update exactly once. Update claims are tested on both
+//! databases: once, concurrently, and taken over after a lease runs out.
+use chrono::{Duration, Utc};
+
+use ottsonly::services::telegram_updates::{self, Claim, LEASE};
+
+use crate::support::binary::{self, free_port};
+use crate::support::db;
+use crate::support::fake_telegram::{FakeTelegram, TestUser};
+
+const OWNER: i64 = 4_343_001;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_update_is_claimed_once_and_a_dead_claim_is_taken_over() {
+    for db in db::all().await {
+        let conn = &db.conn;
+        let now = Utc::now();
+        let tasks: Vec<_> = (0..6)
+            .map(|_| {
+                let conn = conn.clone();
+                tokio::spawn(async move { telegram_updates::claim(&conn, 77, now).await.unwrap() })
+            })
+            .collect();
+        let mut mine = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Claim::Mine => mine += 1,
+                Claim::Busy => {}
+                Claim::Done => panic!("not handled yet"),
+            }
+        }
+        assert_eq!(mine, 1, "{}", db.backend);
+        // Its instance died: after the lease, a retry takes it over, once.
+        let later = now + LEASE + Duration::seconds(1);
+        assert_eq!(telegram_updates::claim(conn, 77, now + Duration::seconds(5)).await.unwrap(), Claim::Busy);
+        assert_eq!(telegram_updates::claim(conn, 77, later).await.unwrap(), Claim::Mine);
+        assert_eq!(telegram_updates::claim(conn, 77, later).await.unwrap(), Claim::Busy);
+        telegram_updates::finish(conn, 77, later).await.unwrap();
+        assert_eq!(telegram_updates::claim(conn, 77, later + LEASE * 3).await.unwrap(), Claim::Done);
+        // Kept a day, then forgotten.
+        assert_eq!(telegram_updates::forget_old(conn, now + Duration::hours(23)).await.unwrap(), 0);
+        assert_eq!(telegram_updates::forget_old(conn, now + Duration::hours(25)).await.unwrap(), 1);
+    }
+}
+
+/// Posts `update` to `url` until it is answered 200 (503 means: another instance is on it, or
+/// this one is stopping; Telegram would retry).
+async fn deliver(client: &reqwest::Client, url: &str, secret: &str, update: &serde_json::Value) {
+    for _ in 0..200 {
+        let status = client
+            .post(url)
+            .header("x-telegram-bot-api-secret-token", secret)
+            .json(update)
+            .send()
+            .await
+            .expect("post the update")
+            .status();
+        if status == 200 {
+            return;
+        }
+        assert_eq!(status, 503, "{url}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("update {} never accepted", update["update_id"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn instances_in_webhook_mode_answer_each_update_once() {
+    for db in db::all().await {
+        let fake = FakeTelegram::start().await;
+        // SQLite is one instance's database; PostgreSQL takes two.
+        let count = if db.backend == "postgres" { 2 } else { 1 };
+        let mut children = Vec::new();
+        let mut urls = Vec::new();
+        let mut secret = String::new();
+        for n in 0..count {
+            let addr = format!("127.0.0.1:{}", free_port());
+            children.push(binary::start_webhook(&fake, &db.url, &addr, OWNER, &[]).await);
+            let set = fake.calls("setwebhook").pop().expect("setWebhook");
+            let url = set["url"].as_str().unwrap().to_owned();
+            assert!(url.starts_with(&format!("http://{addr}/telegram/")), "{url}");
+            let allowed = set["allowed_updates"].to_string();
+            assert!(allowed.contains("message") && allowed.contains("callback_query"), "{allowed}");
+            secret = set["secret_token"].as_str().unwrap().to_owned();
+            assert!(!secret.is_empty());
+            if n > 0 {
+                assert_eq!(fake.calls("setwebhook")[0]["secret_token"], set["secret_token"], "one secret for all");
+            }
+            urls.push(url);
+        }
+        let client = reqwest::Client::new();
+        let probe = fake.text_update(&TestUser::new(8899, "Probe"), "/start");
+        let no_header = client.post(&urls[0]).json(&probe).send().await.unwrap();
+        assert_eq!(no_header.status(), 401);
+        let wrong = client.post(&urls[0]).header("x-telegram-bot-api-secret-token", "nope").json(&probe).send();
+        assert_eq!(wrong.await.unwrap().status(), 401);
+        let wrong_path = format!("{}x", urls[0]);
+        let guessed = client.post(&wrong_path).header("x-telegram-bot-api-secret-token", &secret).json(&probe);
+        assert_eq!(guessed.send().await.unwrap().status(), 401);
+        assert!(fake.sent_to(8899).is_empty(), "a refused post reaches no handler");
+
+        // A burst: each update to one instance and, at the same time, again to the next.
+        let users: Vec<TestUser> = (0..12).map(|i| TestUser::new(8900 + i, "Guest")).collect();
+        let mut posts = Vec::new();
+        for (i, user) in users.iter().enumerate() {
+            let update = fake.text_update(user, "/start");
+            for copy in 0..2 {
+                let (client, url, secret, update) =
+                    (client.clone(), urls[(i + copy) % urls.len()].clone(), secret.clone(), update.clone());
+                posts.push(tokio::spawn(async move { deliver(&client, &url, &secret, &update).await }));
+            }
+        }
+        for post in posts {
+            post.await.unwrap();
+        }
+        // Every post was answered after its update was handled, so all replies are in.
+        for user in &users {
+            let welcomes = fake.sent_to(user.id).into_iter().filter(|m| m.text.contains("Welcome")).count();
+            assert_eq!(welcomes, 1, "user {} on {}", user.id, db.backend);
+        }
+        fake.assert_nothing_refused();
+        for mut child in children {
+            let _ = child.kill().await;
+        }
+    }
+}
