@@ -2,7 +2,9 @@
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement, TransactionTrait,
+};
 
 /// Connects to `url` (`sqlite://…` or `postgres://…`) and runs pending migrations.
 pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbErr> {
@@ -14,6 +16,37 @@ pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbErr>
     // SQLite keeps SeaORM's default of one pooled connection: writers are serialised by the
     // pool instead of failing with SQLITE_BUSY, and an open transaction is never starved.
     let db = Database::connect(options).await?;
-    Migrator::up(&db, None).await?;
+    migrate(&db).await?;
     Ok(db)
+}
+
+/// Any number 0..2^63 of our own, naming the migration lock.
+const MIGRATION_LOCK: i64 = 0x6f74_7473_6d69_67;
+
+/// Runs pending migrations. On PostgreSQL several instances may start at once: each takes a
+/// transaction-level advisory lock first (released at commit, so it is safe with a pool; the
+/// non-blocking form, retried, so no pooled connection waits on a lock), and one migrates
+/// while the others wait and then find nothing pending.
+async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Migrator::up(db, None).await;
+    }
+    loop {
+        let txn = db.begin().await?;
+        let locked = txn
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                format!("SELECT pg_try_advisory_xact_lock({MIGRATION_LOCK}) AS locked"),
+            ))
+            .await?
+            .map(|row| row.try_get::<bool>("", "locked"))
+            .transpose()?
+            .unwrap_or(false);
+        if locked {
+            Migrator::up(&txn, None).await?;
+            return txn.commit().await;
+        }
+        txn.rollback().await?;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

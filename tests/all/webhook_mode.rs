@@ -127,3 +127,27 @@ async fn instances_in_webhook_mode_answer_each_update_once() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn instances_starting_at_once_migrate_one_database_once() {
+    use rand::Rng;
+    use sea_orm::{ConnectionTrait, Database};
+    let Some(admin_url) = db::postgres_url() else { return };
+    let admin = Database::connect(&admin_url).await.unwrap();
+    let name = format!("ottsonly_m_{:016x}", rand::rng().random::<u64>());
+    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+    let mut url = url::Url::parse(&admin_url).unwrap();
+    url.set_path(&format!("/{name}"));
+    let starts: Vec<_> = (0..3)
+        .map(|_| {
+            let url = url.to_string();
+            tokio::spawn(async move { ottsonly::services::db::connect_and_migrate(&url).await })
+        })
+        .collect();
+    for start in starts {
+        let conn = start.await.unwrap().expect("every instance starts");
+        assert_eq!(ottsonly::services::health::ready(&conn).await, ottsonly::services::health::Readiness::Ready);
+        conn.close().await.unwrap();
+    }
+    admin.execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)")).await.unwrap();
+}
