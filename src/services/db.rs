@@ -20,8 +20,8 @@ pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbErr>
     Ok(db)
 }
 
-/// Any number 0..2^63 of our own, naming the migration lock.
-const MIGRATION_LOCK: i64 = 0x6f74_7473_6d69_67;
+/// Our own key for the migration lock ("ottsmig" in ASCII).
+const MIGRATION_LOCK: i64 = 0x006f_7474_736d_6967;
 
 /// Runs pending migrations. On PostgreSQL several instances may start at once: each takes a
 /// transaction-level advisory lock first (released at commit, so it is safe with a pool; the
