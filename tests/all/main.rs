@@ -27,6 +27,7 @@ mod dashboard_customers;
 mod dashboard_ops;
 mod dashboard_roles;
 mod dashboard_sign_in;
+mod deploy;
 mod end_to_end;
 mod http_health;
 mod locales;
