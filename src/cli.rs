@@ -1,25 +1,36 @@
 //! Command-line tools beside the bot: `ottsonly token create --name … --role …`,
-//! `ottsonly token list`, `ottsonly token revoke <id>`. They need only the database.
+//! `ottsonly token list`, `ottsonly token revoke <id>`, `ottsonly backup <file>`,
+//! `ottsonly restore <file>`. They need only the database.
 use chrono::Utc;
 
 use crate::entities::user::Role;
 use crate::services::tokens::{self, CreateOutcome, RevokeOutcome};
-use crate::services::{db, Actor};
+use crate::services::{backup, db, Actor};
 
 pub const USAGE: &str = "usage: ottsonly token create --name <name> --role <support|admin|owner>
        ottsonly token list
-       ottsonly token revoke <id>";
+       ottsonly token revoke <id>
+       ottsonly backup <file>
+       ottsonly restore <file>";
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Command {
     Create { name: String, role: Role },
     List,
     Revoke(i32),
+    Backup(std::path::PathBuf),
+    Restore(std::path::PathBuf),
 }
 
 /// None when `args` (without the program name) are not a tool's: run the bot.
 pub fn parse(args: &[String]) -> Option<Result<Command, String>> {
     let (first, rest) = args.split_first()?;
+    match (first.as_str(), rest) {
+        ("backup", [file]) => return Some(Ok(Command::Backup(file.into()))),
+        ("restore", [file]) => return Some(Ok(Command::Restore(file.into()))),
+        ("backup" | "restore", _) => return Some(Err(USAGE.to_owned())),
+        _ => {}
+    }
     if first != "token" {
         return Some(Err(format!("unknown command {first:?}\n{USAGE}")));
     }
@@ -79,6 +90,14 @@ pub async fn run(database_url: &str, command: Command) -> Result<String, String>
             }
             Ok(if out.is_empty() { "no tokens".into() } else { out })
         }
+        Command::Backup(file) => {
+            let done = backup::backup(&db, &file).await.map_err(|e| format!("backup failed: {e}"))?;
+            Ok(format!("backed up {} rows of {} tables to {}", done.rows, done.tables, file.display()))
+        }
+        Command::Restore(file) => {
+            let done = backup::restore(&db, &file).await.map_err(|e| format!("restore failed: {e}"))?;
+            Ok(format!("restored {} rows of {} tables from {}", done.rows, done.tables, file.display()))
+        }
         Command::Revoke(id) => match tokens::revoke(&db, &actor, id, now).await.map_err(failed)? {
             RevokeOutcome::Revoked(t) => Ok(format!("token {} ({}) revoked", t.id, t.name)),
             RevokeOutcome::AlreadyRevoked(t) => Ok(format!("token {} ({}) was already revoked", t.id, t.name)),
@@ -108,6 +127,9 @@ mod tests {
         );
         assert_eq!(parse(&args("token list")), Some(Ok(Command::List)));
         assert_eq!(parse(&args("token revoke 3")), Some(Ok(Command::Revoke(3))));
+        assert_eq!(parse(&args("backup shop.bak")), Some(Ok(Command::Backup("shop.bak".into()))));
+        assert_eq!(parse(&args("restore shop.bak")), Some(Ok(Command::Restore("shop.bak".into()))));
+        assert!(matches!(parse(&args("backup")), Some(Err(_))));
         for bad in ["token", "token create --name x", "token create --name x --role user", "token revoke x", "serve"] {
             assert!(matches!(parse(&args(bad)), Some(Err(_))), "{bad}");
         }

@@ -4,6 +4,7 @@ pub mod actor;
 pub mod approvals;
 pub mod audit;
 pub mod auto_renew;
+pub mod backup;
 pub mod catalog;
 pub mod customers;
 pub mod db;

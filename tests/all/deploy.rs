@@ -26,8 +26,7 @@ fn the_compose_file_runs_the_shop_on_postgres_behind_caddy() {
     assert!(ottsonly["ports"].is_null(), "no fixed host port, so it scales");
 
     // Named volumes are declared and used.
-    let declared: Vec<&str> =
-        compose["volumes"].as_mapping().unwrap().keys().map(|k| k.as_str().unwrap()).collect();
+    let declared: Vec<&str> = compose["volumes"].as_mapping().unwrap().keys().map(|k| k.as_str().unwrap()).collect();
     for (service, volume) in [("postgres", "postgres-data"), ("caddy", "caddy-data")] {
         assert!(declared.contains(&volume), "{volume}");
         let mounts = serde_yaml::to_string(&compose["services"][service]["volumes"]).unwrap();

@@ -3,6 +3,7 @@
 mod support;
 
 mod api;
+mod backup;
 mod chat_admin;
 mod chat_approvals;
 mod chat_customer;
