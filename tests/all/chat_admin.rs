@@ -212,12 +212,15 @@ async fn customers_cannot_use_admin_commands() {
             "/flags",
             "/block 6100",
             "/unblock 6100",
-            "/settings",
             "/set referral.l1_rate 90",
         ] {
             intruder.say(command);
             intruder.reply_containing("for shop admins only").await;
         }
+        // /settings is the customer's own.
+        intruder.say("/settings");
+        let own = intruder.reply_containing("Your settings").await;
+        assert!(!own.text.contains("referral."), "{}", own.text);
         intruder.say("5");
         intruder.reply_containing("didn't get that").await;
         assert_eq!(plan::Entity::find().count(conn).await.unwrap(), 0);

@@ -1,10 +1,13 @@
 //! Telegram webhook mode with the real binary: setWebhook carries the secret and our update
 //! types; a post without the secret (path or header) is refused with 401; on PostgreSQL two
 //! instances behind a round-robin, each update also posted again to the other instance (as
-//! Telegram retries), answer every update exactly once. Update claims are tested on both
-//! databases: once, concurrently, and taken over after a lease runs out.
+//! Telegram retries), answer every update exactly once; two and then three instances given a
+//! burst of updates and Razorpay payments (each to two instances) credit, deliver, pay
+//! commission and tell everyone once. Update claims are tested on both databases: once,
+//! concurrently, and taken over after a lease runs out; instances starting at once migrate once.
 use chrono::{Duration, Utc};
 
+use ottsonly::services::razorpay::signature;
 use ottsonly::services::telegram_updates::{self, Claim, LEASE};
 
 use crate::support::binary::{self, free_port};
@@ -12,6 +15,7 @@ use crate::support::db;
 use crate::support::fake_telegram::{FakeTelegram, TestUser};
 
 const OWNER: i64 = 4_343_001;
+const RAZORPAY_SECRET: &str = "whsec_multi";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_update_is_claimed_once_and_a_dead_claim_is_taken_over() {
@@ -150,4 +154,138 @@ async fn instances_starting_at_once_migrate_one_database_once() {
         conn.close().await.unwrap();
     }
     admin.execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)")).await.unwrap();
+}
+
+/// Posts a signed Razorpay event to `url`; 200 expected.
+async fn razorpay_event(client: &reqwest::Client, url: &str, event_id: &str, body: &str) {
+    let status = client
+        .post(url)
+        .header("X-Razorpay-Signature", signature::sign(RAZORPAY_SECRET, body.as_bytes()))
+        .header("x-razorpay-event-id", event_id)
+        .body(body.to_owned())
+        .send()
+        .await
+        .expect("post the event")
+        .status();
+    assert_eq!(status, 200, "{url}");
+}
+
+/// Waits (bounded) until no outbox row waits to be sent.
+async fn outbox_drained(conn: &sea_orm::DatabaseConnection) {
+    use ottsonly::entities::outbox_message::{self, OutboxStatus};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    for _ in 0..400 {
+        let waiting = outbox_message::Entity::find()
+            .filter(outbox_message::Column::Status.is_in([OutboxStatus::Pending, OutboxStatus::Sending]))
+            .count(conn)
+            .await
+            .unwrap();
+        if waiting == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the outbox never drained");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_and_three_instances_on_one_postgres_do_everything_once() {
+    use ottsonly::entities::commission;
+    use ottsonly::entities::payment::PaymentChannel;
+    use ottsonly::services::payments::{self, Purpose};
+    use ottsonly::services::purchase::{self, WhenShort};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    use serde_json::json;
+
+    use crate::support::fixtures::{assert_ledger_consistent, customer, plan_with_stock, referee};
+
+    let Some(admin_url) = db::postgres_url() else { return };
+    for count in [2, 3] {
+        let db = db::TestDb::postgres(&admin_url).await;
+        let conn = &db.conn;
+        let fake = FakeTelegram::start().await;
+        let referrer = 9_100;
+        customer(conn, referrer).await;
+        let plan = plan_with_stock(conn, "Multi", 149, 40, 12).await;
+        let mut payments_made = Vec::new();
+        for buyer in 9_101..9_111 {
+            referee(conn, buyer, referrer, Utc::now()).await;
+            let checkout =
+                purchase::open_checkout(conn, buyer, plan.id, WhenShort::OpenForPayment, Utc::now()).await.unwrap();
+            let purpose = Purpose::Purchase { order_id: checkout.order_id, amount: checkout.price };
+            let payment =
+                payments::create(conn, buyer, purpose, PaymentChannel::Razorpay, Duration::minutes(30), Utc::now())
+                    .await
+                    .unwrap();
+            payments_made.push((buyer, payment.reference, checkout.price.paise()));
+        }
+        let razorpay = [
+            ("RAZORPAY_KEY_ID", "rzp_test_multi".to_owned()),
+            ("RAZORPAY_KEY_SECRET", "secret".to_owned()),
+            ("RAZORPAY_WEBHOOK_SECRET", RAZORPAY_SECRET.to_owned()),
+            ("RAZORPAY_API_URL", format!("http://127.0.0.1:{}", free_port())),
+        ];
+        let mut children = Vec::new();
+        let mut bases = Vec::new();
+        for _ in 0..count {
+            let addr = format!("127.0.0.1:{}", free_port());
+            children.push(binary::start_webhook(&fake, &db.url, &addr, OWNER, &razorpay).await);
+            bases.push(format!("http://{addr}"));
+        }
+        let set = fake.calls("setwebhook");
+        let secret = set[0]["secret_token"].as_str().unwrap().to_owned();
+        let telegram: Vec<String> = set.iter().map(|s| s["url"].as_str().unwrap().to_owned()).collect();
+
+        // The burst: every update and every payment event reaches two instances at once.
+        let client = reqwest::Client::new();
+        let mut posts = Vec::new();
+        for (i, (buyer, reference, paise)) in payments_made.iter().enumerate() {
+            let update = fake.text_update(&TestUser::new(*buyer, "Buyer"), "/start");
+            let body = json!({
+                "event": "payment.captured",
+                "payload": { "payment": { "entity": {
+                    "id": format!("pay_multi_{buyer}"), "amount": paise, "currency": "INR", "status": "captured",
+                    "notes": { "payment_reference": reference }
+                } } }
+            })
+            .to_string();
+            for copy in 0..2 {
+                let n = (i + copy) % count;
+                let (c, url, secret, update) = (client.clone(), telegram[n].clone(), secret.clone(), update.clone());
+                posts.push(tokio::spawn(async move { deliver(&c, &url, &secret, &update).await }));
+                let (client, url, body) = (client.clone(), format!("{}/webhooks/razorpay", bases[n]), body.clone());
+                let event_id = format!("evt_multi_{buyer}");
+                posts.push(tokio::spawn(async move { razorpay_event(&client, &url, &event_id, &body).await }));
+            }
+        }
+        for post in posts {
+            post.await.unwrap();
+        }
+        outbox_drained(conn).await;
+
+        for (buyer, _, _) in &payments_made {
+            let sent = fake.sent_to(*buyer);
+            let count_of = |needle: &str| sent.iter().filter(|m| m.text.contains(needle)).count();
+            assert_eq!(count_of("Welcome"), 1, "{count} instances: buyer {buyer} greeted once");
+            assert_eq!(count_of("is yours"), 1, "{count} instances: buyer {buyer} gets the login once");
+        }
+        let earned = commission::Entity::find().count(conn).await.unwrap();
+        assert_eq!(earned, 10, "{count} instances: one commission per order");
+        let told = fake.sent_to(referrer).into_iter().filter(|m| m.text.contains("You earned")).count();
+        assert_eq!(told, 10, "{count} instances: the referrer is told once per sale");
+        let credits = ottsonly::entities::ledger_entry::Entity::find()
+            .filter(
+                ottsonly::entities::ledger_entry::Column::Kind
+                    .eq(ottsonly::entities::ledger_entry::LedgerKind::Payment),
+            )
+            .count(conn)
+            .await
+            .unwrap();
+        assert_eq!(credits, 10, "{count} instances: each payment credited once");
+        assert_ledger_consistent(conn).await;
+        fake.assert_nothing_refused();
+        for mut child in children {
+            let _ = child.kill().await;
+        }
+    }
 }
