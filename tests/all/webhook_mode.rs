@@ -289,3 +289,62 @@ async fn two_and_three_instances_on_one_postgres_do_everything_once() {
         }
     }
 }
+
+/// Posts `update` to the first of `urls` that takes it, moving on after a 503 or a refused
+/// connection, as Telegram's retries behind a load balancer would.
+async fn deliver_any(client: &reqwest::Client, urls: &[String], secret: &str, update: &serde_json::Value) {
+    for attempt in 0..400 {
+        let url = &urls[attempt % urls.len()];
+        let sent = client.post(url).header("x-telegram-bot-api-secret-token", secret).json(update).send().await;
+        match sent.map(|r| r.status()) {
+            Ok(status) if status == 200 => return,
+            Ok(status) => assert_eq!(status, 503, "{url}"),
+            Err(_) => {} // that instance is gone
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("update {} never accepted", update["update_id"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sigterm_during_a_burst_loses_no_update_and_the_instance_exits_in_time() {
+    let Some(admin_url) = db::postgres_url() else { return };
+    let db = db::TestDb::postgres(&admin_url).await;
+    let fake = FakeTelegram::start().await;
+    let mut children = Vec::new();
+    for _ in 0..2 {
+        let addr = format!("127.0.0.1:{}", free_port());
+        children.push(binary::start_webhook(&fake, &db.url, &addr, OWNER, &[]).await);
+    }
+    let set = fake.calls("setwebhook");
+    let secret = set[0]["secret_token"].as_str().unwrap().to_owned();
+    let urls: Vec<String> = set.iter().map(|s| s["url"].as_str().unwrap().to_owned()).collect();
+    let client = reqwest::Client::new();
+    let users: Vec<TestUser> = (0..30).map(|i| TestUser::new(9_300 + i, "Rush")).collect();
+    let mut posts = Vec::new();
+    for (i, user) in users.iter().enumerate() {
+        if i == 15 {
+            let pid = children[0].id().expect("running");
+            let killed = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+            assert!(killed.success());
+        }
+        let update = fake.text_update(user, "/start");
+        // Half start at the instance being stopped.
+        let mut order = urls.clone();
+        order.rotate_left(i % 2);
+        let (client, secret) = (client.clone(), secret.clone());
+        posts.push(tokio::spawn(async move { deliver_any(&client, &order, &secret, &update).await }));
+    }
+    for post in posts {
+        post.await.unwrap();
+    }
+    for user in &users {
+        let welcomes = fake.sent_to(user.id).into_iter().filter(|m| m.text.contains("Welcome")).count();
+        assert_eq!(welcomes, 1, "user {}", user.id);
+    }
+    let stopped = tokio::time::timeout(std::time::Duration::from_secs(15), children[0].wait()).await;
+    let status = stopped.expect("exits within the grace period").unwrap();
+    assert!(status.success(), "{status}");
+    let _ = children[1].kill().await;
+    fake.assert_nothing_refused();
+}
