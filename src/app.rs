@@ -69,6 +69,9 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     jobs::spawn_reminders(db.clone(), config.reminder_days.clone(), outbox_wake.clone());
     jobs::spawn_renewals(db.clone(), outbox_wake.clone());
     jobs::spawn_report_escalation(db.clone(), outbox_wake.clone());
+    if let Some(dir) = config.backup_dir.clone() {
+        jobs::spawn_daily_backup(db.clone(), dir, config.backup_keep, outbox_wake.clone());
+    }
     if config.payments.stars_per_rupee.is_some() {
         jobs::spawn_stars_reconciliation(db.clone(), bot.clone(), outbox_wake.clone());
     }

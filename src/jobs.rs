@@ -103,6 +103,30 @@ pub fn spawn_report_escalation(db: DatabaseConnection, outbox_wake: Arc<Notify>)
     })
 }
 
+/// The daily backup into `dir` (once a day across instances), keeping the last `keep`.
+pub fn spawn_daily_backup(
+    db: DatabaseConnection,
+    dir: std::path::PathBuf,
+    keep: usize,
+    outbox_wake: Arc<Notify>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let result = crate::services::backup::daily(&db, &dir, keep, Utc::now()).await;
+            crate::metrics::job_run("daily_backup", result.is_ok());
+            match result {
+                Ok(Some(path)) => {
+                    log::info!("daily backup written to {}", path.display());
+                    outbox_wake.notify_one();
+                }
+                Ok(None) => {}
+                Err(err) => log::warn!("daily backup failed: {err}"),
+            }
+            pause(&db).await;
+        }
+    })
+}
+
 /// Forgets the ids of webhook updates handled more than a day ago.
 pub fn spawn_update_log_cleanup(db: DatabaseConnection) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {

@@ -48,6 +48,10 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// Set (TELEGRAM_WEBHOOK_URL): Telegram posts updates to us instead of long polling.
     pub telegram_webhook: Option<WebhookConfig>,
+    /// BACKUP_DIR: a daily backup is written there (and sent to the owners); None: off.
+    pub backup_dir: Option<std::path::PathBuf>,
+    /// BACKUP_KEEP: how many daily backups stay on disk.
+    pub backup_keep: usize,
 }
 
 /// Shown in logs and panics: the bot token (and a database password) never are. The
@@ -71,6 +75,8 @@ impl std::fmt::Debug for Config {
             send_limits,
             metrics_token,
             telegram_webhook,
+            backup_dir,
+            backup_keep,
         } = self;
         f.debug_struct("Config")
             .field("telegram_token", &REDACTED)
@@ -88,6 +94,8 @@ impl std::fmt::Debug for Config {
             .field("payments", payments)
             .field("metrics_token", &metrics_token.as_ref().map(|_| REDACTED))
             .field("telegram_webhook", telegram_webhook)
+            .field("backup_dir", backup_dir)
+            .field("backup_keep", backup_keep)
             .field("send_limits", send_limits)
             .finish()
     }
@@ -281,6 +289,13 @@ impl Config {
         let shop_name = env("SHOP_NAME").or(file.shop.name).unwrap_or_else(|| "OTTsOnly".into());
 
         let payments = PaymentsConfig::load(file.payments, &env)?;
+        let backup_keep =
+            match env("BACKUP_KEEP") {
+                None => 7,
+                Some(n) => n.parse::<usize>().ok().filter(|n| (1..=365).contains(n)).ok_or_else(|| {
+                    ConfigError::invalid("BACKUP_KEEP", format!("{n:?} is not a number from 1 to 365"))
+                })?,
+            };
         let telegram_webhook = WebhookConfig::load(&env, &telegram_token, payments.public_url.as_ref())?;
         Ok(Config {
             telegram_token,
@@ -298,6 +313,8 @@ impl Config {
             send_limits: SendLimits::telegram(),
             metrics_token: env("METRICS_TOKEN"),
             telegram_webhook,
+            backup_dir: env("BACKUP_DIR").map(std::path::PathBuf::from),
+            backup_keep,
         })
     }
 }

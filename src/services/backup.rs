@@ -386,3 +386,64 @@ async fn flush(
     conn.execute(&insert).await?;
     Ok(())
 }
+
+/// Telegram takes documents up to 50 MB from bots; a larger backup stays on disk only.
+pub const MAX_SENT_BYTES: u64 = 45 * 1024 * 1024;
+const DAY_KEY: &str = "backup.last_day";
+
+/// The daily backup, once per IST day whatever the number of instances (the day is claimed by
+/// a conditional update on a setting): written to `dir` as `ottsonly-<day>.backup`, the oldest
+/// beyond `keep` removed, and the owners told (with the file, when it is small enough to send).
+/// None when the day's backup was made already.
+pub async fn daily(
+    db: &DatabaseConnection,
+    dir: &Path,
+    keep: usize,
+    now: DateTime<Utc>,
+) -> Result<Option<PathBuf>, BackupError> {
+    use crate::entities::setting;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+    let day = crate::domain::report::ist_date(now).format("%Y-%m-%d").to_string();
+    setting::Entity::insert(setting::ActiveModel {
+        key: Set(DAY_KEY.to_owned()),
+        value: Set(String::new()),
+        updated_at: Set(now),
+    })
+    .on_conflict_do_nothing_on([setting::Column::Key])
+    .exec_without_returning(db)
+    .await?;
+    let claimed = setting::Entity::update_many()
+        .col_expr(setting::Column::Value, Expr::value(day.clone()))
+        .col_expr(setting::Column::UpdatedAt, Expr::value(now))
+        .filter(setting::Column::Key.eq(DAY_KEY))
+        .filter(setting::Column::Value.lt(day.clone()))
+        .exec(db)
+        .await?;
+    if claimed.rows_affected == 0 {
+        return Ok(None);
+    }
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(format!("ottsonly-{day}.backup"));
+    let summary = backup(db, &path).await?;
+    let mut old: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            name.starts_with("ottsonly-") && name.ends_with(".backup")
+        })
+        .collect();
+    old.sort();
+    let excess = old.len().saturating_sub(keep.max(1));
+    for stale in &old[..excess] {
+        std::fs::remove_file(stale)?;
+    }
+    let bytes = std::fs::metadata(&path)?.len();
+    let notice = crate::services::outbox::Notice::BackupReady {
+        day: day.clone(),
+        path: path.display().to_string(),
+        bytes,
+        rows: summary.rows,
+    };
+    crate::services::outbox::to_owners_once(db, &notice, &format!("backup:{day}"), now).await?;
+    Ok(Some(path))
+}

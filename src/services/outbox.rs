@@ -90,6 +90,13 @@ pub enum Notice {
         ends_at: DateTime<Utc>,
         balance: i64,
     },
+    /// The daily backup was written (to owners only: it holds every customer's data).
+    BackupReady {
+        day: String,
+        path: String,
+        bytes: u64,
+        rows: u64,
+    },
     /// A gift was paid (by a payment that arrived): the link to pass on.
     GiftBought {
         plan_name: String,
@@ -424,6 +431,21 @@ pub async fn to_support(conn: &impl ConnectionTrait, notice: &Notice, now: DateT
         .await?;
     for member in helpers {
         insert(conn, member.telegram_id, Some(member.id), notice, None, now).await?;
+    }
+    Ok(())
+}
+
+/// Queues `notice` for every owner privately (never the alert chat), at most once per `key`.
+pub async fn to_owners_once(
+    conn: &impl ConnectionTrait,
+    notice: &Notice,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let owners = user::Entity::find().filter(user::Column::Role.eq(Role::Owner)).all(conn).await?;
+    for owner in owners {
+        insert(conn, owner.telegram_id, Some(owner.id), notice, Some(format!("{key}:{}", owner.telegram_id)), now)
+            .await?;
     }
     Ok(())
 }

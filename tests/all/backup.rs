@@ -139,3 +139,40 @@ async fn the_binary_moves_a_shop_from_sqlite_to_postgres() {
     let again = run(&target.url, "restore");
     assert!(!again.status.success(), "a second restore is refused");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daily_backup_runs_once_a_day_keeps_the_last_ones_and_reaches_the_owner() {
+    use crate::support::bot_harness::{RunningBot, ADMIN_ID};
+    use crate::support::fake_telegram::FakeTelegram;
+    use crate::support::fixtures::outbox_notices;
+    use ottsonly::services::outbox::Notice;
+    for db in db::all().await {
+        let conn = &db.conn;
+        let dir = tempfile::tempdir().unwrap();
+        let fake = FakeTelegram::start().await;
+        let bot = RunningBot::start(&fake, conn.clone()).await;
+        let day = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 12, 1, 6, 0, 0).unwrap();
+        // Two instances' jobs at once, and again later that day: one backup.
+        let (a, b) = tokio::join!(backup::daily(conn, dir.path(), 2, day), backup::daily(conn, dir.path(), 2, day));
+        let made: Vec<_> = [a.unwrap(), b.unwrap()].into_iter().flatten().collect();
+        assert_eq!(made.len(), 1, "{}: {made:?}", db.backend);
+        assert!(backup::daily(conn, dir.path(), 2, day + chrono::Duration::hours(5)).await.unwrap().is_none());
+        for n in 1..=2 {
+            assert!(backup::daily(conn, dir.path(), 2, day + chrono::Duration::days(n)).await.unwrap().is_some());
+        }
+        let mut kept: Vec<String> =
+            std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        kept.sort();
+        assert_eq!(kept, ["ottsonly-2026-12-02.backup", "ottsonly-2026-12-03.backup"]);
+        // The owner is told once a day, with the file.
+        let told = outbox_notices(conn, ADMIN_ID).await;
+        let days: Vec<&String> = told
+            .iter()
+            .filter_map(|n| if let Notice::BackupReady { day, .. } = n { Some(day) } else { None })
+            .collect();
+        assert_eq!(days, ["2026-12-01", "2026-12-02", "2026-12-03"]);
+        let documents = fake.wait_until_calls("sendDocument", 2).await;
+        assert!(documents.iter().all(|d| d["chat_id"].as_i64() == Some(ADMIN_ID)), "{documents:?}");
+        bot.stop().await;
+    }
+}

@@ -20,15 +20,17 @@ pub struct Outgoing {
     /// A photo already on Telegram's servers (a customer's screenshot), sent with the text
     /// as its caption.
     pub photo_file_id: Option<String>,
+    /// A file on this machine (the daily backup), sent as a document with the text as caption.
+    pub document_path: Option<String>,
 }
 
 impl Outgoing {
     fn text(text: impl Into<String>) -> Outgoing {
-        Outgoing { text: text.into(), keyboard: None, photo_file_id: None }
+        Outgoing { text: text.into(), keyboard: None, photo_file_id: None, document_path: None }
     }
 
     fn with(text: impl Into<String>, keyboard: InlineKeyboardMarkup) -> Outgoing {
-        Outgoing { text: text.into(), keyboard: Some(keyboard), photo_file_id: None }
+        Outgoing { text: text.into(), keyboard: Some(keyboard), photo_file_id: None, document_path: None }
     }
 }
 
@@ -51,7 +53,12 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
                 reference = reply::escape(reference),
                 balance = money(*balance)
             );
-            Outgoing { text: text.into_owned(), keyboard: with_menu.then(menu), photo_file_id: None }
+            Outgoing {
+                text: text.into_owned(),
+                keyboard: with_menu.then(menu),
+                photo_file_id: None,
+                document_path: None,
+            }
         }
         Notice::LoginDelivered { plan_name, credential, ends_at, balance } => Outgoing::with(
             t!(
@@ -213,6 +220,7 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
                 )],
             ])),
             photo_file_id: photo_file_id.clone(),
+            document_path: None,
         },
         Notice::TicketClosed { ticket_id } => {
             Outgoing::with(t!("support.closed_by_staff", locale = lang, id = ticket_id), menu())
@@ -355,6 +363,20 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
                 left = stock_left
             ))
         }
+        Notice::BackupReady { day, path, bytes, rows } => {
+            let size = format!("{:.1} MB", *bytes as f64 / 1_048_576.0);
+            // Another instance may have written it: attach it only where it is.
+            let here = std::path::Path::new(path).is_file();
+            let attach = here && *bytes <= crate::services::backup::MAX_SENT_BYTES;
+            let key = if attach { "backup.ready" } else { "backup.ready_on_disk" };
+            let text = t!(key, locale = lang, day = day, rows = rows, size = size, path = reply::escape(path));
+            Outgoing {
+                text: text.into_owned(),
+                keyboard: None,
+                photo_file_id: None,
+                document_path: attach.then(|| path.clone()),
+            }
+        }
         Notice::SoldOutAlert { plan_id, plan_name } => {
             Outgoing::text(t!("admin.sold_out_alert", locale = lang, id = plan_id, name = reply::escape(plan_name)))
         }
@@ -371,6 +393,7 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
             .into_owned(),
             keyboard: Some(InlineKeyboardMarkup::new(vec![queue_buttons::claim_buttons(*claim_id, lang)])),
             photo_file_id: screenshot_file_id.clone(),
+            document_path: None,
         },
         Notice::FraudFlagAlert { flag_id, user, rule, evidence } => Outgoing::with(
             t!(
@@ -462,11 +485,13 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
             text: desk::report_alert_text(notice, lang),
             keyboard: Some(InlineKeyboardMarkup::new(vec![desk::report_buttons(*report_id, lang)])),
             photo_file_id: screenshot_file_id.clone(),
+            document_path: None,
         },
         Notice::TicketMessage { ticket_id, customer, text, photo_file_id, new_ticket } => Outgoing {
             text: desk::ticket_message_text(*ticket_id, customer, text.as_deref(), *new_ticket, lang),
             keyboard: Some(InlineKeyboardMarkup::new(vec![desk::ticket_buttons(*ticket_id, lang)])),
             photo_file_id: photo_file_id.clone(),
+            document_path: None,
         },
         Notice::TicketClosedByCustomer { ticket_id, customer } => Outgoing::text(t!(
             "desk.ticket_closed_by_customer",

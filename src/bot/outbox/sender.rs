@@ -94,6 +94,12 @@ async fn deliver(tg: &Tg, ctx: &Ctx, claimed: Claimed) -> Result<(), sea_orm::Db
 }
 
 async fn send(tg: &Tg, chat: ChatId, message: Outgoing) -> Result<(), RequestError> {
+    if let Some(path) = message.document_path {
+        let request = tg.send_document(chat, InputFile::file(path)).caption(message.text).parse_mode(ParseMode::Html);
+        let result = request.await.map(drop);
+        crate::bot::tg::record("sendDocument", &result);
+        return result;
+    }
     match message.photo_file_id {
         Some(file_id) => {
             let mut request = tg

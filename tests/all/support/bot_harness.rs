@@ -32,6 +32,8 @@ pub fn test_config(api_url: &str, database_url: &str) -> Config {
         send_limits: ottsonly::config::SendLimits::unlimited(),
         metrics_token: None,
         telegram_webhook: None,
+        backup_dir: None,
+        backup_keep: 7,
     }
 }
 
