@@ -93,8 +93,9 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         stop_signal().await;
         log::info!("stopping: no new updates; finishing those in hand");
         receiver.stop();
-        if tokio::time::timeout(SHUTDOWN_GRACE, receiver.drained()).await.is_err() {
-            log::warn!("updates still in hand after {SHUTDOWN_GRACE:?}; Telegram will send them again");
+        let grace = config.shutdown_grace;
+        if tokio::time::timeout(grace, receiver.drained()).await.is_err() {
+            log::warn!("updates still in hand after {grace:?}; Telegram will send them again");
         }
         http_server.abort();
         outbox_sender.abort();
@@ -113,9 +114,6 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     log::info!("stopped");
     Ok(())
 }
-
-/// How long a stop waits for the updates in hand.
-const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// SIGTERM (`docker stop`, systemd) or Ctrl-C.
 async fn stop_signal() {

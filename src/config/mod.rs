@@ -52,6 +52,9 @@ pub struct Config {
     pub backup_dir: Option<std::path::PathBuf>,
     /// BACKUP_KEEP: how many daily backups stay on disk.
     pub backup_keep: usize,
+    /// How long a stop waits for the updates in hand (`shutdown.grace_seconds`,
+    /// SHUTDOWN_GRACE_SECONDS).
+    pub shutdown_grace: std::time::Duration,
 }
 
 /// Shown in logs and panics: the bot token (and a database password) never are. The
@@ -77,6 +80,7 @@ impl std::fmt::Debug for Config {
             telegram_webhook,
             backup_dir,
             backup_keep,
+            shutdown_grace,
         } = self;
         f.debug_struct("Config")
             .field("telegram_token", &REDACTED)
@@ -96,6 +100,7 @@ impl std::fmt::Debug for Config {
             .field("telegram_webhook", telegram_webhook)
             .field("backup_dir", backup_dir)
             .field("backup_keep", backup_keep)
+            .field("shutdown_grace", shutdown_grace)
             .field("send_limits", send_limits)
             .finish()
     }
@@ -157,6 +162,14 @@ struct FileConfig {
     payments: payments::PaymentsSection,
     #[serde(default)]
     reminders: RemindersSection,
+    #[serde(default)]
+    shutdown: ShutdownSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShutdownSection {
+    grace_seconds: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -289,6 +302,19 @@ impl Config {
         let shop_name = env("SHOP_NAME").or(file.shop.name).unwrap_or_else(|| "OTTsOnly".into());
 
         let payments = PaymentsConfig::load(file.payments, &env)?;
+        let grace = match env("SHUTDOWN_GRACE_SECONDS") {
+            Some(n) => n.parse::<u64>().ok().filter(|n| (1..=300).contains(n)).ok_or_else(|| {
+                ConfigError::invalid("SHUTDOWN_GRACE_SECONDS", format!("{n:?} is not a number from 1 to 300"))
+            })?,
+            None => match file.shutdown.grace_seconds {
+                Some(n) if (1..=300).contains(&n) => n,
+                Some(n) => {
+                    return Err(ConfigError::invalid("shutdown.grace_seconds", format!("{n} is not from 1 to 300")))
+                }
+                None => 10,
+            },
+        };
+        let shutdown_grace = std::time::Duration::from_secs(grace);
         let backup_keep =
             match env("BACKUP_KEEP") {
                 None => 7,
@@ -315,6 +341,7 @@ impl Config {
             telegram_webhook,
             backup_dir: env("BACKUP_DIR").map(std::path::PathBuf::from),
             backup_keep,
+            shutdown_grace,
         })
     }
 }

@@ -34,6 +34,7 @@ pub fn test_config(api_url: &str, database_url: &str) -> Config {
         telegram_webhook: None,
         backup_dir: None,
         backup_keep: 7,
+        shutdown_grace: std::time::Duration::from_secs(10),
     }
 }
 
