@@ -2,6 +2,9 @@
 //! that move when updates are handled, messages sent and webhooks refused, and the database's
 //! figures (stock per plan, paid orders, the outbox) read at scrape time.
 use ottsonly::http::{router, HttpState};
+use ottsonly::services::payments::Purpose;
+use ottsonly::services::purchase::{self, WhenShort};
+use ottsonly::services::stars;
 
 use crate::support::bot_harness::RunningBot;
 use crate::support::chat::Chat;
@@ -51,6 +54,17 @@ async fn metrics_need_the_token_and_move_with_what_happens() {
         let mut chat = Chat::new(&fake, 8801, "Mira");
         chat.say("/start");
         chat.reply_containing("Welcome").await;
+        // A Telegram Stars payment for a plan arrives.
+        let stars_plan = plan_with_stock(conn, "Stars Plan", 135, 40, 1).await;
+        let checkout =
+            purchase::open_checkout(conn, 8801, stars_plan.id, WhenShort::OpenForPayment, chrono::Utc::now())
+                .await
+                .unwrap();
+        let purpose = Purpose::Purchase { order_id: checkout.order_id, amount: checkout.price };
+        let payment =
+            stars::start(conn, 8801, purpose, chrono::Duration::minutes(30), chrono::Utc::now()).await.unwrap();
+        fake.successful_payment(&chat.user, &payment.reference, 68, "tg-metrics-1");
+        chat.reply_containing("is yours").await;
         bot.stop().await;
         let refused = client
             .post(format!("{base}/webhooks/razorpay"))
@@ -69,15 +83,16 @@ async fn metrics_need_the_token_and_move_with_what_happens() {
             r#"ottsonly_updates_total{kind="command"}"#,
             r#"ottsonly_telegram_calls_total{method="sendMessage",result="ok"}"#,
             r#"ottsonly_webhooks_total{gateway="razorpay",outcome="bad_signature"}"#,
+            r#"ottsonly_payments_total{method="stars",outcome="credited"}"#,
         ] {
             assert!(value(&after, series) > value(&before, series), "{series} did not move:\n{after}");
         }
         assert!(after.contains("# TYPE ottsonly_update_handler_seconds histogram"), "{after}");
         // What the database holds, as of the scrape (this database's own figures).
         assert_eq!(value(&after, r#"ottsonly_stock_available{plan="Metrics Plan"}"#), 3.0, "{after}");
-        assert_eq!(value(&after, "ottsonly_orders_paid"), 1.0, "{after}");
-        assert_eq!(value(&after, "ottsonly_revenue_paise"), 15_000.0, "{after}");
-        assert_eq!(value(&after, "ottsonly_profit_paise"), 10_000.0, "{after}");
+        assert_eq!(value(&after, "ottsonly_orders_paid"), 2.0, "{after}");
+        assert_eq!(value(&after, "ottsonly_revenue_paise"), 28_500.0, "{after}");
+        assert_eq!(value(&after, "ottsonly_profit_paise"), 19_500.0, "{after}");
         fake.assert_nothing_refused();
     }
 }

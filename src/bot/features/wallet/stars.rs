@@ -106,12 +106,17 @@ async fn paid(msg: Message, ctx: Arc<Ctx>) -> HandlerResult {
     let result = stars::complete(&ctx.db, &paid.invoice_payload, charge, Utc::now()).await;
     ctx.outbox_wake.notify_one();
     match result {
-        Ok(Some(_)) => Ok(()),
+        Ok(Some(_)) => {
+            crate::metrics::payment("stars", "credited");
+            Ok(())
+        }
         Ok(None) => {
+            crate::metrics::payment("stars", "unknown_payload");
             log::error!("Stars charge {charge} for unknown payload {}", paid.invoice_payload);
             Ok(())
         }
         Err(err) => {
+            crate::metrics::payment("stars", "not_recorded");
             // Telegram does not send this update again: the staff are told, and the
             // reconciliation job (`jobs::reconcile_stars`) credits it from the transaction list.
             log::error!("Stars charge {charge} ({}) not recorded: {err}", paid.invoice_payload);
