@@ -30,6 +30,12 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
+/// This process among the instances (for leases), random per start.
+pub fn instance_id() -> &'static str {
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| format!("{:016x}", rand::random::<u64>()))
+}
+
 /// Installs the recorder, so that what happens before the first scrape is counted.
 pub fn install() {
     if handle().is_none() {

@@ -19,6 +19,7 @@ mod m20261205_000015_support_tickets;
 mod m20261205_000016_promo_codes;
 mod m20261206_000017_gifts;
 mod m20261206_000018_telegram_updates;
+mod m20261206_000019_leases;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000016_promo_codes::Migration),
             Box::new(m20261206_000017_gifts::Migration),
             Box::new(m20261206_000018_telegram_updates::Migration),
+            Box::new(m20261206_000019_leases::Migration),
         ]
     }
 }

@@ -12,6 +12,7 @@ pub mod fraud_flag;
 pub mod gateway_event;
 pub mod gift;
 pub mod idempotency_key;
+pub mod lease;
 pub mod ledger_entry;
 pub mod login_report;
 pub mod order;

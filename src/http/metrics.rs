@@ -7,7 +7,9 @@ use subtle::ConstantTimeEq;
 
 use super::HttpState;
 use crate::metrics;
-use crate::services::monitoring;
+use crate::services::{leases, monitoring};
+
+const STOCK_LEASE: &str = "metrics.stock";
 
 pub async fn scrape(State(state): State<HttpState>, headers: HeaderMap) -> Response {
     if let Some(token) = &state.metrics_token {
@@ -23,7 +25,11 @@ pub async fn scrape(State(state): State<HttpState>, headers: HeaderMap) -> Respo
     let Some(handle) = metrics::handle() else {
         return (StatusCode::SERVICE_UNAVAILABLE, "metrics recorder not installed").into_response();
     };
-    match monitoring::snapshot(&state.db, Utc::now()).await {
+    let now = Utc::now();
+    // One instance reports stock: the holder of this lease, renewed at each of its scrapes.
+    let report_stock =
+        leases::hold(&state.db, STOCK_LEASE, metrics::instance_id(), chrono::Duration::minutes(2), now).await;
+    match monitoring::snapshot(&state.db, report_stock.unwrap_or(false), now).await {
         Ok(snapshot) => metrics::set_snapshot(&snapshot),
         Err(err) => log::warn!("metrics: reading the database failed: {err}"),
     }

@@ -15,6 +15,7 @@ pub mod fraud;
 pub mod gifts;
 pub mod health;
 pub mod idempotency;
+pub mod leases;
 pub mod login_reports;
 pub mod monitoring;
 pub mod outbox;

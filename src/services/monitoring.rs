@@ -27,7 +27,9 @@ struct Sums {
     cost: Option<i64>,
 }
 
-pub async fn snapshot(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Snapshot, DbErr> {
+/// `report_stock`: this instance holds the stock-reporting lease (every instance sees the
+/// same stock, and one series per plan is what a dashboard sums).
+pub async fn snapshot(db: &DatabaseConnection, report_stock: bool, now: DateTime<Utc>) -> Result<Snapshot, DbErr> {
     let (outbox_depth, oldest) = outbox::depth(db).await?;
     let paid = order::Entity::find().filter(order::Column::Status.eq(OrderStatus::Paid));
     let paid_orders = paid.clone().count(db).await?;
@@ -40,7 +42,11 @@ pub async fn snapshot(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Sna
         .one(db)
         .await?;
     let (revenue, cost) = sums.map_or((0, 0), |s| (s.revenue.unwrap_or(0), s.cost.unwrap_or(0)));
-    let stock = catalog::list_plans(db, true).await?.into_iter().map(|l| (l.plan.name, l.available)).collect();
+    let stock = if report_stock {
+        catalog::list_plans(db, true).await?.into_iter().map(|l| (l.plan.name, l.available)).collect()
+    } else {
+        Vec::new()
+    };
     Ok(Snapshot {
         outbox_depth,
         outbox_oldest_age: oldest.map(|at| now - at),

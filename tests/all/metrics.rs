@@ -96,3 +96,44 @@ async fn metrics_need_the_token_and_move_with_what_happens() {
         fake.assert_nothing_refused();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_instance_holds_a_lease_until_it_runs_out() {
+    use chrono::{Duration, Utc};
+    use ottsonly::services::leases;
+    for db in db::all().await {
+        let conn = &db.conn;
+        let now = Utc::now();
+        let ttl = Duration::minutes(2);
+        let tries: Vec<_> = (0..5)
+            .map(|n| {
+                let conn = conn.clone();
+                tokio::spawn(
+                    async move { leases::hold(&conn, "metrics.stock", &format!("i{n}"), ttl, now).await.unwrap() },
+                )
+            })
+            .collect();
+        let mut holders = 0;
+        for t in tries {
+            holders += usize::from(t.await.unwrap());
+        }
+        assert_eq!(holders, 1, "{}", db.backend);
+        // The holder renews; the others are refused until it runs out, then one takes over.
+        let renewed_at = now + Duration::seconds(30);
+        let mut renewers = Vec::new();
+        for n in 0..5 {
+            let name = format!("i{n}");
+            if leases::hold(conn, "metrics.stock", &name, ttl, renewed_at).await.unwrap() {
+                renewers.push(name);
+            }
+        }
+        assert_eq!(renewers.len(), 1, "{renewers:?}");
+        let runs_out = renewed_at + ttl;
+        let other = "i-other";
+        assert!(!leases::hold(conn, "metrics.stock", other, ttl, runs_out - Duration::seconds(1)).await.unwrap());
+        assert!(leases::hold(conn, "metrics.stock", other, ttl, runs_out + Duration::seconds(1)).await.unwrap());
+        assert!(!leases::hold(conn, "metrics.stock", &renewers[0], ttl, runs_out + Duration::seconds(2))
+            .await
+            .unwrap());
+    }
+}
