@@ -21,6 +21,23 @@ pub enum Off {
     Fixed(Money),
 }
 
+/// `20%` or `₹50`: how staff read a code's discount.
+impl std::fmt::Display for Off {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Off::Percent(pct) => write!(f, "{pct}%"),
+            Off::Fixed(amount) => write!(f, "{amount}"),
+        }
+    }
+}
+
+impl Terms {
+    /// `#3, #7`, or None for every plan.
+    pub fn plan_list(&self) -> Option<String> {
+        self.plans.as_ref().map(|ids| ids.iter().map(|id| format!("#{id}")).collect::<Vec<_>>().join(", "))
+    }
+}
+
 /// What a code takes off `list_price`: rounded to the paisa, half up, and never so much that
 /// less than ₹1 is left.
 pub fn discount(off: Off, list_price: Money) -> Money {

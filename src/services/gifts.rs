@@ -2,7 +2,7 @@
 //! for a link instead of starting a subscription. The first other person to open the link
 //! before it expires claims it: the subscription starts then, theirs, and the buyer is told.
 //! An unclaimed gift refunded by an admin puts its login back on sale.
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
@@ -256,9 +256,4 @@ pub async fn bought_by(
         });
     }
     Ok(gifts)
-}
-
-/// How long a gift link stays valid, as the checkout tells the buyer.
-pub async fn claim_period(db: &DatabaseConnection) -> Result<Duration, DbErr> {
-    settings::gift_claim_period(db).await
 }

@@ -2,7 +2,6 @@
 //! login (dates in IST, the month in Devanagari); anyone can switch with /language, and the
 //! menu, messages from others (through the outbox) and the command menu follow the choice.
 //! Expected texts are rendered from locales/*.yml here, so they are the translator's words.
-use std::fmt::Display;
 
 use chrono::{DateTime, Datelike, FixedOffset, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -21,25 +20,7 @@ use crate::support::chat::Chat;
 use crate::support::db;
 use crate::support::fake_telegram::{FakeTelegram, SentMessage};
 use crate::support::fixtures::{assert_ledger_consistent, balance, credit, outbox_notices, plan_with_stock};
-
-/// The text of `key` in `locales/<lang>.yml` with its placeholders filled, as the bot's `t!`
-/// fills them. Every placeholder must be given.
-fn tr(lang: &str, key: &str, args: &[(&str, &dyn Display)]) -> String {
-    let path = format!("{}/locales/{lang}.yml", env!("CARGO_MANIFEST_DIR"));
-    let yaml: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let mut value = &yaml;
-    for part in key.split('.') {
-        value = &value[part];
-    }
-    let mut text = value.as_str().unwrap_or_else(|| panic!("{lang}: no text {key}")).to_owned();
-    for (name, arg) in args {
-        let placeholder = format!("%{{{name}}}");
-        assert!(text.contains(&placeholder), "{lang}.{key} has no %{{{name}}}");
-        text = text.replace(&placeholder, &arg.to_string());
-    }
-    assert!(!text.contains("%{"), "{lang}.{key}: a placeholder was not filled: {text}");
-    text
-}
+use crate::support::locale_text::tr;
 
 /// The main menu's button labels, as the locale has them.
 fn menu_labels(lang: &str) -> Vec<String> {

@@ -3,7 +3,6 @@
 //! working and gets a replacement from a helper, then asks support a question and reads the
 //! answer. Wallet, ledger and commissions agree throughout. The customer's labels and texts
 //! are taken from locales/<lang>.yml, so the Hindi run follows the translator's words.
-use std::fmt::Display;
 
 use chrono::{Duration, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -21,26 +20,12 @@ use crate::support::chat::Chat;
 use crate::support::db;
 use crate::support::fake_telegram::FakeTelegram;
 use crate::support::fixtures::{assert_ledger_consistent, balance, credit, customer, plan_with_stock, referee, ADMIN};
-
-/// `key` of `locales/<lang>.yml` with `args` filled in.
-fn tr(lang: &str, key: &str, args: &[(&str, &dyn Display)]) -> String {
-    let path = format!("{}/locales/{lang}.yml", env!("CARGO_MANIFEST_DIR"));
-    let yaml: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let mut value = &yaml;
-    for part in key.split('.') {
-        value = &value[part];
-    }
-    let mut text = value.as_str().unwrap_or_else(|| panic!("{lang}: no text {key}")).to_owned();
-    for (name, arg) in args {
-        text = text.replace(&format!("%{{{name}}}"), &arg.to_string());
-    }
-    text
-}
+use crate::support::locale_text::{text, tr};
 
 /// The longest stretch of `key`'s text without a placeholder, a tag or a line break: enough to
 /// recognise the message or the button in that language.
 fn piece(lang: &str, key: &str) -> String {
-    let text = tr(lang, key, &[]);
+    let text = text(lang, key);
     let mut best = String::new();
     let mut current = String::new();
     let mut chars = text.chars().peekable();

@@ -61,7 +61,7 @@ async fn the_first_other_person_claims_a_gift_and_the_buyer_is_told() {
         // The login is taken from stock, but nobody has a subscription yet.
         assert_eq!(catalog::available_stock(conn, plan.id).await.unwrap(), 1);
         assert!(subscriptions_of_order(conn, delivery.order_id).await.is_empty());
-        let claim_days = gifts::claim_period(conn).await.unwrap();
+        let claim_days = ottsonly::services::settings::gift_claim_period(conn).await.unwrap();
         assert!((link.expires_at - (now + claim_days)).num_seconds().abs() < 60, "{link:?}");
 
         // Confirming again shows the link again, never the login.

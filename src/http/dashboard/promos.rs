@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::layout::{self, button, csrf, when};
 use super::session::{redirect_with, Flash, NoFields, PageResult, Posted, Staff};
-use crate::domain::promo::{self, DraftError, Off};
+use crate::domain::promo::{self, DraftError};
 use crate::domain::Permission;
 use crate::http::HttpState;
 use crate::services::promos::{self, CreateOutcome, DisableOutcome};
@@ -30,14 +30,8 @@ async fn list(State(state): State<HttpState>, staff: Staff) -> PageResult {
         .iter()
         .map(|code| {
             let terms = promos::terms_of(code);
-            let off = match terms.off {
-                Off::Percent(pct) => format!("{pct}%"),
-                Off::Fixed(amount) => amount.to_string(),
-            };
-            let plans = match &terms.plans {
-                Some(ids) => ids.iter().map(|id| format!("#{id}")).collect::<Vec<_>>().join(", "),
-                None => t!("offers.all_plans", locale = lang).into_owned(),
-            };
+            let off = terms.off.to_string();
+            let plans = terms.plan_list().unwrap_or_else(|| t!("offers.all_plans", locale = lang).into_owned());
             let uses = match terms.max_uses {
                 Some(max) => format!("{} / {max}", code.uses),
                 None => code.uses.to_string(),

@@ -10,5 +10,6 @@ pub mod db;
 pub mod fake_razorpay;
 pub mod fake_telegram;
 pub mod fixtures;
+pub mod locale_text;
 pub mod telegram_markup;
 pub mod trace;

@@ -8,7 +8,7 @@ use crate::bot::ui::{self, button, format, Goto, Reply};
 use crate::bot::{Ctx, HandlerResult};
 use crate::domain::Money;
 use crate::services::gifts::{self, BoughtGift, GiftLink, GiftStatus};
-use crate::services::Actor;
+use crate::services::{settings, Actor};
 
 /// The deep link that claims the gift.
 pub fn link(bot_username: &str, code: &str) -> String {
@@ -46,7 +46,7 @@ pub fn ready(
 
 /// Under the confirm screen's figures, for a gift: what the buyer gets instead of a login.
 pub async fn note(ctx: &Ctx, lang: &str) -> Result<String, sea_orm::DbErr> {
-    let days = gifts::claim_period(&ctx.db).await?.num_days();
+    let days = settings::gift_claim_period(&ctx.db).await?.num_days();
     Ok(format!("\n\n{}", t!("gift.note", locale = lang, days = days)))
 }
 

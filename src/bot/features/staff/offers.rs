@@ -11,7 +11,7 @@ use teloxide::utils::command::BotCommands;
 
 use crate::bot::ui::{self, command, format, permitted, Reply};
 use crate::bot::{Ctx, HandlerError, HandlerResult};
-use crate::domain::promo::{self, DraftError, Off};
+use crate::domain::promo::{self, DraftError};
 use crate::domain::Permission;
 use crate::entities::promo_code;
 use crate::services::promos::{self, CreateOutcome, DisableOutcome};
@@ -102,14 +102,8 @@ async fn list(reply: &Reply, ctx: &Ctx, actor: &Actor) -> HandlerResult {
 /// One code: what it takes off and its terms.
 pub fn describe(code: &promo_code::Model, lang: &str) -> String {
     let terms = promos::terms_of(code);
-    let off = match terms.off {
-        Off::Percent(pct) => format!("{pct}%"),
-        Off::Fixed(amount) => amount.to_string(),
-    };
-    let plans = match &terms.plans {
-        Some(ids) => ids.iter().map(|id| format!("#{id}")).collect::<Vec<_>>().join(", "),
-        None => t!("offers.all_plans", locale = lang).into_owned(),
-    };
+    let off = terms.off.to_string();
+    let plans = terms.plan_list().unwrap_or_else(|| t!("offers.all_plans", locale = lang).into_owned());
     let until = match terms.valid_until {
         Some(until) => format::date_time(until, lang),
         None => t!("offers.no_end", locale = lang).into_owned(),
