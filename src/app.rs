@@ -1,5 +1,6 @@
 //! Wiring: database, HTTP server and Telegram dispatcher, run side by side.
 use std::sync::Arc;
+use std::time::Duration;
 
 use teloxide::prelude::*;
 use teloxide::types::AllowedUpdate;
@@ -65,6 +66,15 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
 
     let ctx = Arc::new(Ctx::new(db.clone(), config.clone(), bot_username).with_outbox_wake(outbox_wake.clone()));
     let outbox_sender = tokio::spawn(bot::outbox::run(ctx.tg(bot.clone()), ctx.clone()));
+    let (stop_broadcasts, broadcasts_stopped) = tokio::sync::watch::channel(false);
+    let broadcast_sender = tokio::spawn(bot::broadcast::run(ctx.tg(bot.clone()), ctx.clone(), broadcasts_stopped));
+    // On a stop, the broadcast message in hand is finished and the lease given up.
+    let stop_broadcasts = move || async move {
+        let _ = stop_broadcasts.send(true);
+        if tokio::time::timeout(Duration::from_secs(5), broadcast_sender).await.is_err() {
+            log::warn!("the broadcast sender did not stop in time");
+        }
+    };
     jobs::spawn_commission_maturity(db.clone(), outbox_wake.clone());
     jobs::spawn_reminders(db.clone(), config.reminder_days.clone(), outbox_wake.clone());
     jobs::spawn_renewals(db.clone(), outbox_wake.clone());
@@ -97,6 +107,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         if tokio::time::timeout(grace, receiver.drained()).await.is_err() {
             log::warn!("updates still in hand after {grace:?}; Telegram will send them again");
         }
+        stop_broadcasts().await;
         http_server.abort();
         outbox_sender.abort();
         log::info!("stopped");
@@ -109,6 +120,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         Dispatcher::builder(bot, bot::schema()).dependencies(bot::dependencies(ctx)).enable_ctrlc_handler().build();
     stop_on_sigterm(dispatcher.shutdown_token());
     dispatcher.dispatch_with_listener(listener, LoggingErrorHandler::with_custom_text("update listener error")).await;
+    stop_broadcasts().await;
     http_server.abort();
     outbox_sender.abort();
     log::info!("stopped");

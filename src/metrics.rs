@@ -63,6 +63,14 @@ pub fn payment(method: &'static str, outcome: &'static str) {
     counter!("ottsonly_payments_total", "method" => method, "outcome" => outcome).increment(1);
 }
 
+pub fn broadcast_message(result: &'static str) {
+    counter!("ottsonly_broadcast_messages_total", "result" => result).increment(1);
+}
+
+pub fn broadcast_finished() {
+    counter!("ottsonly_broadcasts_finished_total").increment(1);
+}
+
 pub fn job_run(job: &'static str, ok: bool) {
     counter!("ottsonly_job_runs_total", "job" => job).increment(1);
     if !ok {

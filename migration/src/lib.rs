@@ -20,6 +20,7 @@ mod m20261205_000016_promo_codes;
 mod m20261206_000017_gifts;
 mod m20261206_000018_telegram_updates;
 mod m20261206_000019_leases;
+mod m20261207_000020_broadcasts;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000017_gifts::Migration),
             Box::new(m20261206_000018_telegram_updates::Migration),
             Box::new(m20261206_000019_leases::Migration),
+            Box::new(m20261207_000020_broadcasts::Migration),
         ]
     }
 }

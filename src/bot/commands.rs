@@ -8,7 +8,8 @@ use teloxide::types::{BotCommand, BotCommandScope, Recipient};
 use teloxide::utils::command::BotCommands;
 
 use super::features::staff::{
-    approvals, catalog, customers, dashboard, desk, faq, money, offers, queues, reports, settings, team, tokens,
+    approvals, broadcasts, catalog, customers, dashboard, desk, faq, money, offers, queues, reports, settings, team,
+    tokens,
 };
 use super::features::{home, referrals, shop, support, wallet, withdraw};
 use crate::domain::permission::{self, Permission};
@@ -36,6 +37,7 @@ fn menu() -> Vec<(Option<Permission>, Vec<BotCommand>)> {
         (Some(Permission::ManageCatalog), catalog::Command::bot_commands()),
         (Some(Permission::MoveMoney), money::Command::bot_commands()),
         (Some(Permission::ManageOffers), offers::Command::bot_commands()),
+        (Some(Permission::ManageOffers), broadcasts::Command::bot_commands()),
         (Some(Permission::View), approvals::Command::bot_commands()),
         (Some(Permission::View), settings::Command::bot_commands()),
         (Some(Permission::ChangeSettings), settings::Change::bot_commands()),

@@ -1,6 +1,7 @@
 //! The Telegram side: updates in, service calls, answers out. No database access here;
 //! everything goes through `services`. See ARCHITECTURE.md for the map.
 pub mod actor;
+pub mod broadcast;
 pub mod commands;
 pub mod features;
 pub mod outbox;

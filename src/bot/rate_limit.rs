@@ -16,13 +16,16 @@ use crate::config::SendLimits;
 pub enum Lane {
     /// An answer to the update being handled.
     Reply,
-    /// Outbox rows and broadcasts.
+    /// Outbox rows.
     Background,
+    /// Broadcast messages: paced at their own steady rate, then like `Background`.
+    Broadcast,
 }
 
 pub struct Limiter {
     overall: DefaultDirectRateLimiter,
     per_chat: DefaultKeyedRateLimiter<i64>,
+    broadcast: DefaultDirectRateLimiter,
     replies_waiting: AtomicUsize,
     /// Set after a 429: nobody sends before this instant.
     paused_until: Mutex<Option<Instant>>,
@@ -37,9 +40,12 @@ impl Limiter {
         let overall = Quota::per_second(nonzero(limits.overall_per_second)).allow_burst(nonzero(limits.overall_burst));
         let per_chat =
             Quota::per_second(nonzero(limits.per_chat_per_second)).allow_burst(nonzero(limits.per_chat_burst));
+        // No burst: Telegram counts a broadcast's messages over any second.
+        let broadcast = Quota::per_second(nonzero(limits.broadcast_per_second.min(limits.overall_per_second)));
         Limiter {
             overall: RateLimiter::direct(overall),
             per_chat: RateLimiter::keyed(per_chat),
+            broadcast: RateLimiter::direct(broadcast),
             replies_waiting: AtomicUsize::new(0),
             paused_until: Mutex::new(None),
         }
@@ -55,7 +61,10 @@ impl Limiter {
                 self.overall.until_ready().await;
                 self.replies_waiting.fetch_sub(1, Ordering::SeqCst);
             }
-            Lane::Background => {
+            Lane::Background | Lane::Broadcast => {
+                if lane == Lane::Broadcast {
+                    self.broadcast.until_ready().await;
+                }
                 self.per_chat.until_key_ready(&chat).await;
                 loop {
                     self.wait_out_pause().await;
@@ -100,7 +109,13 @@ mod tests {
     use super::*;
 
     fn strict() -> SendLimits {
-        SendLimits { overall_per_second: 1000, overall_burst: 1, per_chat_per_second: 10, per_chat_burst: 1 }
+        SendLimits {
+            overall_per_second: 1000,
+            overall_burst: 1,
+            per_chat_per_second: 10,
+            per_chat_burst: 1,
+            broadcast_per_second: 1,
+        }
     }
 
     #[tokio::test]
@@ -112,6 +127,22 @@ mod tests {
         }
         // Three sends at 10 per second: the second and third each wait for a slot.
         assert!(start.elapsed() >= Duration::from_millis(190), "{:?}", start.elapsed());
+    }
+
+    #[tokio::test]
+    async fn broadcasts_keep_their_own_steady_pace() {
+        let limiter = Limiter::new(SendLimits { broadcast_per_second: 20, ..SendLimits::unlimited() });
+        let start = Instant::now();
+        for chat in 0..5 {
+            limiter.acquire(chat, Lane::Broadcast).await;
+        }
+        // No burst: the 5th of 20 per second waits 4 slots of 50 ms.
+        assert!(start.elapsed() >= Duration::from_millis(190), "{:?}", start.elapsed());
+        let start = Instant::now();
+        for chat in 0..5 {
+            limiter.acquire(chat, Lane::Background).await;
+        }
+        assert!(start.elapsed() < Duration::from_millis(100), "{:?}", start.elapsed());
     }
 
     #[tokio::test]
@@ -130,6 +161,7 @@ mod tests {
             overall_burst: 1,
             per_chat_per_second: 1000,
             per_chat_burst: 1000,
+            broadcast_per_second: 1000,
         }));
         // Use up the slot, then queue a background send and a reply for the next one.
         limiter.acquire(1, Lane::Reply).await;

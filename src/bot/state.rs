@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use teloxide::dispatching::dialogue::Dialogue;
 
-use crate::bot::features::staff::{approvals, catalog, desk, queues};
+use crate::bot::features::staff::{approvals, broadcasts, catalog, desk, queues};
 use crate::bot::features::{shop, support, wallet, withdraw};
 use crate::services::dialogue_store::DbDialogueStore;
 
@@ -49,6 +49,7 @@ state! {
     Support(support::Step),
     Shop(shop::Step),
     Desk(desk::Step),
+    Broadcast(broadcasts::Step),
 }
 
 /// Messages answering a question of `S`'s feature, with the step they answer.

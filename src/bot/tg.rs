@@ -49,3 +49,33 @@ impl Deref for Tg {
         &self.bot
     }
 }
+
+/// Telegram's 403s and their kin: the person blocked the bot, left, or never started it.
+pub fn unreachable(err: &teloxide::ApiError) -> bool {
+    use teloxide::ApiError;
+    matches!(
+        err,
+        ApiError::BotBlocked
+            | ApiError::UserDeactivated
+            | ApiError::ChatNotFound
+            | ApiError::BotKicked
+            | ApiError::BotKickedFromSupergroup
+            | ApiError::BotKickedFromChannel
+            | ApiError::CantInitiateConversation
+            | ApiError::CantTalkWithBots
+            | ApiError::NotEnoughRightsToPostMessages
+    )
+}
+
+/// Trouble that may pass: the network, Telegram's own errors (5xx arrive as unknown API
+/// errors), unreadable answers.
+pub fn transient(err: &teloxide::RequestError) -> bool {
+    use teloxide::{ApiError, RequestError};
+    matches!(
+        err,
+        RequestError::Network(_)
+            | RequestError::Io(_)
+            | RequestError::InvalidJson { .. }
+            | RequestError::Api(ApiError::Unknown(_))
+    )
+}

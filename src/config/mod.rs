@@ -164,6 +164,14 @@ struct FileConfig {
     reminders: RemindersSection,
     #[serde(default)]
     shutdown: ShutdownSection,
+    #[serde(default)]
+    broadcast: BroadcastSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BroadcastSection {
+    rate_per_sec: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -323,6 +331,7 @@ impl Config {
                 })?,
             };
         let telegram_webhook = WebhookConfig::load(&env, &telegram_token, payments.public_url.as_ref())?;
+        let send_limits = send_limits(&env, file.broadcast, &telegram_api_url)?;
         Ok(Config {
             telegram_token,
             telegram_api_url,
@@ -336,7 +345,7 @@ impl Config {
             session_hours,
             reminder_days,
             payments,
-            send_limits: SendLimits::telegram(),
+            send_limits,
             metrics_token: env("METRICS_TOKEN"),
             telegram_webhook,
             backup_dir: env("BACKUP_DIR").map(std::path::PathBuf::from),
@@ -344,6 +353,46 @@ impl Config {
             shutdown_grace,
         })
     }
+}
+
+/// Telegram's limits, with `broadcast.rate_per_sec` (BROADCAST_RATE_PER_SEC, 1 to 30) and,
+/// against a local stand-in only, TELEGRAM_RATE_SCALE.
+fn send_limits(
+    env: &impl Fn(&str) -> Option<String>,
+    file: BroadcastSection,
+    api_url: &Url,
+) -> Result<SendLimits, ConfigError> {
+    use crate::domain::broadcast::{DEFAULT_RATE_PER_SEC, MAX_RATE_PER_SEC};
+    let valid = |n: u32| (1..=MAX_RATE_PER_SEC).contains(&n);
+    let rate = match env("BROADCAST_RATE_PER_SEC") {
+        Some(n) => n.parse::<u32>().ok().filter(|n| valid(*n)).ok_or_else(|| {
+            ConfigError::invalid(
+                "BROADCAST_RATE_PER_SEC",
+                format!("{n:?} is not a number from 1 to {MAX_RATE_PER_SEC}"),
+            )
+        })?,
+        None => match file.rate_per_sec {
+            Some(n) if !valid(n) => {
+                return Err(ConfigError::invalid(
+                    "broadcast.rate_per_sec",
+                    format!("{n} is not from 1 to {MAX_RATE_PER_SEC} (Telegram allows about 30 a second)"),
+                ))
+            }
+            n => n.unwrap_or(DEFAULT_RATE_PER_SEC),
+        },
+    };
+    let limits = SendLimits { broadcast_per_second: rate, ..SendLimits::telegram() };
+    let Some(scale) = env("TELEGRAM_RATE_SCALE") else { return Ok(limits) };
+    let scale = scale.parse::<u32>().ok().filter(|n| (1..=100).contains(n)).ok_or_else(|| {
+        ConfigError::invalid("TELEGRAM_RATE_SCALE", format!("{scale:?} is not a number from 1 to 100"))
+    })?;
+    if api_url.host_str() == Some("api.telegram.org") && scale != 1 {
+        return Err(ConfigError::invalid(
+            "TELEGRAM_RATE_SCALE",
+            String::from("is for a local Bot API stand-in; Telegram itself allows only its own limits"),
+        ));
+    }
+    Ok(limits.scaled(scale))
 }
 
 /// `config.toml`, or the defaults when there is none.

@@ -1,5 +1,6 @@
 //! Pure business rules: no I/O, no async, no Telegram, no HTTP.
 pub mod approval;
+pub mod broadcast;
 pub mod commission;
 pub mod credentials;
 pub mod faq;

@@ -3,6 +3,8 @@
 pub mod api_token;
 pub mod approval_request;
 pub mod audit_log;
+pub mod broadcast;
+pub mod broadcast_recipient;
 pub mod commission;
 pub mod dashboard_link;
 pub mod dashboard_session;

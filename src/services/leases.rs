@@ -35,3 +35,15 @@ pub async fn hold(
         .await?;
     Ok(taken.rows_affected == 1)
 }
+
+/// Gives `name` up at once, if `holder` has it (a clean stop: another instance takes over
+/// without waiting for it to run out).
+pub async fn release(db: &DatabaseConnection, name: &str, holder: &str, now: DateTime<Utc>) -> Result<(), DbErr> {
+    lease::Entity::update_many()
+        .col_expr(lease::Column::Until, Expr::value(now - Duration::seconds(1)))
+        .filter(lease::Column::Name.eq(name))
+        .filter(lease::Column::Holder.eq(holder))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -5,6 +5,7 @@ pub mod approvals;
 pub mod audit;
 pub mod auto_renew;
 pub mod backup;
+pub mod broadcasts;
 pub mod catalog;
 pub mod customers;
 pub mod db;

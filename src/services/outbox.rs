@@ -90,6 +90,17 @@ pub enum Notice {
         ends_at: DateTime<Utc>,
         balance: i64,
     },
+    /// A broadcast ended (all sent, or cancelled): its figures, to whoever started it.
+    BroadcastFinished {
+        broadcast_id: i32,
+        cancelled: bool,
+        total: u64,
+        sent: u64,
+        failed: u64,
+        blocked: u64,
+        unknown: u64,
+        skipped: u64,
+    },
     /// The daily backup was written (to owners only: it holds every customer's data).
     BackupReady {
         day: String,

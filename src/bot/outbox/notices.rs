@@ -363,6 +363,26 @@ pub fn render(notice: &Notice, lang: &str, ctx: &Ctx) -> Outgoing {
                 left = stock_left
             ))
         }
+        Notice::BroadcastFinished { broadcast_id, cancelled, total, sent, failed, blocked, unknown, skipped } => {
+            let key = if *cancelled { "broadcast.report_cancelled" } else { "broadcast.report_done" };
+            let mut text = t!(
+                key,
+                locale = lang,
+                id = broadcast_id,
+                total = total,
+                sent = sent,
+                failed = failed,
+                blocked = blocked
+            )
+            .into_owned();
+            if *unknown > 0 {
+                text.push_str(&t!("broadcast.report_unknown", locale = lang, count = unknown));
+            }
+            if *skipped > 0 {
+                text.push_str(&t!("broadcast.report_skipped", locale = lang, count = skipped));
+            }
+            Outgoing::text(text)
+        }
         Notice::BackupReady { day, path, bytes, rows } => {
             let size = format!("{:.1} MB", *bytes as f64 / 1_048_576.0);
             // Another instance may have written it: attach it only where it is.

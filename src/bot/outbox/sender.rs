@@ -8,11 +8,11 @@ use chrono::Utc;
 use teloxide::payloads::{SendMessageSetters, SendPhotoSetters};
 use teloxide::prelude::*;
 use teloxide::types::{FileId, InputFile, ParseMode};
-use teloxide::{ApiError, RequestError};
+use teloxide::RequestError;
 
 use super::notices::{self, Outgoing};
 use crate::bot::rate_limit::Lane;
-use crate::bot::{commands, Ctx, Tg};
+use crate::bot::{commands, tg, Ctx, Tg};
 use crate::domain::Lang;
 use crate::entities::user::Role;
 use crate::services::outbox::{self, Claimed, Notice};
@@ -77,11 +77,11 @@ async fn deliver(tg: &Tg, ctx: &Ctx, claimed: Claimed) -> Result<(), sea_orm::Db
             let at = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(1));
             outbox::retry_at(&ctx.db, row, at, "429 Too Many Requests").await
         }
-        Err(RequestError::Api(err)) if unreachable(&err) => {
+        Err(RequestError::Api(err)) if tg::unreachable(&err) => {
             log::info!("chat {} is unreachable ({err}); outbox row {} dropped", row.chat_id, row.id);
             outbox::mark_failed(&ctx.db, row, &err.to_string(), true, now).await
         }
-        Err(err) if retryable(&err) && row.attempts < MAX_ATTEMPTS => {
+        Err(err) if tg::transient(&err) && row.attempts < MAX_ATTEMPTS => {
             let backoff = chrono::Duration::seconds(1i64 << row.attempts.clamp(0, 9));
             log::warn!("outbox row {} to {}: {err}; retrying in {backoff}", row.id, row.chat_id);
             outbox::retry_at(&ctx.db, row, now + backoff, &err.to_string()).await
@@ -123,32 +123,4 @@ async fn send(tg: &Tg, chat: ChatId, message: Outgoing) -> Result<(), RequestErr
             result
         }
     }
-}
-
-/// Telegram's 403s and their kin: the person blocked the bot, left, or never started it.
-fn unreachable(err: &ApiError) -> bool {
-    matches!(
-        err,
-        ApiError::BotBlocked
-            | ApiError::UserDeactivated
-            | ApiError::ChatNotFound
-            | ApiError::BotKicked
-            | ApiError::BotKickedFromSupergroup
-            | ApiError::BotKickedFromChannel
-            | ApiError::CantInitiateConversation
-            | ApiError::CantTalkWithBots
-            | ApiError::NotEnoughRightsToPostMessages
-    )
-}
-
-/// Trouble that may pass: the network, Telegram's own errors (5xx arrive as unknown API
-/// errors), unreadable answers.
-fn retryable(err: &RequestError) -> bool {
-    matches!(
-        err,
-        RequestError::Network(_)
-            | RequestError::Io(_)
-            | RequestError::InvalidJson { .. }
-            | RequestError::Api(ApiError::Unknown(_))
-    )
 }

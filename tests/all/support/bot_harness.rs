@@ -44,6 +44,8 @@ pub struct RunningBot {
     http_task: tokio::task::JoinHandle<()>,
     maturity: tokio::task::JoinHandle<()>,
     outbox: tokio::task::JoinHandle<()>,
+    broadcasts: tokio::task::JoinHandle<()>,
+    stop_broadcasts: tokio::sync::watch::Sender<bool>,
     /// Base URL of our HTTP server (webhooks, health).
     pub http: String,
 }
@@ -78,6 +80,8 @@ impl RunningBot {
         let ctx = Arc::new(Ctx::new(db.clone(), config.clone(), BOT_USERNAME.into()));
 
         let outbox = tokio::spawn(bot::outbox::run(ctx.tg(bot.clone()), ctx.clone()));
+        let (stop_broadcasts, stopped) = tokio::sync::watch::channel(false);
+        let broadcasts = tokio::spawn(bot::broadcast::run(ctx.tg(bot.clone()), ctx.clone(), stopped));
         let maturity = ottsonly::jobs::spawn_commission_maturity(db.clone(), ctx.outbox_wake.clone());
         let state = HttpState {
             db,
@@ -98,7 +102,7 @@ impl RunningBot {
         let polls_before = fake.polls();
         let task = tokio::spawn(async move { dispatcher.dispatch().await });
         fake.wait_for_polling_after(polls_before).await;
-        RunningBot { shutdown, task, http_task, maturity, outbox, http }
+        RunningBot { shutdown, task, http_task, maturity, outbox, broadcasts, stop_broadcasts, http }
     }
 
     /// Stops polling and waits for the handlers in flight. The future `shutdown()` returns
@@ -113,5 +117,9 @@ impl RunningBot {
         self.http_task.abort();
         self.maturity.abort();
         self.outbox.abort();
+        let _ = self.stop_broadcasts.send(true);
+        if tokio::time::timeout(std::time::Duration::from_secs(5), &mut self.broadcasts).await.is_err() {
+            self.broadcasts.abort();
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! run the catalogue, money (and the second approval of large credits and debits), queues and
 //! settings and see the reports; owners also manage the team and API tokens.
 pub mod approvals;
+pub mod broadcasts;
 pub mod catalog;
 pub mod customers;
 pub mod dashboard;
@@ -29,6 +30,7 @@ pub fn handler() -> UpdateHandler<HandlerError> {
         .branch(catalog::handler())
         .branch(money::handler())
         .branch(offers::handler())
+        .branch(broadcasts::handler())
         .branch(approvals::handler())
         .branch(settings::handler())
         .branch(reports::handler())
