@@ -19,6 +19,7 @@ use crate::bot::rate_limit::Lane;
 use crate::bot::{tg, Ctx, Tg};
 use crate::domain::Lang;
 use crate::entities::broadcast::{self, BroadcastStatus};
+use crate::entities::broadcast_recipient;
 use crate::services::broadcasts::delivery::{self, Hold, Outcome};
 use crate::services::broadcasts::{self, content_of};
 use crate::services::{leases, users};
@@ -107,33 +108,50 @@ impl Sender {
             return Ok(false);
         }
         let content = content_of(&row);
+        let mut last: Option<(broadcast_recipient::Model, Outcome)> = None;
         for recipient in due {
             if *stop.borrow() || !self.hold().await? {
                 break;
             }
             self.tg.limiter().acquire(recipient.chat_id, Lane::Broadcast).await;
-            if !delivery::begin(&self.ctx.db, &recipient).await? {
+            let settled = last.take();
+            let began = delivery::advance(
+                &self.ctx.db,
+                settled.as_ref().map(|(r, o)| (r, o.clone())),
+                Some(&recipient),
+                Utc::now(),
+            )
+            .await?;
+            if !began {
                 // Paused or stopped meanwhile.
                 break;
             }
             let result = message::send(&self.tg, ChatId(recipient.chat_id), &content).await;
-            let now = Utc::now();
-            let outcome = match result {
-                Ok(_) => Outcome::Sent,
-                Err(RequestError::RetryAfter(after)) => {
-                    let wait = after.duration();
-                    self.tg.limiter().pause_for(wait);
-                    Outcome::Later(now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(1)))
-                }
-                Err(RequestError::Api(err)) if tg::unreachable(&err) => Outcome::Blocked(err.to_string()),
-                Err(err) if tg::transient(&err) => Outcome::Retry(err.to_string()),
-                Err(err) => Outcome::Failed(err.to_string()),
-            };
+            let outcome = self.outcome(result);
             crate::metrics::broadcast_message(outcome_label(&outcome));
-            delivery::settle(&self.ctx.db, &recipient, outcome, now).await?;
+            last = Some((recipient, outcome));
             self.show_progress(&row, false).await?;
         }
+        if let Some((recipient, outcome)) = last {
+            delivery::advance(&self.ctx.db, Some((&recipient, outcome)), None, Utc::now()).await?;
+        }
         Ok(true)
+    }
+
+    /// What Telegram's answer means for the recipient; a 429 pauses every send.
+    fn outcome(&self, result: Result<Message, RequestError>) -> Outcome {
+        match result {
+            Ok(_) => Outcome::Sent,
+            Err(RequestError::RetryAfter(after)) => {
+                let wait = after.duration();
+                self.tg.limiter().pause_for(wait);
+                let wait = chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(1));
+                Outcome::Later(Utc::now() + wait)
+            }
+            Err(RequestError::Api(err)) if tg::unreachable(&err) => Outcome::Blocked(err.to_string()),
+            Err(err) if tg::transient(&err) => Outcome::Retry(err.to_string()),
+            Err(err) => Outcome::Failed(err.to_string()),
+        }
     }
 
     /// Sends the progress message to the broadcast's creator and remembers where it is.

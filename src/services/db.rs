@@ -16,6 +16,11 @@ pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbErr>
     // SQLite keeps SeaORM's default of one pooled connection: writers are serialised by the
     // pool instead of failing with SQLITE_BUSY, and an open transaction is never starved.
     let db = Database::connect(options).await?;
+    if url.starts_with("sqlite:") {
+        // Write-ahead logging: one sync per commit instead of several, and readers (a backup,
+        // the dashboard) never wait for a writer. It stays set in the file.
+        db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
+    }
     migrate(&db).await?;
     Ok(db)
 }

@@ -116,6 +116,26 @@ fn forms() -> Vec<Form> {
         ("/admin/staff/tokens/{id}/revoke", format!("/admin/staff/tokens/{NOBODY}/revoke"), vec![], ManageTokens),
         ("/admin/promos", "/admin/promos".into(), vec![("code", "PROBE10"), ("off", "10%")], ManageOffers),
         ("/admin/promos/{id}/disable", format!("/admin/promos/{NOBODY}/disable"), vec![], ManageOffers),
+        (
+            "/admin/broadcasts",
+            "/admin/broadcasts".into(),
+            vec![("text", "Probe"), ("audience", "everyone"), ("key", "0123456789abcdef0123")],
+            ManageOffers,
+        ),
+        (
+            "/admin/broadcasts/preview",
+            "/admin/broadcasts/preview".into(),
+            vec![("text", "Probe"), ("audience", "everyone")],
+            ManageOffers,
+        ),
+        ("/admin/broadcasts/{id}/pause", format!("/admin/broadcasts/{NOBODY}/pause"), vec![], ManageOffers),
+        ("/admin/broadcasts/{id}/resume", format!("/admin/broadcasts/{NOBODY}/resume"), vec![], ManageOffers),
+        (
+            "/admin/broadcasts/{id}/stop",
+            format!("/admin/broadcasts/{NOBODY}/stop"),
+            vec![("confirm", "yes")],
+            ManageOffers,
+        ),
     ]
 }
 

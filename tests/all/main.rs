@@ -3,9 +3,12 @@
 mod support;
 
 mod api;
+mod api_broadcasts;
 mod backup;
+mod broadcast_at_scale;
 mod chat_admin;
 mod chat_approvals;
+mod chat_broadcast;
 mod chat_customer;
 mod chat_faq;
 mod chat_gifts;
@@ -23,6 +26,7 @@ mod chat_stars;
 mod chat_support;
 mod chat_upi;
 mod concurrency;
+mod dashboard_broadcasts;
 mod dashboard_browser;
 mod dashboard_customers;
 mod dashboard_ops;
@@ -41,6 +45,7 @@ mod readme;
 mod restart;
 mod services_approvals;
 mod services_auto_renew;
+mod services_broadcasts;
 mod services_exports;
 mod services_fraud;
 mod services_gifts;

@@ -8,6 +8,7 @@ mod types;
 
 mod approvals;
 mod audit;
+mod broadcasts;
 mod claims;
 mod flags;
 mod orders;
@@ -71,6 +72,7 @@ fn v1() -> OpenApiRouter<HttpState> {
     OpenApiRouter::new()
         .merge(plans::routes())
         .merge(promos::routes())
+        .merge(broadcasts::routes())
         .merge(users::routes())
         .merge(orders::routes())
         .merge(payments::routes())

@@ -13,7 +13,7 @@ use crate::domain::{Money, Permission};
 const STYLE: &str = include_str!("style.css");
 
 /// The pages in the menu, with the permission each needs.
-const NAV: [(&str, &str, Permission); 12] = [
+const NAV: [(&str, &str, Permission); 13] = [
     ("/admin", "dashboard.nav.overview", Permission::View),
     ("/admin/orders", "dashboard.nav.orders", Permission::View),
     ("/admin/users", "dashboard.nav.users", Permission::View),
@@ -22,6 +22,7 @@ const NAV: [(&str, &str, Permission); 12] = [
     ("/admin/flags", "dashboard.nav.flags", Permission::View),
     ("/admin/plans", "dashboard.nav.plans", Permission::View),
     ("/admin/promos", "dashboard.nav.promos", Permission::View),
+    ("/admin/broadcasts", "dashboard.nav.broadcasts", Permission::ManageOffers),
     ("/admin/approvals", "dashboard.nav.approvals", Permission::View),
     ("/admin/settings", "dashboard.nav.settings", Permission::View),
     ("/admin/audit", "dashboard.nav.audit", Permission::View),

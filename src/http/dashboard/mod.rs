@@ -9,6 +9,7 @@ mod sign_in;
 
 mod approvals;
 mod audit;
+mod broadcasts;
 mod claims;
 mod exports;
 mod flags;
@@ -61,6 +62,7 @@ pub fn router() -> Router<HttpState> {
         .merge(flags::routes())
         .merge(plans::routes())
         .merge(promos::routes())
+        .merge(broadcasts::routes())
         .merge(settings::routes())
         .merge(team::routes())
         .merge(approvals::routes())

@@ -109,8 +109,44 @@ pub async fn next_retry_at(db: &DatabaseConnection, broadcast_id: i32) -> Result
     Ok(row.map(|r| r.next_attempt_at))
 }
 
+/// What came of one send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Sent,
+    /// 403 and its kin: the user is marked unreachable too.
+    Blocked(String),
+    /// 429: again at `at`, not counted as an attempt.
+    Later(DateTime<Utc>),
+    /// Trouble that may pass: retried a few times, then failed.
+    Retry(String),
+    /// Refused for good.
+    Failed(String),
+}
+
+/// One step of the sender, in one transaction: settles the recipient it last sent to, and
+/// marks the next one as being sent (pending -> sending, only while the broadcast runs;
+/// false when it is not to be sent). Called once the next send's slot is there, so a
+/// recipient is `sending` only while its message may be on its way.
+pub async fn advance(
+    db: &DatabaseConnection,
+    settled: Option<(&broadcast_recipient::Model, Outcome)>,
+    next: Option<&broadcast_recipient::Model>,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let txn = db.begin().await?;
+    if let Some((recipient, outcome)) = settled {
+        settle(&txn, recipient, outcome, now).await?;
+    }
+    let began = match next {
+        Some(next) => begin(&txn, next).await?,
+        None => false,
+    };
+    txn.commit().await?;
+    Ok(began)
+}
+
 /// Pending -> sending, only while its broadcast is running; false when it is not to be sent.
-pub async fn begin(db: &DatabaseConnection, recipient: &broadcast_recipient::Model) -> Result<bool, DbErr> {
+async fn begin(conn: &impl ConnectionTrait, recipient: &broadcast_recipient::Model) -> Result<bool, DbErr> {
     let running = Expr::exists(
         sea_orm::sea_query::Query::select()
             .expr(Expr::val(1))
@@ -126,28 +162,14 @@ pub async fn begin(db: &DatabaseConnection, recipient: &broadcast_recipient::Mod
         .filter(broadcast_recipient::Column::Id.eq(recipient.id))
         .filter(broadcast_recipient::Column::Status.eq(RecipientStatus::Pending))
         .filter(running)
-        .exec(db)
+        .exec(conn)
         .await?;
     Ok(changed.rows_affected == 1)
 }
 
-/// What came of one send.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Sent,
-    /// 403 and its kin: the user is marked unreachable too.
-    Blocked(String),
-    /// 429: again at `at`, not counted as an attempt.
-    Later(DateTime<Utc>),
-    /// Trouble that may pass: retried a few times, then failed.
-    Retry(String),
-    /// Refused for good.
-    Failed(String),
-}
-
 /// Settles a recipient that was `sending`.
-pub async fn settle(
-    db: &DatabaseConnection,
+async fn settle(
+    db: &impl ConnectionTrait,
     recipient: &broadcast_recipient::Model,
     outcome: Outcome,
     now: DateTime<Utc>,
@@ -166,19 +188,17 @@ pub async fn settle(
                 .await?;
         }
         Outcome::Blocked(error) => {
-            let txn = db.begin().await?;
             update
                 .col_expr(C::Status, status(RecipientStatus::Blocked))
                 .col_expr(C::Error, Expr::value(error))
-                .exec(&txn)
+                .exec(db)
                 .await?;
             user::Entity::update_many()
                 .col_expr(user::Column::UnreachableAt, Expr::value(now))
                 .filter(user::Column::Id.eq(recipient.user_id))
                 .filter(user::Column::UnreachableAt.is_null())
-                .exec(&txn)
+                .exec(db)
                 .await?;
-            txn.commit().await?;
         }
         Outcome::Later(at) => {
             update

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -32,6 +32,8 @@ pub struct SentMessage {
     pub photo: Option<Vec<u8>>,
     /// (file name, bytes) of a document message (its `text` is the caption).
     pub document: Option<(String, Vec<u8>)>,
+    /// When the fake accepted it.
+    pub at: Instant,
 }
 
 impl SentMessage {
@@ -79,6 +81,33 @@ struct Inner {
     scripted: HashMap<i64, VecDeque<Failure>>,
     /// The bot's Stars transactions, oldest first (getStarTransactions answers newest first).
     star_transactions: Vec<Value>,
+    /// Telegram's limits, when enforced.
+    limits: Option<Limits>,
+    /// Accepted sends within the last window, and the last one to each chat.
+    recent: VecDeque<Instant>,
+    last_to: HashMap<i64, Instant>,
+    /// Every 429 given: (chat, when).
+    too_many: Vec<(i64, Instant)>,
+    /// The n-th accepted send hangs: it is delivered, but its answer never comes.
+    stall_at: Option<usize>,
+    accepted_sends: usize,
+    stall_now: bool,
+    stalled: bool,
+}
+
+/// Telegram's limits on sending: at most `overall` messages in any `window`, and one per
+/// chat per `window` (a second, or less for a clock run faster by a declared factor).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub overall: usize,
+    pub window: Duration,
+}
+
+impl Limits {
+    /// 30 a second overall, 1 a second per chat, on a clock `scale` times faster.
+    pub fn telegram(scale: u32) -> Limits {
+        Limits { overall: 30, window: Duration::from_millis(1000 / u64::from(scale.max(1))) }
+    }
 }
 
 /// What Telegram answers when it does not deliver.
@@ -116,6 +145,7 @@ impl Inner {
             edit,
             photo: None,
             document: None,
+            at: Instant::now(),
         });
         reply
     }
@@ -304,8 +334,17 @@ impl FakeTelegram {
     }
 
     /// Waits until `check` holds on the server state, or panics after 20 s.
-    async fn wait_until<T>(&self, what: &str, mut check: impl FnMut(&Inner) -> Option<T>) -> T {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    async fn wait_until<T>(&self, what: &str, check: impl FnMut(&Inner) -> Option<T>) -> T {
+        self.wait_until_within(what, Duration::from_secs(20), check).await
+    }
+
+    async fn wait_until_within<T>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut check: impl FnMut(&Inner) -> Option<T>,
+    ) -> T {
+        let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let notified = self.changed.notified();
             if let Some(found) = check(&self.lock()) {
@@ -387,6 +426,11 @@ impl FakeTelegram {
         self.lock().sent.iter().filter(|m| m.chat_id == chat_id).cloned().collect()
     }
 
+    /// Every message sent (and edited), in order.
+    pub fn sent_to_all(&self) -> Vec<SentMessage> {
+        self.lock().sent.clone()
+    }
+
     pub fn refusals(&self) -> Vec<Refusal> {
         self.lock().refusals.clone()
     }
@@ -417,12 +461,63 @@ impl FakeTelegram {
         self.lock().scripted.entry(chat).or_default().extend(failures.iter().copied());
     }
 
+    /// From now on, sends beyond Telegram's limits get 429 (and are recorded).
+    pub fn enforce_limits(&self, limits: Limits) {
+        self.lock().limits = Some(limits);
+    }
+
+    /// Every 429 the fake gave: (chat, when).
+    pub fn too_many_requests(&self) -> Vec<(i64, Instant)> {
+        self.lock().too_many.clone()
+    }
+
+    /// The `n`-th accepted send from now is delivered but never answered: the bot is left
+    /// waiting, as when it dies with a request in flight.
+    pub fn stall_send(&self, n: usize) {
+        let mut inner = self.lock();
+        inner.stall_at = Some(inner.accepted_sends + n);
+    }
+
+    /// Waits (up to `timeout`) until the stalled send has arrived.
+    pub async fn wait_stalled(&self, timeout: Duration) {
+        self.wait_until_within("the stalled send", timeout, |i| i.stalled.then_some(())).await
+    }
+
+    /// Waits (up to `timeout`) until `check` holds on the messages sent so far.
+    pub async fn wait_sent(&self, what: &str, timeout: Duration, check: impl Fn(&[SentMessage]) -> bool) {
+        self.wait_until_within(what, timeout, |i| check(&i.sent).then_some(())).await
+    }
+
+    /// The 429 Telegram would give this send, if any; a send that passes is counted.
+    fn over_limits(inner: &mut Inner, chat: i64) -> bool {
+        let Some(limits) = inner.limits else { return false };
+        let now = Instant::now();
+        while inner.recent.front().is_some_and(|at| now.duration_since(*at) >= limits.window) {
+            inner.recent.pop_front();
+        }
+        let chat_busy = inner.last_to.get(&chat).is_some_and(|at| now.duration_since(*at) < limits.window);
+        if inner.recent.len() >= limits.overall || chat_busy {
+            inner.too_many.push((chat, now));
+            return true;
+        }
+        inner.recent.push_back(now);
+        inner.last_to.insert(chat, now);
+        false
+    }
+
     fn handle(&self, method: &str, params: Value) -> Reply {
         self.lock().calls.push((method.to_owned(), params.clone()));
         self.changed.notify_waiters();
         if matches!(method, "sendmessage" | "sendphoto" | "senddocument") {
             let chat = params["chat_id"].as_i64().unwrap_or_default();
             let failure = self.lock().scripted.get_mut(&chat).and_then(|q| q.pop_front());
+            if matches!(failure, Some(Failure::TooManyRequests(_))) {
+                self.lock().too_many.push((chat, Instant::now()));
+            }
+            if failure.is_none() && Self::over_limits(&mut self.lock(), chat) {
+                self.changed.notify_waiters();
+                return Err((429, "Too Many Requests: retry after 1".to_owned()));
+            }
             if let Some(failure) = failure {
                 self.changed.notify_waiters();
                 return Err(match failure {
@@ -475,9 +570,27 @@ impl FakeTelegram {
         };
         if let Err((_, description)) = &result {
             self.lock().refusals.push(Refusal { method: method.to_owned(), description: description.clone(), params });
+        } else if matches!(method, "sendmessage" | "sendphoto" | "senddocument") {
+            let mut inner = self.lock();
+            inner.accepted_sends += 1;
+            if inner.stall_at == Some(inner.accepted_sends) {
+                inner.stall_now = true;
+            }
         }
         self.changed.notify_waiters();
         result
+    }
+
+    /// True once, for the send `stall_send` picked: its answer is never given.
+    fn take_stall(&self) -> bool {
+        let mut inner = self.lock();
+        let stall = std::mem::take(&mut inner.stall_now);
+        if stall {
+            inner.stalled = true;
+        }
+        drop(inner);
+        self.changed.notify_waiters();
+        stall
     }
 
     fn send_message(&self, params: &Value) -> Reply {
@@ -942,6 +1055,9 @@ async fn api(
     // Telegram matches method names case-insensitively (teloxide sends `SendMessage`).
     let method = method.to_ascii_lowercase();
     let result = if method == "getupdates" { fake.get_updates(params).await } else { fake.handle(&method, params) };
+    if fake.take_stall() {
+        std::future::pending::<()>().await;
+    }
     match result {
         Ok(value) => Json(json!({ "ok": true, "result": value })).into_response(),
         Err((code, description)) => error_response(code, description),

@@ -40,14 +40,21 @@ fn discard_only(lang: &str) -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new([[button(t!("broadcast.discard_button", locale = lang), Action::Discard)]])
 }
 
-/// The message's formatting, kept as Telegram HTML.
+/// The message's formatting, kept as Telegram HTML (teloxide renders text without entities
+/// as it is, so that is escaped here).
 fn content_of(msg: &Message) -> Option<Content> {
     if let Some(photos) = msg.photo() {
         let photo = photos.iter().max_by_key(|p| p.width * p.height)?;
-        let text = msg.html_caption().or_else(|| msg.caption().map(escape)).unwrap_or_default();
-        return Some(Content { text, photo_file_id: Some(photo.file.id.0.clone()), button: None });
+        let formatted = msg.caption_entities().is_some_and(|e| !e.is_empty());
+        let text = if formatted { msg.html_caption() } else { msg.caption().map(escape) };
+        return Some(Content {
+            text: text.unwrap_or_default(),
+            photo_file_id: Some(photo.file.id.0.clone()),
+            button: None,
+        });
     }
-    let text = msg.html_text().or_else(|| msg.text().map(escape))?;
+    let formatted = msg.entities().is_some_and(|e| !e.is_empty());
+    let text = if formatted { msg.html_text() } else { msg.text().map(escape) }?;
     Some(Content { text, photo_file_id: None, button: None })
 }
 
@@ -68,7 +75,7 @@ pub async fn on_step(
                     button(t!("broadcast.no_button", locale = lang), Action::NoButton),
                     button(t!("broadcast.discard_button", locale = lang), Action::Discard),
                 ]]);
-                reply.send(t!("broadcast.ask_button", locale = lang), Some(keyboard)).await?;
+                reply.send(t!("broadcast.ask_button_link", locale = lang), Some(keyboard)).await?;
             }
             None => {
                 reply.send(t!("broadcast.message_kind", locale = lang), Some(discard_only(lang))).await?;
