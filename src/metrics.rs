@@ -80,6 +80,18 @@ pub fn job_run(job: &'static str, ok: bool) {
 
 pub fn set_snapshot(snapshot: &Snapshot) {
     gauge!("ottsonly_outbox_depth").set(snapshot.outbox_depth as f64);
+    let p = snapshot.broadcast.unwrap_or_default();
+    for (state, n) in [
+        ("sent", p.sent),
+        ("failed", p.failed),
+        ("blocked", p.blocked),
+        ("unknown", p.unknown),
+        ("skipped", p.skipped),
+        ("remaining", p.remaining()),
+    ] {
+        gauge!("ottsonly_broadcast_recipients", "state" => state).set(n as f64);
+    }
+    gauge!("ottsonly_broadcasts_queued").set(snapshot.broadcasts_queued as f64);
     let age = snapshot.outbox_oldest_age.map_or(0.0, |a| a.num_milliseconds().max(0) as f64 / 1000.0);
     gauge!("ottsonly_outbox_oldest_age_seconds").set(age);
     gauge!("ottsonly_orders_paid").set(snapshot.paid_orders as f64);

@@ -1,13 +1,15 @@
 //! What the metrics endpoint reads from the database when scraped: the outbox's backlog,
-//! the stock of each plan on sale, and sales so far.
+//! the stock of each plan on sale, sales so far, and the broadcast under way.
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QuerySelect,
 };
 
+use crate::domain::broadcast::Progress;
+use crate::entities::broadcast::{self, BroadcastStatus};
 use crate::entities::order::{self, OrderStatus};
-use crate::services::{catalog, outbox};
+use crate::services::{broadcasts, catalog, outbox};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Snapshot {
@@ -19,6 +21,10 @@ pub struct Snapshot {
     pub profit_paise: i64,
     /// (plan name, logins available) of each plan on sale.
     pub stock: Vec<(String, u64)>,
+    /// How far the broadcast running (or paused) now has got.
+    pub broadcast: Option<Progress>,
+    /// Broadcasts waiting for their turn.
+    pub broadcasts_queued: u64,
 }
 
 #[derive(FromQueryResult)]
@@ -47,7 +53,19 @@ pub async fn snapshot(db: &DatabaseConnection, report_stock: bool, now: DateTime
     } else {
         Vec::new()
     };
+    let on = broadcast::Entity::find()
+        .filter(broadcast::Column::Status.is_in([BroadcastStatus::Running, BroadcastStatus::Paused]))
+        .one(db)
+        .await?;
+    let broadcast = match on {
+        Some(row) => Some(broadcasts::progress(db, &row).await?),
+        None => None,
+    };
+    let broadcasts_queued =
+        broadcast::Entity::find().filter(broadcast::Column::Status.eq(BroadcastStatus::Queued)).count(db).await?;
     Ok(Snapshot {
+        broadcast,
+        broadcasts_queued,
         outbox_depth,
         outbox_oldest_age: oldest.map(|at| now - at),
         paid_orders,

@@ -192,6 +192,7 @@ pub async fn approve(
     )
     .await?;
     txn.commit().await?;
+    crate::metrics::payment("upi", "approved");
     Ok(Decision::Approved { claim, settlement })
 }
 

@@ -1,12 +1,17 @@
 //! `GET /metrics`: behind its bearer token when set, in Prometheus text format, with counters
 //! that move when updates are handled, messages sent and webhooks refused, and the database's
 //! figures (stock per plan, paid orders, the outbox) read at scrape time.
+use ottsonly::domain::broadcast::{Audience, Content};
+use ottsonly::domain::Lang;
+use ottsonly::entities::user::Role;
 use ottsonly::http::{router, HttpState};
+use ottsonly::services::broadcasts::{self, Draft};
 use ottsonly::services::payments::Purpose;
 use ottsonly::services::purchase::{self, WhenShort};
 use ottsonly::services::stars;
+use ottsonly::services::Actor;
 
-use crate::support::bot_harness::RunningBot;
+use crate::support::bot_harness::{RunningBot, ADMIN_ID};
 use crate::support::chat::Chat;
 use crate::support::db;
 use crate::support::fake_telegram::FakeTelegram;
@@ -65,7 +70,15 @@ async fn metrics_need_the_token_and_move_with_what_happens() {
             stars::start(conn, 8801, purpose, chrono::Duration::minutes(30), chrono::Utc::now()).await.unwrap();
         fake.successful_payment(&chat.user, &payment.reference, 68, "tg-metrics-1");
         chat.reply_containing("is yours").await;
+        // A broadcast goes out to everyone.
+        let owner = Actor::new(ADMIN_ID, Role::Owner, Lang::En);
+        let content = Content { text: "Metrics offer".into(), photo_file_id: None, button: None };
+        let draft = Draft { content, audience: Audience::Everyone };
+        broadcasts::start(conn, &owner, &draft, chrono::Utc::now()).await.unwrap();
+        chat.reply_containing("Metrics offer").await;
         bot.stop().await;
+        // And one more waits, with no sender running.
+        broadcasts::start(conn, &owner, &draft, chrono::Utc::now()).await.unwrap();
         let refused = client
             .post(format!("{base}/webhooks/razorpay"))
             .header("x-razorpay-signature", "not-a-signature")
@@ -84,6 +97,7 @@ async fn metrics_need_the_token_and_move_with_what_happens() {
             r#"ottsonly_telegram_calls_total{method="sendMessage",result="ok"}"#,
             r#"ottsonly_webhooks_total{gateway="razorpay",outcome="bad_signature"}"#,
             r#"ottsonly_payments_total{method="stars",outcome="credited"}"#,
+            r#"ottsonly_broadcast_messages_total{result="sent"}"#,
         ] {
             assert!(value(&after, series) > value(&before, series), "{series} did not move:\n{after}");
         }
@@ -93,6 +107,7 @@ async fn metrics_need_the_token_and_move_with_what_happens() {
         assert_eq!(value(&after, "ottsonly_orders_paid"), 2.0, "{after}");
         assert_eq!(value(&after, "ottsonly_revenue_paise"), 28_500.0, "{after}");
         assert_eq!(value(&after, "ottsonly_profit_paise"), 19_500.0, "{after}");
+        assert_eq!(value(&after, "ottsonly_broadcasts_queued"), 1.0, "{after}");
         fake.assert_nothing_refused();
     }
 }
