@@ -79,8 +79,12 @@ pub fn for_role(role: Role, lang: Lang) -> Vec<BotCommand> {
 /// At start: customers' menu in English, and in Hindi for Hindi Telegram apps; each staff
 /// member's own menu in their language.
 pub async fn register(bot: &Bot, db: &DatabaseConnection) -> Result<(), teloxide::RequestError> {
-    bot.set_my_commands(for_role(Role::User, Lang::En)).await?;
-    bot.set_my_commands(for_role(Role::User, Lang::Hi)).language_code(Lang::Hi.code()).await?;
+    let result = bot.set_my_commands(for_role(Role::User, Lang::En)).await;
+    super::tg::record("setMyCommands", &result);
+    result?;
+    let result = bot.set_my_commands(for_role(Role::User, Lang::Hi)).language_code(Lang::Hi.code()).await;
+    super::tg::record("setMyCommands", &result);
+    result?;
     match staff::list(db, &Actor::system()).await {
         Ok(team) => {
             for member in team {
@@ -96,7 +100,9 @@ pub async fn register(bot: &Bot, db: &DatabaseConnection) -> Result<(), teloxide
 /// opened a chat with the bot yet; not fatal.
 pub async fn set_for_chat(bot: &Bot, chat: ChatId, role: Role, lang: Lang) {
     let scope = BotCommandScope::Chat { chat_id: Recipient::Id(chat) };
-    if let Err(err) = bot.set_my_commands(for_role(role, lang)).scope(scope).await {
+    let result = bot.set_my_commands(for_role(role, lang)).scope(scope).await;
+    super::tg::record("setMyCommands", &result);
+    if let Err(err) = result {
         log::warn!("could not set the command menu of {chat}: {err}");
     }
 }

@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Quer
 use serde_json::Value;
 
 use ottsonly::bot::commands;
-use ottsonly::bot::features::staff::{approvals, desk, queues, team, tokens};
+use ottsonly::bot::features::staff::{approvals, broadcasts, desk, queues, team, tokens};
 use ottsonly::bot::state::State;
 use ottsonly::bot::ui::callback;
 use ottsonly::domain::setting::SettingKey;
@@ -308,6 +308,23 @@ fn forged_buttons(s: &Story) -> Vec<String> {
         data.push(callback::data(&action));
         next = following;
     }
+    use broadcasts::Action as B;
+    let mut next = Some(B::NoButton);
+    while let Some(variant) = next {
+        let (action, following) = match variant {
+            B::NoButton => (B::NoButton, Some(B::Audience(String::new()))),
+            B::Audience(_) => (B::Audience("everyone".into()), Some(B::Back)),
+            B::Back => (B::Back, Some(B::Send(String::new()))),
+            B::Send(_) => (B::Send("everyone".into()), Some(B::Discard)),
+            B::Discard => (B::Discard, Some(B::Pause(0))),
+            B::Pause(_) => (B::Pause(1), Some(B::Resume(0))),
+            B::Resume(_) => (B::Resume(1), Some(B::Stop(0))),
+            B::Stop(_) => (B::Stop(1), Some(B::StopConfirmed(0))),
+            B::StopConfirmed(_) => (B::StopConfirmed(1), None),
+        };
+        data.push(callback::data(&action));
+        next = following;
+    }
     data
 }
 
@@ -352,6 +369,7 @@ fn attempts(name: &str, s: &Story, me: &user::Model) -> Vec<String> {
         "tickets" => vec!["closed".into()],
         "rotate" => vec!["1\nstolen@mail.test:mine".into(), "1".into()],
         "faq" => vec!["add en Free? | Yes, free for all".into(), "remove 1".into(), "move 1 1".into()],
+        "broadcast" | "broadcasts" => vec!["everyone".into()],
         other => panic!("/{other} is a staff command this test does not try yet: give it plausible arguments here"),
     };
     std::iter::once(format!("/{name}")).chain(args.into_iter().map(|a| format!("/{name} {a}"))).collect()

@@ -98,6 +98,7 @@ async fn metrics_need_the_token_and_move_with_what_happens() {
             r#"ottsonly_webhooks_total{gateway="razorpay",outcome="bad_signature"}"#,
             r#"ottsonly_payments_total{method="stars",outcome="credited"}"#,
             r#"ottsonly_broadcast_messages_total{result="sent"}"#,
+            r#"ottsonly_telegram_calls_total{method="setMyCommands",result="ok"}"#,
         ] {
             assert!(value(&after, series) > value(&before, series), "{series} did not move:\n{after}");
         }

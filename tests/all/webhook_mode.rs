@@ -283,6 +283,28 @@ async fn two_and_three_instances_on_one_postgres_do_everything_once() {
             .unwrap();
         assert_eq!(credits, 10, "{count} instances: each payment credited once");
         assert_ledger_consistent(conn).await;
+
+        // A broadcast, with every instance's sender running: each customer gets it once.
+        let owner =
+            ottsonly::services::Actor::new(OWNER, ottsonly::entities::user::Role::Owner, ottsonly::domain::Lang::En);
+        let content = ottsonly::domain::broadcast::Content {
+            text: format!("Multi-instance offer {count}"),
+            photo_file_id: None,
+            button: None,
+        };
+        let draft = ottsonly::services::broadcasts::Draft {
+            content,
+            audience: ottsonly::domain::broadcast::Audience::Everyone,
+        };
+        ottsonly::services::broadcasts::start(conn, &owner, &draft, Utc::now()).await.unwrap();
+        fake.wait_sent("the broadcast's report", std::time::Duration::from_secs(60), |sent| {
+            sent.iter().any(|m| m.chat_id == OWNER && m.text.contains("Broadcast #1 finished"))
+        })
+        .await;
+        for chat in std::iter::once(referrer).chain(9_101..9_111) {
+            let got = fake.sent_to(chat).into_iter().filter(|m| m.text == draft.content.text).count();
+            assert_eq!(got, 1, "{count} instances: {chat} gets the broadcast once");
+        }
         fake.assert_nothing_refused();
         for mut child in children {
             let _ = child.kill().await;

@@ -76,7 +76,9 @@ pub async fn answer(tg: &Tg, query: &CallbackQuery, text: Option<String>) {
     if let Some(text) = text {
         request = request.text(text);
     }
-    if let Err(err) = request.await {
+    let result = request.await;
+    crate::bot::tg::record("answerCallbackQuery", &result);
+    if let Err(err) = result {
         log::debug!("callback query {} not answered: {err}", query.id);
     }
 }
