@@ -183,4 +183,29 @@ mod tests {
         background.await.unwrap();
         assert_eq!(*order.lock().unwrap(), vec!["reply", "background"]);
     }
+
+    #[tokio::test]
+    async fn replies_go_before_a_broadcast() {
+        let limiter = std::sync::Arc::new(Limiter::new(SendLimits {
+            overall_per_second: 20,
+            overall_burst: 1,
+            per_chat_per_second: 1000,
+            per_chat_burst: 1000,
+            broadcast_per_second: 1000,
+        }));
+        limiter.acquire(1, Lane::Reply).await;
+        let order = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let broadcast = {
+            let (limiter, order) = (limiter.clone(), order.clone());
+            tokio::spawn(async move {
+                limiter.acquire(2, Lane::Broadcast).await;
+                order.lock().unwrap().push("broadcast");
+            })
+        };
+        tokio::task::yield_now().await;
+        limiter.acquire(3, Lane::Reply).await;
+        order.lock().unwrap().push("reply");
+        broadcast.await.unwrap();
+        assert_eq!(*order.lock().unwrap(), vec!["reply", "broadcast"]);
+    }
 }

@@ -233,7 +233,7 @@ fn nobody(audience: Audience) -> Problem {
     tag = "broadcasts",
     params(("Idempotency-Key" = Option<String>, Header, description = "a repeat answers the first result and starts nothing")),
     request_body = NewBroadcast,
-    responses((status = 201, body = Broadcast), (status = 422, description = "a field is not accepted, `confirm` is not true, or the audience reaches nobody (`/problems/nobody-to-send`)", body = Problem))
+    responses((status = 201, body = Broadcast), (status = 422, description = "a field is not accepted, `confirm` is not true, or the audience reaches nobody (`/problems/nobody-to-send`)", body = Problem, content_type = "application/problem+json"))
 )]
 async fn create(
     State(state): State<HttpState>,
@@ -357,7 +357,7 @@ async fn control(state: HttpState, caller: Caller, headers: HeaderMap, id: i32, 
     path = "/broadcasts/{id}/pause",
     tag = "broadcasts",
     params(("id" = i32, Path), ("Idempotency-Key" = Option<String>, Header, description = "a repeat answers the first result")),
-    responses((status = 200, body = Broadcast), (status = 409, description = "it is not running (`/problems/broadcast-not-running`, `/problems/broadcast-over`)", body = Problem))
+    responses((status = 200, body = Broadcast), (status = 409, description = "it is not running (`/problems/broadcast-not-running`, `/problems/broadcast-over`)", body = Problem, content_type = "application/problem+json"))
 )]
 async fn pause(State(state): State<HttpState>, caller: Caller, headers: HeaderMap, Id(id): Id<i32>) -> Response {
     control(state, caller, headers, id, Control::Pause).await
@@ -369,7 +369,7 @@ async fn pause(State(state): State<HttpState>, caller: Caller, headers: HeaderMa
     path = "/broadcasts/{id}/resume",
     tag = "broadcasts",
     params(("id" = i32, Path), ("Idempotency-Key" = Option<String>, Header, description = "a repeat answers the first result")),
-    responses((status = 200, body = Broadcast), (status = 409, description = "it is not paused (`/problems/broadcast-not-paused`, `/problems/broadcast-over`)", body = Problem))
+    responses((status = 200, body = Broadcast), (status = 409, description = "it is not paused (`/problems/broadcast-not-paused`, `/problems/broadcast-over`)", body = Problem, content_type = "application/problem+json"))
 )]
 async fn resume(State(state): State<HttpState>, caller: Caller, headers: HeaderMap, Id(id): Id<i32>) -> Response {
     control(state, caller, headers, id, Control::Resume).await
@@ -382,7 +382,7 @@ async fn resume(State(state): State<HttpState>, caller: Caller, headers: HeaderM
     path = "/broadcasts/{id}/cancel",
     tag = "broadcasts",
     params(("id" = i32, Path), ("Idempotency-Key" = Option<String>, Header, description = "a repeat answers the first result")),
-    responses((status = 200, body = Broadcast), (status = 409, description = "it has already ended (`/problems/broadcast-over`)", body = Problem))
+    responses((status = 200, body = Broadcast), (status = 409, description = "it has already ended (`/problems/broadcast-over`)", body = Problem, content_type = "application/problem+json"))
 )]
 async fn cancel(State(state): State<HttpState>, caller: Caller, headers: HeaderMap, Id(id): Id<i32>) -> Response {
     control(state, caller, headers, id, Control::Cancel).await
