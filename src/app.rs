@@ -21,7 +21,14 @@ pub enum StartupError {
     Telegram { url: String, source: teloxide::RequestError },
 }
 
+/// Routes added to the HTTP server, made once the database is open (the playground's page).
+pub type ExtraRoutes = Box<dyn FnOnce(sea_orm::DatabaseConnection) -> axum::Router + Send>;
+
 pub async fn run(config: Config) -> Result<(), StartupError> {
+    run_with(config, None).await
+}
+
+pub async fn run_with(config: Config, extra_routes: Option<ExtraRoutes>) -> Result<(), StartupError> {
     let config = Arc::new(config);
     let db = db::connect_and_migrate(&config.database_url).await.map_err(StartupError::Database)?;
     log::info!("database ready");
@@ -48,6 +55,10 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         metrics_token: config.metrics_token.clone(),
         telegram_webhook: webhook_slot.clone(),
     });
+    let router = match extra_routes {
+        Some(routes) => router.merge(routes(db.clone())),
+        None => router,
+    };
     let http_server = tokio::spawn(async move {
         if let Err(err) = axum::serve(listener, router).await {
             log::error!("HTTP server stopped: {err}");

@@ -15,3 +15,4 @@ pub mod cli;
 pub mod http;
 pub mod jobs;
 pub mod metrics;
+pub mod playground;

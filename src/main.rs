@@ -8,6 +8,9 @@ async fn main() -> ExitCode {
         .parse_filters(&std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
         .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(playground) = ottsonly::playground::parse_args(&args) {
+        return run_playground(playground).await;
+    }
     if let Some(tool) = ottsonly::cli::parse(&args) {
         return run_tool(tool).await;
     }
@@ -49,6 +52,23 @@ async fn run_tool(tool: Result<ottsonly::cli::Command, String>) -> ExitCode {
         }
         Err(err) => {
             eprintln!("ottsonly: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run_playground(args: Result<bool, String>) -> ExitCode {
+    let demo = match args {
+        Ok(demo) => demo,
+        Err(usage) => {
+            eprintln!("ottsonly: {usage}");
+            return ExitCode::from(2);
+        }
+    };
+    match ottsonly::playground::run(demo).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("ottsonly playground: {err}");
             ExitCode::FAILURE
         }
     }

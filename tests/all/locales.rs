@@ -1,6 +1,6 @@
 //! Every text in locales/ must be something Telegram accepts: HTML messages parse, and
 //! button labels / popup texts (plain text) carry no markup.
-use crate::support::telegram_markup::parse_html;
+use ottsonly::playground::rules::parse_html;
 
 /// Keys whose text is shown as plain text (buttons, popups, command descriptions).
 fn is_plain(key: &str) -> bool {

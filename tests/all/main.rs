@@ -39,6 +39,7 @@ mod locales;
 mod metrics;
 mod outbox;
 mod outbox_delivery;
+mod playground;
 mod razorpay_api;
 mod razorpay_webhook;
 mod readme;

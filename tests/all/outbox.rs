@@ -177,7 +177,7 @@ async fn gateway_alerts_render_escaped_in_every_language() {
     for lang in ["en", "hi"] {
         for notice in &notices {
             let out = bot::outbox::notices::render(notice, lang, &ctx);
-            let visible = crate::support::telegram_markup::parse_html(&out.text)
+            let visible = ottsonly::playground::rules::parse_html(&out.text)
                 .unwrap_or_else(|err| panic!("{lang}: {err}: {}", out.text));
             assert!(visible.contains("PAY<&>") && visible.contains("@a<b>&c (4242)"), "{lang}: {visible}");
             match notice {
@@ -237,7 +237,7 @@ async fn approval_notices_render_escaped_in_every_language() {
     for lang in ["en", "hi"] {
         for notice in &notices {
             let out = bot::outbox::notices::render(notice, lang, &ctx);
-            let visible = crate::support::telegram_markup::parse_html(&out.text)
+            let visible = ottsonly::playground::rules::parse_html(&out.text)
                 .unwrap_or_else(|err| panic!("{lang}: {err}: {}", out.text));
             for part in ["#5", "₹2,500.50", "@a<b>&c (4242)", "Boss <&> (77)"] {
                 assert!(visible.contains(part), "{lang}: {part} not in {visible}");

@@ -15,6 +15,8 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use tokio::sync::Notify;
 
+use ottsonly::playground::rules::{self, rendered};
+
 pub const BOT_ID: i64 = 777_000_001;
 pub const BOT_USERNAME: &str = "ottsonly_test_bot";
 
@@ -533,7 +535,7 @@ impl FakeTelegram {
             "getwebhookinfo" => Ok(json!({ "url": "", "has_custom_certificate": false, "pending_update_count": 0 })),
             "deletewebhook" | "setmycommands" | "setwebhook" => {
                 if method == "setmycommands" {
-                    validate_commands(&params)?;
+                    rules::check_commands(&params).map_err(bad)?;
                 }
                 Ok(json!(true))
             }
@@ -542,20 +544,13 @@ impl FakeTelegram {
             "senddocument" => self.bot_sends_document(&params),
             "sendinvoice" => self.send_invoice(&params),
             "answerprecheckoutquery" => {
-                let ok = params["ok"].as_bool().ok_or_else(|| bad("ok is required"))?;
-                let message = params["error_message"].as_str().unwrap_or_default();
-                if !ok && message.is_empty() {
-                    return Err(bad("error_message is required when ok is false"));
-                }
+                rules::check_pre_checkout_answer(&params).map_err(bad)?;
                 Ok(json!(true))
             }
             "getstartransactions" => self.get_star_transactions(&params),
             "editmessagetext" => self.edit_message_text(&params),
             "answercallbackquery" => {
-                let text = params["text"].as_str().unwrap_or_default();
-                if text.chars().count() > 200 {
-                    return Err(bad("MESSAGE_TOO_LONG"));
-                }
+                rules::check_callback_answer(&params).map_err(bad)?;
                 Ok(json!(true))
             }
             "getfile" => {
@@ -597,9 +592,9 @@ impl FakeTelegram {
         let chat_id = chat_id(params)?;
         let text = params["text"].as_str().unwrap_or_default().to_owned();
         let parse_mode = params["parse_mode"].as_str().map(str::to_owned);
-        validate_text(&text, parse_mode.as_deref(), "message is too long")?;
+        rules::check_text(&text, parse_mode.as_deref(), "message is too long").map_err(bad)?;
         let markup = params.get("reply_markup").cloned().filter(|m| !m.is_null());
-        validate_markup(markup.as_ref())?;
+        rules::check_markup(markup.as_ref()).map_err(bad)?;
         let message_id = self.next_message_id();
         Ok(self.lock().record(chat_id, message_id, text, parse_mode, markup, false))
     }
@@ -609,15 +604,9 @@ impl FakeTelegram {
         let chat_id = chat_id(params)?;
         let caption = params["caption"].as_str().unwrap_or_default().to_owned();
         let parse_mode = params["parse_mode"].as_str().map(str::to_owned);
-        if !caption.is_empty() {
-            validate_text(&caption, parse_mode.as_deref(), "message caption is too long")?;
-            let visible = rendered(&caption);
-            if visible.encode_utf16().count() > 1024 {
-                return Err(bad("message caption is too long"));
-            }
-        }
+        rules::check_caption(&caption, parse_mode.as_deref()).map_err(bad)?;
         let markup = params.get("reply_markup").cloned().filter(|m| !m.is_null());
-        validate_markup(markup.as_ref())?;
+        rules::check_markup(markup.as_ref()).map_err(bad)?;
         let photo = match &params["photo"] {
             Value::String(id) if id.starts_with("attach://") => params["__uploads"][&id["attach://".len()..]].clone(),
             Value::String(id) => {
@@ -654,12 +643,7 @@ impl FakeTelegram {
         let chat_id = chat_id(params)?;
         let caption = params["caption"].as_str().unwrap_or_default().to_owned();
         let parse_mode = params["parse_mode"].as_str().map(str::to_owned);
-        if !caption.is_empty() {
-            validate_text(&caption, parse_mode.as_deref(), "message caption is too long")?;
-            if rendered(&caption).encode_utf16().count() > 1024 {
-                return Err(bad("message caption is too long"));
-            }
-        }
+        rules::check_caption(&caption, parse_mode.as_deref()).map_err(bad)?;
         let field = match &params["document"] {
             Value::String(id) if id.starts_with("attach://") => id["attach://".len()..].to_owned(),
             _ => return Err(bad("there is no document in the request")),
@@ -688,34 +672,10 @@ impl FakeTelegram {
     /// Invoices in Telegram Stars: one price in XTR, no provider token, Telegram's lengths.
     fn send_invoice(&self, params: &Value) -> Reply {
         let chat_id = chat_id(params)?;
+        let total = rules::check_invoice(params).map_err(bad)?;
         let title = params["title"].as_str().unwrap_or_default();
         let description = params["description"].as_str().unwrap_or_default();
-        let payload = params["payload"].as_str().unwrap_or_default();
-        if !(1..=32).contains(&title.chars().count()) {
-            return Err(bad("INVOICE_TITLE_INVALID"));
-        }
-        if !(1..=255).contains(&description.chars().count()) {
-            return Err(bad("INVOICE_DESCRIPTION_INVALID"));
-        }
-        if !(1..=128).contains(&payload.len()) {
-            return Err(bad("INVOICE_PAYLOAD_INVALID"));
-        }
-        let prices = params["prices"].as_array().cloned().unwrap_or_default();
-        if params["currency"] != "XTR"
-            || prices.len() != 1
-            || params["provider_token"].as_str().is_some_and(|t| !t.is_empty())
-        {
-            return Err(bad("CURRENCY_INVALID"));
-        }
-        let total =
-            prices[0]["amount"].as_i64().filter(|a| *a > 0).ok_or_else(|| bad("CURRENCY_TOTAL_AMOUNT_INVALID"))?;
-        // A deep-link parameter: up to 64 of A-Z, a-z, 0-9, _ and -.
         let start_parameter = params["start_parameter"].as_str().unwrap_or_default();
-        let valid_start = start_parameter.len() <= 64
-            && start_parameter.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if !valid_start {
-            return Err(bad("START_PARAM_INVALID"));
-        }
         let message_id = self.next_message_id();
         let mut inner = self.lock();
         let mut reply = inner.record(chat_id, message_id, format!("[invoice] {title}: {total} XTR"), None, None, false);
@@ -821,9 +781,9 @@ impl FakeTelegram {
         let message_id = params["message_id"].as_i64().ok_or_else(|| bad("message_id required"))?;
         let text = params["text"].as_str().unwrap_or_default().to_owned();
         let parse_mode = params["parse_mode"].as_str().map(str::to_owned);
-        validate_text(&text, parse_mode.as_deref(), "MESSAGE_TOO_LONG")?;
+        rules::check_text(&text, parse_mode.as_deref(), "MESSAGE_TOO_LONG").map_err(bad)?;
         let markup = params.get("reply_markup").cloned().filter(|m| !m.is_null());
-        validate_markup(markup.as_ref())?;
+        rules::check_markup(markup.as_ref()).map_err(bad)?;
         let mut inner = self.lock();
         let Some(current) = inner.messages.get(&(chat_id, message_id)) else {
             return Err(bad("message to edit not found"));
@@ -944,81 +904,6 @@ fn chat_id(params: &Value) -> Result<i64, (u16, String)> {
         Value::String(s) => s.parse().map_err(|_| bad("chat not found")),
         _ => Err(bad("chat_id is empty")),
     }
-}
-
-fn validate_commands(params: &Value) -> Result<(), (u16, String)> {
-    let commands = params["commands"].as_array().ok_or_else(|| bad("commands required"))?;
-    if commands.len() > 100 {
-        return Err(bad("too many commands"));
-    }
-    for c in commands {
-        let name = c["command"].as_str().unwrap_or_default();
-        let description = c["description"].as_str().unwrap_or_default();
-        let valid_name = (1..=32).contains(&name.len())
-            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-        if !valid_name {
-            return Err(bad("BOT_COMMAND_INVALID"));
-        }
-        if !(1..=256).contains(&description.chars().count()) {
-            return Err(bad("BOT_COMMAND_DESCRIPTION_INVALID"));
-        }
-    }
-    Ok(())
-}
-
-fn validate_text(text: &str, parse_mode: Option<&str>, too_long: &str) -> Result<(), (u16, String)> {
-    let visible = match parse_mode {
-        None => text.to_owned(),
-        Some(mode) if mode.eq_ignore_ascii_case("html") => {
-            super::telegram_markup::parse_html(text).map_err(|e| bad(format!("can't parse entities: {e}")))?
-        }
-        Some(mode) if mode.eq_ignore_ascii_case("markdownv2") => {
-            super::telegram_markup::parse_markdown_v2(text).map_err(|e| bad(format!("can't parse entities: {e}")))?
-        }
-        Some(other) => return Err(bad(format!("unsupported parse_mode {other}"))),
-    };
-    if visible.trim().is_empty() {
-        return Err(bad("message text is empty"));
-    }
-    if visible.encode_utf16().count() > 4096 {
-        return Err(bad(too_long));
-    }
-    Ok(())
-}
-
-fn rendered(text: &str) -> String {
-    super::telegram_markup::parse_html(text).unwrap_or_else(|_| text.to_owned())
-}
-
-fn validate_markup(markup: Option<&Value>) -> Result<(), (u16, String)> {
-    let Some(markup) = markup else { return Ok(()) };
-    let Some(rows) = markup.get("inline_keyboard") else { return Ok(()) };
-    let rows = rows.as_array().ok_or_else(|| bad("inline keyboard must be an array"))?;
-    let buttons: usize = rows.iter().map(|r| r.as_array().map_or(0, Vec::len)).sum();
-    if buttons > 100 {
-        return Err(bad("BUTTONS_TOO_MUCH"));
-    }
-    for row in rows {
-        for button in row.as_array().ok_or_else(|| bad("inline keyboard row must be an array"))? {
-            if button["text"].as_str().unwrap_or_default().trim().is_empty() {
-                return Err(bad("BUTTON_TEXT_EMPTY"));
-            }
-            if let Some(data) = button.get("callback_data") {
-                let data = data.as_str().unwrap_or_default();
-                if data.is_empty() || data.len() > 64 {
-                    return Err(bad("BUTTON_DATA_INVALID"));
-                }
-            } else if let Some(url) = button.get("url") {
-                let url = url.as_str().unwrap_or_default();
-                if !(url.starts_with("http://") || url.starts_with("https://") || url.starts_with("tg://")) {
-                    return Err(bad("BUTTON_URL_INVALID"));
-                }
-            } else {
-                return Err(bad("can't find field \"text\" or button kind"));
-            }
-        }
-    }
-    Ok(())
 }
 
 async fn api(

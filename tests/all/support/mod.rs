@@ -11,5 +11,4 @@ pub mod fake_razorpay;
 pub mod fake_telegram;
 pub mod fixtures;
 pub mod locale_text;
-pub mod telegram_markup;
 pub mod trace;

@@ -1,0 +1,169 @@
+//! The playground: the real binary with no token, its chat page in headless Chromium, and
+//! the Bot API stand-in refusing what Telegram refuses.
+use std::process::Stdio;
+use std::time::Duration;
+
+use fantoccini::Locator;
+use serde_json::{json, Value};
+use tokio::process::{Child, Command};
+
+use ottsonly::playground::bot_api::{BotApi, Sender};
+use ottsonly::playground::personas;
+
+use crate::support::binary::free_port;
+use crate::support::browser::Browser;
+
+/// `ottsonly playground --demo` on a free port, with nothing else configured.
+async fn start_playground() -> (Child, String) {
+    let addr = format!("127.0.0.1:{}", free_port());
+    let child = Command::new(env!("CARGO_BIN_EXE_ottsonly"))
+        .args(["playground", "--demo"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HTTP_ADDR", &addr)
+        .env("OTTSONLY_CONFIG", "/nonexistent/config.toml")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the playground");
+    let base = format!("http://{addr}");
+    let ready = format!("{base}/health/live");
+    for _ in 0..400 {
+        if reqwest::get(&ready).await.is_ok_and(|r| r.status().is_success()) {
+            return (child, base);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the playground did not come up at {base}");
+}
+
+async fn wait_for_text(browser: &Browser, needle: &str) -> String {
+    for _ in 0..300 {
+        let text = browser.text().await;
+        if text.contains(needle) {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page never showed {needle:?}; it shows:\n{}", browser.text().await);
+}
+
+/// Taps the inline button whose label contains `label` (the page redraws as messages come,
+/// so a button found just before a redraw is looked up again).
+async fn tap(browser: &Browser, label: &str) {
+    let xpath = format!("//div[@id='messages']//button[contains(., '{label}')]");
+    for _ in 0..300 {
+        if let Ok(button) = browser.client.find(Locator::XPath(&xpath)).await {
+            if button.click().await.is_ok() {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no button {label:?}; the page shows:\n{}", browser.text().await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_buys_by_tapping_and_the_owner_sees_the_sale() {
+    let (_playground, base) = start_playground().await;
+    let browser = Browser::start().await;
+    browser.client.goto(&format!("{base}/playground")).await.expect("open the page");
+    let banner = wait_for_text(&browser, "This is not Telegram").await;
+    assert!(banner.contains("demo shop"), "the page says it is the demo shop:\n{banner}");
+
+    browser.click("#start").await;
+    wait_for_text(&browser, "Welcome to").await;
+    tap(&browser, "Plans").await;
+    wait_for_text(&browser, "Tap a plan").await;
+    tap(&browser, "Netflix Premium").await;
+    tap(&browser, "Buy for").await;
+    tap(&browser, "Telegram Stars").await;
+    let pay = "//div[contains(@class,'invoice')]//button[contains(., 'Pay')]";
+    let mut paid = false;
+    for _ in 0..300 {
+        if let Ok(button) = browser.client.find(Locator::XPath(pay)).await {
+            if button.click().await.is_ok() {
+                paid = true;
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(paid, "an invoice card with a Pay button; the page shows:\n{}", browser.text().await);
+    let chat = wait_for_text(&browser, "is yours").await;
+    let login = chat
+        .split_whitespace()
+        .find(|w| w.starts_with("netflix.premium") && w.contains("@demo.ottsonly:Pass"))
+        .unwrap_or_else(|| panic!("the login is in the chat:\n{chat}"));
+    assert!(!browser.has(".bubble.refused").await, "nothing was refused:\n{chat}");
+
+    browser.click(".persona[data-id='1000001']").await;
+    let owner = wait_for_text(&browser, "by @riya").await;
+    let alert = owner.lines().find(|l| l.contains("New order") && l.contains("by @riya"));
+    assert!(alert.is_some_and(|l| l.contains("Netflix Premium")), "the owner's sale alert:\n{owner}");
+    assert!(!owner.contains(login), "the owner's chat is the owner's, not Riya's:\n{owner}");
+    assert!(!browser.has(".bubble.refused").await, "nothing was refused:\n{owner}");
+    browser.close().await;
+}
+
+async fn call(base: &str, method: &str, params: Value) -> (u16, Value) {
+    let answer = reqwest::Client::new()
+        .post(format!("{base}/botplayground:token/{method}"))
+        .json(&params)
+        .send()
+        .await
+        .expect("the stand-in answers");
+    (answer.status().as_u16(), answer.json().await.expect("JSON"))
+}
+
+#[tokio::test]
+async fn the_stand_in_refuses_what_telegram_refuses_and_shows_it() {
+    let api = BotApi::new(personas());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let routes = api.router();
+    tokio::spawn(async move { axum::serve(listener, routes).await.expect("serve") });
+    let riya = personas()[0].id;
+
+    let (status, sent) =
+        call(&base, "SendMessage", json!({ "chat_id": riya, "text": "<b>Hi</b>", "parse_mode": "HTML" })).await;
+    assert_eq!(status, 200, "{sent}");
+    let id = sent["result"]["message_id"].as_i64().expect("a message id");
+
+    let refusals = [
+        (json!({ "chat_id": riya, "text": "<b>Hi", "parse_mode": "HTML" }), "can't parse entities"),
+        (json!({ "chat_id": riya, "text": "x".repeat(4097) }), "message is too long"),
+        (
+            json!({ "chat_id": riya, "text": "x", "reply_markup":
+                    { "inline_keyboard": [[{ "text": "b", "callback_data": "d".repeat(65) }]] } }),
+            "BUTTON_DATA_INVALID",
+        ),
+        (
+            json!({ "chat_id": riya, "text": "x", "reply_markup":
+                    { "inline_keyboard": [[{ "text": "b", "url": "ftp://x" }]] } }),
+            "BUTTON_URL_INVALID",
+        ),
+    ];
+    for (params, why) in refusals {
+        let (status, answer) = call(&base, "sendMessage", params).await;
+        assert_eq!(status, 400, "{answer}");
+        assert!(answer["description"].as_str().unwrap_or_default().contains(why), "{answer}");
+    }
+    let (status, answer) = call(
+        &base,
+        "editMessageText",
+        json!({ "chat_id": riya, "message_id": id, "text": "<b>Hi</b>", "parse_mode": "HTML" }),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(answer["description"].as_str().unwrap_or_default().contains("message is not modified"), "{answer}");
+
+    let (_, chat) = api.chat_after(riya, 0).await;
+    let refused: Vec<_> = chat.iter().filter(|b| b.from == Sender::Refused).collect();
+    assert_eq!(refused.len(), 5, "each refusal is an error bubble in the chat: {chat:?}");
+    assert!(refused[0].html.contains("can&#39;t parse entities") || refused[0].html.contains("can't parse entities"));
+    assert_eq!(chat.iter().filter(|b| b.from == Sender::Bot).count(), 1, "only the valid message was delivered");
+    assert_eq!(chat[0].html, "<b>Hi</b>");
+}
