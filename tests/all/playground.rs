@@ -167,3 +167,128 @@ async fn the_stand_in_refuses_what_telegram_refuses_and_shows_it() {
     assert_eq!(chat.iter().filter(|b| b.from == Sender::Bot).count(), 1, "only the valid message was delivered");
     assert_eq!(chat[0].html, "<b>Hi</b>");
 }
+
+/// The page's API, as the page calls it.
+struct Page {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Page {
+    async fn post(&self, path: &str, body: Value) -> reqwest::Response {
+        self.http.post(format!("{}/playground/api{path}", self.base)).json(&body).send().await.expect("the page API")
+    }
+
+    async fn chat(&self, chat: i64) -> Vec<Value> {
+        let url = format!("{}/playground/api/chats/{chat}", self.base);
+        let state: Value = self.http.get(url).send().await.expect("chat").json().await.expect("JSON");
+        state["bubbles"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Waits for a message from the bot in `chat` that contains `needle`, after `after`.
+    async fn bot_says(&self, chat: i64, after: usize, needle: &str) -> (usize, Value) {
+        for _ in 0..300 {
+            let bubbles = self.chat(chat).await;
+            if let Some(n) = (after..bubbles.len()).find(|n| {
+                bubbles[*n]["from"] != "person" && bubbles[*n]["html"].as_str().unwrap_or("").contains(needle)
+            }) {
+                return (n, bubbles[n].clone());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("chat {chat} never showed {needle:?}: {:#?}", self.chat(chat).await);
+    }
+
+    /// Presses the button labelled with `label` under the bubble.
+    async fn press(&self, chat: i64, bubble: &Value, label: &str) {
+        let data = bubble["buttons"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|row| row.as_array().cloned().unwrap_or_default())
+            .find(|b| b["text"].as_str().unwrap_or("").contains(label))
+            .and_then(|b| b["data"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| panic!("no button {label:?} under {bubble}"));
+        let answer = self
+            .post(&format!("/chats/{chat}/press"), json!({ "message_id": bubble["message_id"], "data": data }))
+            .await;
+        assert_eq!(answer.status(), 204, "{:?}", answer.text().await);
+    }
+
+    async fn open_payment(&self, method: &str, customer: i64) -> Value {
+        for _ in 0..300 {
+            let url = format!("{}/playground/api/payments", self.base);
+            let open: Value = self.http.get(url).send().await.expect("payments").json().await.expect("JSON");
+            if let Some(p) = open["payments"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|p| p["method"] == method && p["telegram_id"] == customer)
+            {
+                return p.clone();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no open {method} payment of {customer} in the panel");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_payments_panel_pays_through_the_real_paths_and_files_reach_the_bot() {
+    let (_playground, base) = start_playground().await;
+    let page = Page { base, http: reqwest::Client::new() };
+    let (riya, owner) = (personas()[0].id, personas()[2].id);
+    assert_eq!(page.post("/chats/424242/text", json!({ "text": "hi" })).await.status(), 404, "only the personas type");
+
+    // Razorpay: a top-up link, paid from the panel; our webhook credits the wallet once.
+    assert_eq!(page.post(&format!("/chats/{riya}/text"), json!({ "text": "/wallet" })).await.status(), 204);
+    let (at, wallet) = page.bot_says(riya, 0, "Your wallet").await;
+    page.press(riya, &wallet, "Top up").await;
+    let (_, amounts) = page.bot_says(riya, at, "Choose an amount").await;
+    page.press(riya, &amounts, "₹200").await;
+    let (_, methods) = page.bot_says(riya, at, "How would you like to pay").await;
+    page.press(riya, &methods, "Razorpay").await;
+    let (at, _) = page.bot_says(riya, at, "with the button below").await;
+    let link = page.open_payment("razorpay", riya).await;
+    let paid = page.post(&format!("/razorpay/{}/paid", link["link_id"].as_str().expect("a link")), json!({})).await;
+    let paid: Value = paid.json().await.expect("JSON");
+    assert_eq!(paid["webhook_status"], 200, "the signed webhook was accepted");
+    let (at, credited) = page.bot_says(riya, at, "added to your wallet").await;
+    assert!(credited["html"].as_str().unwrap_or("").contains("₹200"), "{credited}");
+    let again = page.post(&format!("/razorpay/{}/paid", link["link_id"].as_str().unwrap_or("")), json!({})).await;
+    assert_eq!(again.status(), 409, "a paid link cannot be paid twice");
+
+    // UPI: the panel plays the customer's UPI app; the UTR goes to the bot in chat.
+    assert_eq!(page.post(&format!("/chats/{riya}/text"), json!({ "text": "/wallet" })).await.status(), 204);
+    let (at, wallet) = page.bot_says(riya, at, "Your wallet").await;
+    page.press(riya, &wallet, "Top up").await;
+    let (_, amounts) = page.bot_says(riya, at, "Choose an amount").await;
+    page.press(riya, &amounts, "₹100").await;
+    let (_, methods) = page.bot_says(riya, at, "How would you like to pay").await;
+    page.press(riya, &methods, "UPI").await;
+    let (at, qr) = page.bot_says(riya, at, "Pay exactly").await;
+    assert!(qr["photo"].as_str().is_some(), "the QR is a photo: {qr}");
+    let upi = page.open_payment("upi", riya).await;
+    let made: Value = page.post(&format!("/upi/{}/paid", upi["id"]), json!({})).await.json().await.expect("JSON");
+    let utr = made["utr"].as_str().expect("a UTR").to_owned();
+    assert!(utr.len() == 12 && utr.bytes().all(|b| b.is_ascii_digit()), "{utr}");
+    let (at, _) = page.bot_says(riya, at + 1, &utr).await;
+    page.press(riya, &qr, "I've paid").await;
+    page.bot_says(riya, at + 1, "UTR").await;
+    assert_eq!(page.post(&format!("/chats/{riya}/text"), json!({ "text": utr })).await.status(), 204);
+    page.bot_says(owner, 0, &utr).await;
+
+    // A photo and a document from the page arrive as Telegram would deliver them.
+    let form = reqwest::multipart::Form::new()
+        .text("kind", "document")
+        .part("file", reqwest::multipart::Part::bytes(b"hello".to_vec()).file_name("notes.txt"));
+    let url = format!("{}/playground/api/chats/{riya}/upload", page.base);
+    assert_eq!(page.http.post(&url).multipart(form).send().await.expect("upload").status(), 204);
+    let bubbles = page.chat(riya).await;
+    let document = bubbles.iter().rev().find(|b| b["document"].is_array()).expect("the document bubble");
+    let file_url = format!("{}{}", page.base, document["document"][1].as_str().unwrap_or(""));
+    let bytes = page.http.get(file_url).send().await.expect("file").bytes().await.expect("bytes");
+    assert_eq!(&bytes[..], b"hello");
+    let refused: Vec<_> = page.chat(riya).await.into_iter().filter(|b| b["from"] == "refused").collect();
+    assert!(refused.is_empty(), "nothing was refused: {refused:?}");
+}
