@@ -50,19 +50,23 @@ async fn wait_for_text(browser: &Browser, needle: &str) -> String {
     panic!("the page never showed {needle:?}; it shows:\n{}", browser.text().await);
 }
 
-/// Taps the inline button whose label contains `label` (the page redraws as messages come,
-/// so a button found just before a redraw is looked up again).
-async fn tap(browser: &Browser, label: &str) {
-    let xpath = format!("//div[@id='messages']//button[contains(., '{label}')]");
+/// Clicks what `xpath` finds (the page redraws as messages come, so an element found just
+/// before a redraw is looked up again).
+async fn click(browser: &Browser, xpath: &str) {
     for _ in 0..300 {
-        if let Ok(button) = browser.client.find(Locator::XPath(&xpath)).await {
-            if button.click().await.is_ok() {
+        if let Ok(element) = browser.client.find(Locator::XPath(xpath)).await {
+            if element.click().await.is_ok() {
                 return;
             }
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("no button {label:?}; the page shows:\n{}", browser.text().await);
+    panic!("nothing to click at {xpath}; the page shows:\n{}", browser.text().await);
+}
+
+/// Taps the inline button under a message whose label contains `label`.
+async fn tap(browser: &Browser, label: &str) {
+    click(browser, &format!("//div[@id='messages']//button[contains(., '{label}')]")).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -73,25 +77,14 @@ async fn a_customer_buys_by_tapping_and_the_owner_sees_the_sale() {
     let banner = wait_for_text(&browser, "This is not Telegram").await;
     assert!(banner.contains("demo shop"), "the page says it is the demo shop:\n{banner}");
 
-    browser.click("#start").await;
+    click(&browser, "//button[@id='start']").await;
     wait_for_text(&browser, "Welcome to").await;
     tap(&browser, "Plans").await;
     wait_for_text(&browser, "Tap a plan").await;
     tap(&browser, "Netflix Premium").await;
     tap(&browser, "Buy for").await;
     tap(&browser, "Telegram Stars").await;
-    let pay = "//div[contains(@class,'invoice')]//button[contains(., 'Pay')]";
-    let mut paid = false;
-    for _ in 0..300 {
-        if let Ok(button) = browser.client.find(Locator::XPath(pay)).await {
-            if button.click().await.is_ok() {
-                paid = true;
-                break;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(paid, "an invoice card with a Pay button; the page shows:\n{}", browser.text().await);
+    click(&browser, "//div[contains(@class,'invoice')]//button[contains(., 'Pay')]").await;
     let chat = wait_for_text(&browser, "is yours").await;
     let login = chat
         .split_whitespace()
@@ -99,7 +92,7 @@ async fn a_customer_buys_by_tapping_and_the_owner_sees_the_sale() {
         .unwrap_or_else(|| panic!("the login is in the chat:\n{chat}"));
     assert!(!browser.has(".bubble.refused").await, "nothing was refused:\n{chat}");
 
-    browser.click(".persona[data-id='1000001']").await;
+    click(&browser, "//button[contains(@class,'persona') and @data-id='1000001']").await;
     let owner = wait_for_text(&browser, "by @riya").await;
     let alert = owner.lines().find(|l| l.contains("New order") && l.contains("by @riya"));
     assert!(alert.is_some_and(|l| l.contains("Netflix Premium")), "the owner's sale alert:\n{owner}");
