@@ -12,6 +12,7 @@ use teloxide::utils::command::BotCommands;
 
 use super::ui::{command, keyboards, reply};
 use super::{Ctx, Tg};
+use crate::services::outbox;
 use crate::services::users::{self, Profile};
 use crate::services::Actor;
 
@@ -53,7 +54,13 @@ fn profile(user: &User) -> Profile {
 pub async fn sign_up(update: Update, ctx: Arc<Ctx>, tg: Tg) -> Option<Signed> {
     let from = update.from()?.clone();
     let referral = referral(&update, &ctx.bot_username);
-    match users::sign_up(&ctx.db, &profile(&from), referral.as_deref(), Utc::now()).await {
+    let (signup, queued) =
+        outbox::noting_queued(users::sign_up(&ctx.db, &profile(&from), referral.as_deref(), Utc::now())).await;
+    // The referrer's "someone joined" and any fraud alert go out at once.
+    if queued {
+        ctx.outbox_wake.notify_one();
+    }
+    match signup {
         Ok(signup) => {
             Some(Signed { actor: Actor::of(&signup.user), joined: signup.created, first_name: from.first_name })
         }

@@ -136,7 +136,7 @@ fn reply_for(update: Update, tg: Tg, actor: Actor) -> Reply {
 
 /// Runs `inner`; when it fails, the person is told (never silence) and the error logged. A
 /// refused act (`ActError::Forbidden`) is answered as such. Either way the outbox sender is
-/// woken for what the act wrote.
+/// woken when the act queued notices.
 fn never_silent(inner: UpdateHandler<HandlerError>) -> UpdateHandler<HandlerError> {
     let sig = inner.sig().clone();
     let description: DpHandlerDescription = inner.description().clone();
@@ -149,9 +149,11 @@ fn never_silent(inner: UpdateHandler<HandlerError>) -> UpdateHandler<HandlerErro
                 let ctx = deps.try_get::<Arc<Ctx>>();
                 let kind = deps.try_get::<Update>().map_or("other", |u| update_kind(&u));
                 let started = std::time::Instant::now();
-                let outcome = inner.dispatch(deps).await;
+                let (outcome, queued) = crate::services::outbox::noting_queued(inner.dispatch(deps)).await;
                 crate::metrics::update_handled(kind, started.elapsed());
-                if let Some(ctx) = &ctx {
+                // Only for notices this act queued: a woken sender runs a claim query, and an
+                // idle one finds rows written elsewhere by its own poll.
+                if let Some(ctx) = ctx.as_ref().filter(|_| queued) {
                     ctx.outbox_wake.notify_one();
                 }
                 match outcome {

@@ -15,6 +15,22 @@ use crate::entities::outbox_message::{self, OutboxStatus};
 use crate::entities::user::{self, Role};
 use crate::services::settings;
 
+tokio::task_local! {
+    /// Set while `noting_queued` runs an act: whether the act queued a row.
+    static QUEUED: std::cell::Cell<bool>;
+}
+
+/// Runs `act` and tells whether it queued any outbox row (in this task), so that the sender is
+/// woken only for an act that gave it something to send.
+pub async fn noting_queued<F: std::future::Future>(act: F) -> (F::Output, bool) {
+    QUEUED
+        .scope(std::cell::Cell::new(false), async move {
+            let output = act.await;
+            (output, QUEUED.with(std::cell::Cell::get))
+        })
+        .await
+}
+
 /// A person as staff see them in alerts: `@username (id)` or `First (id)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Person {
@@ -541,6 +557,7 @@ async fn insert(
     dedupe_key: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
+    let _ = QUEUED.try_with(|queued| queued.set(true));
     let params = serde_json::to_value(notice).map_err(|err| DbErr::Custom(format!("outbox params: {err}")))?;
     // The variant's name, for reading the table (serde's tag).
     let kind = params["kind"].as_str().unwrap_or_default().to_owned();
