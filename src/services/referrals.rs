@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait, TryInsertResult,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Set, TransactionTrait, TryInsertResult,
 };
 
 use crate::domain::commission::{self, Level};
@@ -442,19 +442,17 @@ pub struct ReferralStats {
     pub blocked: bool,
     /// The rates and hold in force, to explain them.
     pub rules: settings::ReferralRules,
+    /// The smallest withdrawal (`referral.withdrawal_min`).
+    pub withdrawal_min: Money,
 }
 
+/// The referrer's screen: five queries (the user, the four referral counts at once, the
+/// commissions, the withdrawals, the settings), as refer-and-earn is opened often.
 pub async fn stats(db: &DatabaseConnection, telegram_id: i64) -> Result<Option<ReferralStats>, DbErr> {
     let Some(me) = users::find_by_telegram_id(db, telegram_id).await? else { return Ok(None) };
-    let (level1, level1_paying) = fraud::conversion(db, me.id).await?;
-    let level2 =
-        user::Entity::find().filter(user::Column::ReferredBy.in_subquery(users::referred_by(me.id))).count(db).await?;
-    let level2_paying = user::Entity::find()
-        .filter(user::Column::ReferredBy.in_subquery(users::referred_by(me.id)))
-        .filter(user::Column::Id.in_subquery(users::with_paid_order()))
-        .count(db)
-        .await?;
+    let [level1, level1_paying, level2, level2_paying] = referral_counts(db, me.id).await?;
     let totals = totals(db, me.id).await?;
+    let (rules, withdrawal_min) = settings::referral_terms(db).await?;
     Ok(Some(ReferralStats {
         code: me.referral_code.clone(),
         level1,
@@ -464,6 +462,34 @@ pub async fn stats(db: &DatabaseConnection, telegram_id: i64) -> Result<Option<R
         withdrawable: totals.withdrawable(Money::from_paise(me.balance)),
         totals,
         blocked: me.is_blocked,
-        rules: settings::referral_rules(db).await?,
+        rules,
+        withdrawal_min,
     }))
+}
+
+/// Level-1 referrals, those of them who paid, level-2 referrals, those who paid: the counts
+/// `fraud::conversion` and its level-2 kin would make, as one statement.
+async fn referral_counts(db: &DatabaseConnection, referrer_id: i32) -> Result<[u64; 4], DbErr> {
+    let count = |select: sea_orm::Select<user::Entity>| {
+        Expr::from(select.select_only().column_as(user::Column::Id.count(), "n").into_query())
+    };
+    let level1 = || user::Entity::find().filter(user::Column::ReferredBy.eq(referrer_id));
+    let level2 = || user::Entity::find().filter(user::Column::ReferredBy.in_subquery(users::referred_by(referrer_id)));
+    let paid = || user::Column::Id.in_subquery(users::with_paid_order());
+    let names = ["level1", "level1_paying", "level2", "level2_paying"];
+    let query = Query::select()
+        .expr_as(count(level1()), names[0])
+        .expr_as(count(level1().filter(paid())), names[1])
+        .expr_as(count(level2()), names[2])
+        .expr_as(count(level2().filter(paid())), names[3])
+        .to_owned();
+    let row = db
+        .query_one_raw(db.get_database_backend().build(&query))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("referral counts".into()))?;
+    let mut counts = [0; 4];
+    for (count, name) in counts.iter_mut().zip(names) {
+        *count = u64::try_from(row.try_get::<i64>("", name)?).unwrap_or(0);
+    }
+    Ok(counts)
 }

@@ -43,6 +43,19 @@ pub async fn value(conn: &impl ConnectionTrait, key: SettingKey) -> Result<Strin
     Ok(row.map(|r| r.value).filter(|v| key.normalise(v).is_ok()).unwrap_or_else(|| key.default_value().to_owned()))
 }
 
+/// Like `value` for several settings, in one query.
+pub async fn values<const N: usize>(conn: &impl ConnectionTrait, keys: [SettingKey; N]) -> Result<[String; N], DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let rows = setting::Entity::find().filter(setting::Column::Key.is_in(keys.map(|k| k.key()))).all(conn).await?;
+    Ok(keys.map(|key| {
+        rows.iter()
+            .find(|row| row.key == key.key())
+            .map(|row| row.value.clone())
+            .filter(|v| key.normalise(v).is_ok())
+            .unwrap_or_else(|| key.default_value().to_owned())
+    }))
+}
+
 /// Every known setting with its current value, in display order.
 pub async fn all(conn: &impl ConnectionTrait) -> Result<Vec<(SettingKey, String)>, DbErr> {
     let mut values = Vec::with_capacity(SettingKey::ALL.len());
@@ -91,13 +104,19 @@ pub async fn change(
 }
 
 async fn percent(conn: &impl ConnectionTrait, key: SettingKey) -> Result<Decimal, DbErr> {
-    let stored = value(conn, key).await?;
-    Ok(percent_to_fraction(&stored).or_else(|| percent_to_fraction(key.default_value())).unwrap_or_default())
+    Ok(as_percent(key, &value(conn, key).await?))
+}
+
+fn as_percent(key: SettingKey, stored: &str) -> Decimal {
+    percent_to_fraction(stored).or_else(|| percent_to_fraction(key.default_value())).unwrap_or_default()
 }
 
 async fn whole(conn: &impl ConnectionTrait, key: SettingKey) -> Result<i64, DbErr> {
-    let stored = value(conn, key).await?;
-    Ok(stored.parse().or_else(|_| key.default_value().parse()).unwrap_or_default())
+    Ok(as_whole(key, &value(conn, key).await?))
+}
+
+fn as_whole(key: SettingKey, stored: &str) -> i64 {
+    stored.parse().or_else(|_| key.default_value().parse()).unwrap_or_default()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,16 +137,32 @@ impl ReferralRules {
 }
 
 pub async fn referral_rules(conn: &impl ConnectionTrait) -> Result<ReferralRules, DbErr> {
-    Ok(ReferralRules {
-        l1_rate: percent(conn, SettingKey::L1Rate).await?,
-        l2_rate: percent(conn, SettingKey::L2Rate).await?,
-        hold: chrono::Duration::hours(whole(conn, SettingKey::HoldHours).await?),
-    })
+    let [l1, l2, hold] = values(conn, [SettingKey::L1Rate, SettingKey::L2Rate, SettingKey::HoldHours]).await?;
+    Ok(referral_rules_of(&l1, &l2, &hold))
+}
+
+fn referral_rules_of(l1: &str, l2: &str, hold: &str) -> ReferralRules {
+    ReferralRules {
+        l1_rate: as_percent(SettingKey::L1Rate, l1),
+        l2_rate: as_percent(SettingKey::L2Rate, l2),
+        hold: chrono::Duration::hours(as_whole(SettingKey::HoldHours, hold)),
+    }
+}
+
+/// The referral rules and the smallest withdrawal, as refer-and-earn explains them, in one query.
+pub async fn referral_terms(conn: &impl ConnectionTrait) -> Result<(ReferralRules, Money), DbErr> {
+    let [l1, l2, hold, min] =
+        values(conn, [SettingKey::L1Rate, SettingKey::L2Rate, SettingKey::HoldHours, SettingKey::WithdrawalMinAmount])
+            .await?;
+    Ok((referral_rules_of(&l1, &l2, &hold), as_withdrawal_min(&min)))
 }
 
 pub async fn withdrawal_min(conn: &impl ConnectionTrait) -> Result<Money, DbErr> {
-    let stored = value(conn, SettingKey::WithdrawalMinAmount).await?;
-    Ok(Money::parse_rupees(&stored).unwrap_or(Money::from_rupees(500)))
+    Ok(as_withdrawal_min(&value(conn, SettingKey::WithdrawalMinAmount).await?))
+}
+
+fn as_withdrawal_min(stored: &str) -> Money {
+    Money::parse_rupees(stored).unwrap_or(Money::from_rupees(500))
 }
 
 async fn rupees(conn: &impl ConnectionTrait, key: SettingKey) -> Result<Money, DbErr> {

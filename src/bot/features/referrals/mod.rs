@@ -11,7 +11,7 @@ use teloxide::utils::command::BotCommands;
 use crate::bot::ui::{self, button, callback, command, Goto, Reply};
 use crate::bot::{Ctx, HandlerError, HandlerResult};
 use crate::domain::fraud;
-use crate::services::{referrals, settings, Actor};
+use crate::services::{referrals, Actor};
 
 #[derive(BotCommands, Clone, Debug, PartialEq)]
 #[command(rename_rule = "lowercase")]
@@ -32,7 +32,7 @@ fn percent(fraction: Decimal) -> String {
 async fn show(reply: Reply, ctx: Arc<Ctx>, actor: Actor) -> HandlerResult {
     let lang = reply.lang;
     let Some(stats) = referrals::stats(&ctx.db, actor.telegram_id).await? else { return Ok(()) };
-    let min = settings::withdrawal_min(&ctx.db).await?;
+    let min = stats.withdrawal_min;
     let link = format!("https://t.me/{}?start=ref_{}", ctx.bot_username, stats.code);
     let reserved = if stats.totals.reserved.is_positive() {
         t!("refer.reserved", locale = lang, amount = stats.totals.reserved).into_owned()
