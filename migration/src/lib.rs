@@ -21,6 +21,7 @@ mod m20261206_000017_gifts;
 mod m20261206_000018_telegram_updates;
 mod m20261206_000019_leases;
 mod m20261207_000020_broadcasts;
+mod m20261208_000021_hot_query_indexes;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000018_telegram_updates::Migration),
             Box::new(m20261206_000019_leases::Migration),
             Box::new(m20261207_000020_broadcasts::Migration),
+            Box::new(m20261208_000021_hot_query_indexes::Migration),
         ]
     }
 }

@@ -94,7 +94,7 @@ pub(crate) async fn conversion(conn: &impl ConnectionTrait, referrer_id: i32) ->
     let referrals = user::Entity::find().filter(user::Column::ReferredBy.eq(referrer_id)).count(conn).await?;
     let paying = user::Entity::find()
         .filter(user::Column::ReferredBy.eq(referrer_id))
-        .filter(user::Column::Id.in_subquery(users::with_paid_order()))
+        .filter(users::has_paid_order())
         .count(conn)
         .await?;
     Ok((referrals, paying))

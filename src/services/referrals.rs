@@ -390,19 +390,26 @@ impl CommissionTotals {
     }
 }
 
+/// `CAST(COALESCE(SUM(amount), 0) AS BIGINT)`: PostgreSQL sums BIGINT as NUMERIC.
+fn sum_amount() -> Expr {
+    Expr::cust("CAST(COALESCE(SUM(amount), 0) AS BIGINT)")
+}
+
 pub(crate) async fn totals(conn: &impl ConnectionTrait, user_id: i32) -> Result<CommissionTotals, DbErr> {
+    // Summed in SQL, per status: a referrer with thousands of commissions reads one row each.
     let commissions: Vec<(i64, CommissionStatus)> = commission_row::Entity::find()
         .select_only()
-        .column(commission_row::Column::Amount)
+        .column_as(sum_amount(), "amount")
         .column(commission_row::Column::Status)
         .filter(commission_row::Column::EarnerId.eq(user_id))
         .filter(commission_row::Column::Status.is_in([CommissionStatus::Pending, CommissionStatus::Available]))
+        .group_by(commission_row::Column::Status)
         .into_tuple()
         .all(conn)
         .await?;
     let withdrawals: Vec<(i64, WithdrawalStatus)> = withdrawal::Entity::find()
         .select_only()
-        .column(withdrawal::Column::Amount)
+        .column_as(sum_amount(), "amount")
         .column(withdrawal::Column::Status)
         .filter(withdrawal::Column::UserId.eq(user_id))
         .filter(withdrawal::Column::Status.is_in([
@@ -410,6 +417,7 @@ pub(crate) async fn totals(conn: &impl ConnectionTrait, user_id: i32) -> Result<
             WithdrawalStatus::Approved,
             WithdrawalStatus::Paid,
         ]))
+        .group_by(withdrawal::Column::Status)
         .into_tuple()
         .all(conn)
         .await?;
@@ -475,7 +483,7 @@ async fn referral_counts(db: &DatabaseConnection, referrer_id: i32) -> Result<[u
     };
     let level1 = || user::Entity::find().filter(user::Column::ReferredBy.eq(referrer_id));
     let level2 = || user::Entity::find().filter(user::Column::ReferredBy.in_subquery(users::referred_by(referrer_id)));
-    let paid = || user::Column::Id.in_subquery(users::with_paid_order());
+    let paid = users::has_paid_order;
     let names = ["level1", "level1_paying", "level2", "level2_paying"];
     let query = Query::select()
         .expr_as(count(level1()), names[0])

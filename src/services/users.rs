@@ -187,13 +187,18 @@ pub(crate) fn referred_by(referrer_id: i32) -> SelectStatement {
         .to_owned()
 }
 
-/// Subquery: the ids of users with at least one paid order.
-pub(crate) fn with_paid_order() -> SelectStatement {
-    Query::select()
-        .column(order::Column::UserId)
-        .from(order::Entity)
-        .and_where(Expr::col(order::Column::Status).eq(OrderStatus::Paid))
-        .to_owned()
+/// Condition on `users`: the user has at least one paid order. Correlated (`EXISTS`), so
+/// counting a referrer's paying referrals probes `ix_orders_user_status` once per referral
+/// instead of reading every paid order of the shop.
+pub(crate) fn has_paid_order() -> sea_orm::sea_query::SimpleExpr {
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(order::Entity)
+            .and_where(Expr::col((order::Entity, order::Column::UserId)).equals((user::Entity, user::Column::Id)))
+            .and_where(Expr::col((order::Entity, order::Column::Status)).eq(OrderStatus::Paid))
+            .to_owned(),
+    )
 }
 
 pub(crate) async fn balance_of(conn: &impl ConnectionTrait, user_id: i32) -> Result<crate::domain::Money, DbErr> {
