@@ -5,9 +5,10 @@
 //! is a conditional `pending -> paid` update that only one transaction can win.
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{LockBehavior, LockType};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
 use crate::domain::subscription_period;
@@ -435,6 +436,25 @@ pub(crate) async fn assign_stock(
     order_id: Option<i32>,
     now: DateTime<Utc>,
 ) -> Result<Option<stock_item::Model>, DbErr> {
+    if conn.get_database_backend() == DbBackend::Postgres {
+        // The first available row no other transaction holds, locked for this one: concurrent
+        // buyers of one plan take different rows instead of each waiting for the commit of the
+        // buyer ahead (whose row it then finds taken). With every row held, the loop below waits
+        // for them as before (a holder may roll back and leave its row available).
+        let free = stock_item::Entity::find()
+            .filter(stock_item::Column::PlanId.eq(plan_id))
+            .filter(stock_item::Column::Status.eq(StockStatus::Available))
+            .order_by_asc(stock_item::Column::Id)
+            .limit(1)
+            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+            .one(conn)
+            .await?;
+        if let Some(candidate) = free {
+            if take_stock(conn, candidate.id, order_id, now).await? {
+                return Ok(Some(candidate));
+            }
+        }
+    }
     loop {
         let candidates = stock_item::Entity::find()
             .filter(stock_item::Column::PlanId.eq(plan_id))
@@ -447,21 +467,31 @@ pub(crate) async fn assign_stock(
             return Ok(None);
         }
         for candidate in candidates {
-            // On PostgreSQL a concurrent buyer may take this row first: the status check
-            // makes that a miss (0 rows) rather than a double assignment.
-            let taken = stock_item::Entity::update_many()
-                .col_expr(stock_item::Column::Status, Expr::value(StockStatus::Assigned))
-                .col_expr(stock_item::Column::OrderId, Expr::value(order_id))
-                .col_expr(stock_item::Column::AssignedAt, Expr::value(now))
-                .filter(stock_item::Column::Id.eq(candidate.id))
-                .filter(stock_item::Column::Status.eq(StockStatus::Available))
-                .exec(conn)
-                .await?;
-            if taken.rows_affected == 1 {
+            if take_stock(conn, candidate.id, order_id, now).await? {
                 return Ok(Some(candidate));
             }
         }
     }
+}
+
+/// Assigns stock row `id` to the order if it is still available.
+async fn take_stock(
+    conn: &impl ConnectionTrait,
+    id: i32,
+    order_id: Option<i32>,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    // On PostgreSQL a concurrent buyer may take this row first: the status check makes that a
+    // miss (0 rows) rather than a double assignment.
+    let taken = stock_item::Entity::update_many()
+        .col_expr(stock_item::Column::Status, Expr::value(StockStatus::Assigned))
+        .col_expr(stock_item::Column::OrderId, Expr::value(order_id))
+        .col_expr(stock_item::Column::AssignedAt, Expr::value(now))
+        .filter(stock_item::Column::Id.eq(id))
+        .filter(stock_item::Column::Status.eq(StockStatus::Available))
+        .exec(conn)
+        .await?;
+    Ok(taken.rows_affected == 1)
 }
 
 /// How long one sold-out alert per plan covers, however many customers hit it.
