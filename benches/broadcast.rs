@@ -31,8 +31,15 @@ use ottsonly::entities::user::{self, Role};
 use ottsonly::services::broadcasts::{self, Draft, StartOutcome};
 use ottsonly::services::{users, Actor};
 
-/// The fake's clock and our rates, both this many times faster (TELEGRAM_RATE_SCALE, 1-100).
-const SCALE: u32 = 100;
+/// The fake's clock and our rates, both this many times faster (TELEGRAM_RATE_SCALE, 1-100):
+/// 100 unless OTTSONLY_BENCH_SCALE says otherwise.
+fn scale() -> u32 {
+    std::env::var("OTTSONLY_BENCH_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|s| (1..=100).contains(s))
+        .unwrap_or(100)
+}
 const OWNER: i64 = 4_999_999;
 const FIRST_ID: i64 = 5_000_000;
 const TOKEN: &str = "123456:BENCH";
@@ -41,7 +48,7 @@ const TEXT: &str = "<b>Diwali sale</b>: 20% off every plan";
 /// Telegram's limits on the fake's clock.
 const OVERALL: usize = 30;
 fn window() -> Duration {
-    Duration::from_secs(1) / SCALE
+    Duration::from_secs(1) / scale()
 }
 
 #[derive(Default)]
@@ -145,14 +152,16 @@ async fn add_customers(db: &DatabaseConnection, n: i64) {
 }
 
 async fn run(label: &str, db: DatabaseConnection, url: &str) {
-    let customers = common::size(100_000, 300);
+    // OTTSONLY_BENCH_RECIPIENTS: fewer, for a quick look at another scale.
+    let recipients = std::env::var("OTTSONLY_BENCH_RECIPIENTS").ok().and_then(|n| n.parse().ok());
+    let customers = recipients.unwrap_or(common::size(100_000, 300));
     let (fake, fake_url) = start_fake().await;
     let env: HashMap<&str, String> = HashMap::from([
         ("TELOXIDE_TOKEN", TOKEN.to_owned()),
         ("TELEGRAM_API_URL", fake_url.clone()),
         ("DATABASE_URL", url.to_owned()),
         ("ADMIN_IDS", OWNER.to_string()),
-        ("TELEGRAM_RATE_SCALE", SCALE.to_string()),
+        ("TELEGRAM_RATE_SCALE", scale().to_string()),
     ]);
     let config = Config::load(std::path::Path::new("/nonexistent/ottsonly-bench.toml"), |key| env.get(key).cloned())
         .expect("config");
@@ -209,8 +218,9 @@ async fn run(label: &str, db: DatabaseConnection, url: &str) {
     );
     common::ratio_line(label, "broadcast rate", steady, "configured (25/s x scale)", configured, "msg/s");
     println!(
-        "{label:>8}: fake's limit {} msg/s overall (30/s x scale {SCALE}); 429s received: {too_many} ({})",
-        OVERALL as u32 * SCALE,
+        "{label:>8}: fake's limit {} msg/s overall (30/s x scale {}); 429s received: {too_many} ({})",
+        OVERALL as u32 * scale(),
+        scale(),
         if too_many <= 1 { "none after the first" } else { "MORE THAN ONE" }
     );
     println!(
@@ -222,7 +232,9 @@ async fn run(label: &str, db: DatabaseConnection, url: &str) {
 #[tokio::main]
 async fn main() {
     println!(
-        "broadcast bench: scale {SCALE} (the fake's clock and our rates {SCALE}x Telegram's){}",
+        "broadcast bench: scale {} (the fake's clock and our rates {}x Telegram's){}",
+        scale(),
+        scale(),
         if common::smoke() { " (smoke)" } else { "" }
     );
     let dir = tempfile::tempdir().expect("tempdir");
