@@ -22,6 +22,7 @@ mod m20261206_000018_telegram_updates;
 mod m20261206_000019_leases;
 mod m20261207_000020_broadcasts;
 mod m20261208_000021_hot_query_indexes;
+pub mod m20261208_000022_referral_tallies;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000019_leases::Migration),
             Box::new(m20261207_000020_broadcasts::Migration),
             Box::new(m20261208_000021_hot_query_indexes::Migration),
+            Box::new(m20261208_000022_referral_tallies::Migration),
         ]
     }
 }

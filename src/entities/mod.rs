@@ -24,6 +24,7 @@ pub mod payout_vpa;
 pub mod plan;
 pub mod promo_code;
 pub mod promo_redemption;
+pub mod referral_tally;
 pub mod renewal;
 pub mod setting;
 pub mod stock_item;
