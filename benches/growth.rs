@@ -7,6 +7,8 @@
 //! PostgreSQL, a recursive CTE on SQLite) into rows as the services write them. Then every
 //! statement those services ran on the big shop is EXPLAINed (PostgreSQL: EXPLAIN, with
 //! ANALYZE for SELECTs; SQLite: EXPLAIN QUERY PLAN), and full scans of big tables are flagged.
+//! The bulk rows bypass the services that keep `referral_tallies`, so the seed recounts them
+//! (`referrals::recount_tallies`) and checks what `/refer` shows against plain counts.
 //! SQLite, and PostgreSQL when TEST_DATABASE_URL is set. Run with `cargo bench --bench
 //! growth`; `OTTSONLY_BENCH_SMOKE=1` for a run of seconds.
 mod common;
@@ -253,6 +255,9 @@ async fn seed(label: &'static str, db: DatabaseConnection, customers: i64, refer
     .await;
     let credited = amount * (referrals - DUE);
     exec(&db, &format!("UPDATE users SET balance = {credited} WHERE id = {rid}"), past, ends).await;
+    // The rows above bypassed the services that keep the referral tallies: recount them, as
+    // after any bulk load.
+    referrals::recount_tallies(&db).await.expect("recount the tallies");
     if backend == DbBackend::Postgres {
         // As autovacuum would after loads like these.
         db.execute_unprepared("ANALYZE").await.expect("analyze");
@@ -281,6 +286,9 @@ async fn seed(label: &'static str, db: DatabaseConnection, customers: i64, refer
     let ledger = scalar(&db, "SELECT COUNT(*) FROM ledger_entries").await;
     let users = scalar(&db, "SELECT COUNT(*) FROM users").await;
     let referred = scalar(&db, &format!("SELECT COUNT(*) FROM users WHERE referred_by = {rid}")).await;
+    let stats = referrals::stats(&db, REFERRER).await.expect("stats").expect("referrer");
+    assert_eq!((stats.level1 as i64, stats.level1_paying as i64), (referred, referrals), "the referrer's tallies");
+    assert_eq!(stats.totals.credited.paise(), credited, "the referrer's credited commission");
     println!(
         "{label:>14}: seeded {users} users, {ledger} ledger rows, {referred} referrals of one referrer in {:.1?}",
         started.elapsed()

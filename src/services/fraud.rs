@@ -15,7 +15,7 @@ use crate::entities::fraud_flag::{self, FlagStatus, FraudRule};
 use crate::entities::{payment, payout_vpa, user, withdrawal};
 use crate::services::actor::{ActError, Actor};
 use crate::services::outbox::{self, Notice};
-use crate::services::{audit, settings, users};
+use crate::services::{audit, referrals, settings, users};
 
 /// Raises a flag unless the same finding (`dedupe_key`) was raised before. Returns the new flag.
 async fn raise(
@@ -89,15 +89,12 @@ pub(crate) async fn check_signup(
     Ok(raised)
 }
 
-/// Referrals of `referrer` (level 1) and how many of them have a paid order.
+/// Referrals of `referrer` (level 1) and how many of them have a paid order: the referrer's
+/// tally row (`referrals::tally_of`), moved with every sign-up, payment and refund.
 pub(crate) async fn conversion(conn: &impl ConnectionTrait, referrer_id: i32) -> Result<(u64, u64), DbErr> {
-    let referrals = user::Entity::find().filter(user::Column::ReferredBy.eq(referrer_id)).count(conn).await?;
-    let paying = user::Entity::find()
-        .filter(user::Column::ReferredBy.eq(referrer_id))
-        .filter(users::has_paid_order())
-        .count(conn)
-        .await?;
-    Ok((referrals, paying))
+    let tally = referrals::tally_of(conn, referrer_id).await?;
+    let count = |n: i64| u64::try_from(n).unwrap_or(0);
+    Ok((count(tally.level1), count(tally.level1_paying)))
 }
 
 /// Raised once per user: after an admin resolves it, it stays resolved.

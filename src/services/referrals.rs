@@ -1,11 +1,14 @@
 //! Referral commissions: earned on paid orders (two levels), held, then credited to the
 //! wallet by a job; cancelled or reversed when the order is refunded. Plus the stats a
-//! referrer sees under Refer & earn.
+//! referrer sees under Refer & earn, read from the referrer's `referral_tallies` row, which
+//! every act that changes a figure moves in its own transaction (`Tallies`).
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Set, TransactionTrait, TryInsertResult,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait, TryInsertResult,
 };
 
 use crate::domain::commission::{self, Level};
@@ -13,7 +16,8 @@ use crate::domain::{privacy, withdrawal as withdrawal_rules, Money};
 use crate::entities::commission::{self as commission_row, CommissionStatus};
 use crate::entities::fraud_flag;
 use crate::entities::ledger_entry::LedgerKind;
-use crate::entities::order;
+use crate::entities::order::{self, OrderStatus};
+use crate::entities::referral_tally;
 use crate::entities::user;
 use crate::entities::withdrawal::{self, WithdrawalStatus};
 use crate::services::outbox::{self, Notice};
@@ -31,6 +35,114 @@ pub struct EarnedCommission {
     pub available_at: DateTime<Utc>,
 }
 
+/// What one act changes in one user's `referral_tallies` row.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct TallyDelta {
+    pub level1: i64,
+    pub level1_paying: i64,
+    pub level2: i64,
+    pub level2_paying: i64,
+    /// Paise.
+    pub pending: i64,
+    /// Paise.
+    pub available: i64,
+}
+
+/// The tally changes of one transaction, written by `apply` as its last writes: after every
+/// `users` row lock the transaction takes, one upsert per user in ascending user id, so
+/// transactions lock tally rows in one order and never hold one while waiting for a
+/// `users` row (ARCHITECTURE.md, invariants).
+#[derive(Debug, Default)]
+pub(crate) struct Tallies(BTreeMap<i32, TallyDelta>);
+
+impl Tallies {
+    pub(crate) fn of(&mut self, user_id: i32) -> &mut TallyDelta {
+        self.0.entry(user_id).or_default()
+    }
+
+    /// Adds each delta to its row (`n = n + delta`, made at zero when missing), atomically.
+    pub(crate) async fn apply(self, conn: &impl ConnectionTrait) -> Result<(), DbErr> {
+        use referral_tally::Column as C;
+        const COLUMNS: [C; 6] = [C::Level1, C::Level1Paying, C::Level2, C::Level2Paying, C::Pending, C::Available];
+        for (user_id, d) in self.0 {
+            if d == TallyDelta::default() {
+                continue;
+            }
+            let mut on_conflict = OnConflict::column(C::UserId);
+            for column in COLUMNS {
+                on_conflict.value(
+                    column,
+                    Expr::col((referral_tally::Entity, column)).add(Expr::col((Alias::new("excluded"), column))),
+                );
+            }
+            referral_tally::Entity::insert(referral_tally::ActiveModel {
+                user_id: Set(user_id),
+                level1: Set(d.level1),
+                level1_paying: Set(d.level1_paying),
+                level2: Set(d.level2),
+                level2_paying: Set(d.level2_paying),
+                pending: Set(d.pending),
+                available: Set(d.available),
+            })
+            .on_conflict(on_conflict.to_owned())
+            .exec_without_returning(conn)
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// The user's tally row; zeros when they have none yet.
+pub(crate) async fn tally_of(conn: &impl ConnectionTrait, user_id: i32) -> Result<referral_tally::Model, DbErr> {
+    Ok(referral_tally::Entity::find_by_id(user_id).one(conn).await?.unwrap_or(referral_tally::Model {
+        user_id,
+        level1: 0,
+        level1_paying: 0,
+        level2: 0,
+        level2_paying: 0,
+        pending: 0,
+        available: 0,
+    }))
+}
+
+/// Rebuilds every `referral_tallies` row from `users`, `orders` and `commissions` (the
+/// backfill of migration `m20261208_000022_referral_tallies`), for data written around the
+/// services: a bulk load. Run it on a shop at rest: a sale committed while it runs may be
+/// counted from before.
+pub async fn recount_tallies(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    referral_tally::Entity::delete_many().exec(&txn).await?;
+    txn.execute_unprepared(migration::m20261208_000022_referral_tallies::RECOUNT).await?;
+    txn.commit().await
+}
+
+/// How many orders in status `paid` the customer has, counted up to two. A paying referral
+/// is one with at least one (the definition the tallies and their recount keep): none, one
+/// or more is all a tally needs to know.
+async fn paid_orders_up_to_two(conn: &impl ConnectionTrait, user_id: i32) -> Result<usize, DbErr> {
+    let ids: Vec<i32> = order::Entity::find()
+        .select_only()
+        .column(order::Column::Id)
+        .filter(order::Column::UserId.eq(user_id))
+        .filter(order::Column::Status.eq(OrderStatus::Paid))
+        .limit(2)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(ids.len())
+}
+
+/// The tally changes of a sign-up referred by `referrer`, inside the sign-up's transaction:
+/// one more level-1 referral for the referrer, one more level-2 for the referrer's referrer.
+pub(crate) async fn tally_signup(conn: &impl ConnectionTrait, referrer: &user::Model) -> Result<(), DbErr> {
+    let mut tallies = Tallies::default();
+    tallies.of(referrer.id).level1 += 1;
+    if let Some(up) = referrer.referred_by {
+        tallies.of(up).level2 += 1;
+    }
+    tallies.apply(conn).await
+}
+
 fn level_number(level: Level) -> i16 {
     match level {
         Level::One => 1,
@@ -40,7 +152,12 @@ fn level_number(level: Level) -> i16 {
 
 /// Records the commissions of a just-paid order inside the caller's transaction: level 1 for
 /// the buyer's referrer, level 2 for that referrer's referrer. Blocked earners get nothing,
-/// and a chain that leads back to the buyer stops there. Recording twice changes nothing.
+/// and a chain that leads back to the buyer stops there. Recording twice records no
+/// commission twice. Also the tallies: the earners' pending sums, and when this is the
+/// buyer's only paid order (their first, or the first since a refund), one more paying
+/// referral for each referrer up the chain. Call it once per claimed order (`pay_order`,
+/// which holds the buyer's row: concurrent payments of one buyer count their paid orders
+/// one after the other), after the transaction's last `users` row lock.
 pub(crate) async fn record_for_order(
     conn: &impl ConnectionTrait,
     buyer: &user::Model,
@@ -49,6 +166,8 @@ pub(crate) async fn record_for_order(
 ) -> Result<Vec<EarnedCommission>, DbErr> {
     let rules = settings::referral_rules(conn).await?;
     let (price, cost) = (Money::from_paise(order.price), Money::from_paise(order.cost));
+    let now_paying = buyer.referred_by.is_some() && paid_orders_up_to_two(conn, buyer.id).await? == 1;
+    let mut tallies = Tallies::default();
     let mut earned = Vec::new();
     let mut seen = vec![buyer.id];
     let mut next = buyer.referred_by;
@@ -57,6 +176,12 @@ pub(crate) async fn record_for_order(
         let Some(earner) = user::Entity::find_by_id(earner_id).one(conn).await? else { break };
         seen.push(earner.id);
         next = earner.referred_by;
+        if now_paying {
+            match level {
+                Level::One => tallies.of(earner.id).level1_paying += 1,
+                Level::Two => tallies.of(earner.id).level2_paying += 1,
+            }
+        }
         let amount = commission::commission(price, cost, rules.rate(level));
         if earner.is_blocked || !amount.is_positive() {
             continue;
@@ -78,6 +203,7 @@ pub(crate) async fn record_for_order(
         .exec_without_returning(conn)
         .await?;
         if matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
+            tallies.of(earner.id).pending += amount.paise();
             let commission = EarnedCommission {
                 earner_telegram_id: earner.telegram_id,
                 level,
@@ -95,6 +221,7 @@ pub(crate) async fn record_for_order(
             earned.push(commission);
         }
     }
+    tallies.apply(conn).await?;
     Ok(earned)
 }
 
@@ -174,6 +301,10 @@ async fn mature_one(
         Err(PostingError::Insufficient { .. }) => return Err(DbErr::Custom("a credit cannot be short".into())),
         Err(PostingError::Db(err)) => return Err(err),
     };
+    let mut tallies = Tallies::default();
+    *tallies.of(commission.earner_id) =
+        TallyDelta { pending: -commission.amount, available: commission.amount, ..Default::default() };
+    tallies.apply(&txn).await?;
     let earner = user::Entity::find_by_id(commission.earner_id).one(&txn).await?;
     if let Some(earner) = &earner {
         let notice = Notice::CommissionAvailable { amount: commission.amount, balance: balance.paise() };
@@ -202,19 +333,30 @@ pub struct CommissionReversal {
     pub flag: Option<fraud_flag::Model>,
 }
 
-/// Undoes the commissions of refunded order `order_id`, inside the refund's transaction.
+/// Undoes the commissions of refunded order `order_id`, inside the refund's transaction (the
+/// buyer's row locked, the order just moved paid -> refunded), and the tallies: the earners'
+/// sums, and when that was the buyer's last paid order, one paying referral fewer for each
+/// referrer up the chain. Call it once per refunded order; it writes the tallies last.
 pub(crate) async fn reverse_for_order(
     conn: &impl ConnectionTrait,
     order_id: i32,
     now: DateTime<Utc>,
 ) -> Result<Vec<CommissionReversal>, DbErr> {
-    let commissions =
-        commission_row::Entity::find().filter(commission_row::Column::OrderId.eq(order_id)).all(conn).await?;
+    let mut tallies = Tallies::default();
+    if let Some(order) = order::Entity::find_by_id(order_id).one(conn).await? {
+        tally_no_longer_paying(conn, order.user_id, &mut tallies).await?;
+    }
+    let commissions = commission_row::Entity::find()
+        .filter(commission_row::Column::OrderId.eq(order_id))
+        .order_by_asc(commission_row::Column::Level)
+        .all(conn)
+        .await?;
     let mut reversals = Vec::new();
     for commission in commissions {
         let Some(earner) = user::Entity::find_by_id(commission.earner_id).one(conn).await? else { continue };
         let amount = Money::from_paise(commission.amount);
         if transition(conn, commission.id, CommissionStatus::Pending, CommissionStatus::Cancelled, now).await? {
+            tallies.of(earner.id).pending -= commission.amount;
             let notice = Notice::CommissionUndone { amount: amount.paise(), recovered: 0, was_credited: false };
             outbox::to_user(conn, &earner, &notice, now).await?;
             reversals.push(CommissionReversal {
@@ -229,6 +371,7 @@ pub(crate) async fn reverse_for_order(
         if !transition(conn, commission.id, CommissionStatus::Available, CommissionStatus::Reversed, now).await? {
             continue; // cancelled or reversed before
         }
+        tallies.of(earner.id).available -= commission.amount;
         let recovered = take_back(conn, &commission, now).await?;
         commission_row::Entity::update_many()
             .col_expr(commission_row::Column::Recovered, Expr::value(recovered.paise()))
@@ -237,7 +380,11 @@ pub(crate) async fn reverse_for_order(
             .await?;
         // Spent on plans is fine; withdrawn or reserved for a withdrawal is for an admin to see:
         // flag when this reversal left more withdrawn or reserved than credited.
-        let after = totals(conn, earner.id).await?;
+        // The tallies are written at the end: add what this transaction moved so far.
+        let mut after = totals(conn, earner.id).await?;
+        let moved = *tallies.of(earner.id);
+        after.pending = Money::from_paise(after.pending.paise() + moved.pending);
+        after.credited = Money::from_paise(after.credited.paise() + moved.available);
         let before =
             CommissionTotals { credited: after.credited.checked_add(amount).unwrap_or(after.credited), ..after };
         let flag = if recovered < amount && after.uncovered() > before.uncovered() {
@@ -256,7 +403,24 @@ pub(crate) async fn reverse_for_order(
             flag,
         });
     }
+    tallies.apply(conn).await?;
     Ok(reversals)
+}
+
+/// When customer `user_id` has no paid order left, one paying referral fewer for their
+/// referrer (level 1) and that one's referrer (level 2).
+async fn tally_no_longer_paying(conn: &impl ConnectionTrait, user_id: i32, tallies: &mut Tallies) -> Result<(), DbErr> {
+    let Some(buyer) = user::Entity::find_by_id(user_id).one(conn).await? else { return Ok(()) };
+    let Some(level1) = buyer.referred_by else { return Ok(()) };
+    if paid_orders_up_to_two(conn, buyer.id).await? > 0 {
+        return Ok(());
+    }
+    tallies.of(level1).level1_paying -= 1;
+    let up = user::Entity::find_by_id(level1).one(conn).await?.and_then(|r| r.referred_by);
+    if let Some(level2) = up.filter(|id| *id != buyer.id) {
+        tallies.of(level2).level2_paying -= 1;
+    }
+    Ok(())
 }
 
 async fn transition(
@@ -395,23 +559,19 @@ fn sum_amount() -> Expr {
     Expr::cust("CAST(COALESCE(SUM(amount), 0) AS BIGINT)")
 }
 
+/// The user's commission sums (from their tally row) and withdrawal sums.
 pub(crate) async fn totals(conn: &impl ConnectionTrait, user_id: i32) -> Result<CommissionTotals, DbErr> {
-    // Summed in SQL, per status: a referrer with thousands of commissions reads one row each.
-    let commissions: Vec<(i64, CommissionStatus)> = commission_row::Entity::find()
-        .select_only()
-        .column_as(sum_amount(), "amount")
-        .column(commission_row::Column::Status)
-        .filter(commission_row::Column::EarnerId.eq(user_id))
-        .filter(commission_row::Column::Status.is_in([CommissionStatus::Pending, CommissionStatus::Available]))
-        .group_by(commission_row::Column::Status)
-        .into_tuple()
-        .all(conn)
-        .await?;
+    let tally = tally_of(conn, user_id).await?;
+    totals_with(conn, &tally).await
+}
+
+async fn totals_with(conn: &impl ConnectionTrait, tally: &referral_tally::Model) -> Result<CommissionTotals, DbErr> {
+    // Summed in SQL, per status (`ix_withdrawals_user_status`): a user's own requests.
     let withdrawals: Vec<(i64, WithdrawalStatus)> = withdrawal::Entity::find()
         .select_only()
         .column_as(sum_amount(), "amount")
         .column(withdrawal::Column::Status)
-        .filter(withdrawal::Column::UserId.eq(user_id))
+        .filter(withdrawal::Column::UserId.eq(tally.user_id))
         .filter(withdrawal::Column::Status.is_in([
             WithdrawalStatus::Pending,
             WithdrawalStatus::Approved,
@@ -421,14 +581,12 @@ pub(crate) async fn totals(conn: &impl ConnectionTrait, user_id: i32) -> Result<
         .into_tuple()
         .all(conn)
         .await?;
-    let mut totals = CommissionTotals::default();
+    let mut totals = CommissionTotals {
+        pending: Money::from_paise(tally.pending),
+        credited: Money::from_paise(tally.available),
+        ..Default::default()
+    };
     let add = |m: &mut Money, paise: i64| *m = Money::from_paise(m.paise() + paise);
-    for (amount, status) in commissions {
-        match status {
-            CommissionStatus::Pending => add(&mut totals.pending, amount),
-            _ => add(&mut totals.credited, amount),
-        }
-    }
     for (amount, status) in withdrawals {
         match status {
             WithdrawalStatus::Paid => add(&mut totals.withdrawn, amount),
@@ -454,50 +612,25 @@ pub struct ReferralStats {
     pub withdrawal_min: Money,
 }
 
-/// The referrer's screen: five queries (the user, the four referral counts at once, the
-/// commissions, the withdrawals, the settings), as refer-and-earn is opened often.
+/// The referrer's screen: four queries (the user, their tally row, their withdrawals, the
+/// settings), however many referrals and commissions they have, as refer-and-earn is
+/// opened often.
 pub async fn stats(db: &DatabaseConnection, telegram_id: i64) -> Result<Option<ReferralStats>, DbErr> {
     let Some(me) = users::find_by_telegram_id(db, telegram_id).await? else { return Ok(None) };
-    let [level1, level1_paying, level2, level2_paying] = referral_counts(db, me.id).await?;
-    let totals = totals(db, me.id).await?;
+    let tally = tally_of(db, me.id).await?;
+    let totals = totals_with(db, &tally).await?;
     let (rules, withdrawal_min) = settings::referral_terms(db).await?;
+    let count = |n: i64| u64::try_from(n).unwrap_or(0);
     Ok(Some(ReferralStats {
         code: me.referral_code.clone(),
-        level1,
-        level1_paying,
-        level2,
-        level2_paying,
+        level1: count(tally.level1),
+        level1_paying: count(tally.level1_paying),
+        level2: count(tally.level2),
+        level2_paying: count(tally.level2_paying),
         withdrawable: totals.withdrawable(Money::from_paise(me.balance)),
         totals,
         blocked: me.is_blocked,
         rules,
         withdrawal_min,
     }))
-}
-
-/// Level-1 referrals, those of them who paid, level-2 referrals, those who paid: the counts
-/// `fraud::conversion` and its level-2 kin would make, as one statement.
-async fn referral_counts(db: &DatabaseConnection, referrer_id: i32) -> Result<[u64; 4], DbErr> {
-    let count = |select: sea_orm::Select<user::Entity>| {
-        Expr::from(select.select_only().column_as(user::Column::Id.count(), "n").into_query())
-    };
-    let level1 = || user::Entity::find().filter(user::Column::ReferredBy.eq(referrer_id));
-    let level2 = || user::Entity::find().filter(user::Column::ReferredBy.in_subquery(users::referred_by(referrer_id)));
-    let paid = users::has_paid_order;
-    let names = ["level1", "level1_paying", "level2", "level2_paying"];
-    let query = Query::select()
-        .expr_as(count(level1()), names[0])
-        .expr_as(count(level1().filter(paid())), names[1])
-        .expr_as(count(level2()), names[2])
-        .expr_as(count(level2().filter(paid())), names[3])
-        .to_owned();
-    let row = db
-        .query_one_raw(db.get_database_backend().build(&query))
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("referral counts".into()))?;
-    let mut counts = [0; 4];
-    for (count, name) in counts.iter_mut().zip(names) {
-        *count = u64::try_from(row.try_get::<i64>("", name)?).unwrap_or(0);
-    }
-    Ok(counts)
 }

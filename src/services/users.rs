@@ -8,11 +8,10 @@ use sea_orm::{
 
 use crate::domain::{privacy, referral_code, Lang};
 use crate::entities::fraud_flag;
-use crate::entities::order::{self, OrderStatus};
 use crate::entities::user::{self, Role};
 use crate::services::actor::Actor;
 use crate::services::outbox::{self, Notice};
-use crate::services::{audit, fraud};
+use crate::services::{audit, fraud, referrals};
 
 /// Who a Telegram user says they are, as of this update.
 #[derive(Debug, Clone)]
@@ -104,6 +103,7 @@ pub async fn sign_up(
                 if let Some(referrer) = &referrer {
                     let joined = Notice::ReferralJoined { name: privacy::mask_name(&user.first_name) };
                     outbox::to_user(&txn, referrer, &joined, now).await?;
+                    referrals::tally_signup(&txn, referrer).await?;
                 }
                 txn.commit().await?;
                 // The user exists now: a failing fraud check must not turn the signup into
@@ -185,20 +185,6 @@ pub(crate) fn referred_by(referrer_id: i32) -> SelectStatement {
         .from(user::Entity)
         .and_where(Expr::col(user::Column::ReferredBy).eq(referrer_id))
         .to_owned()
-}
-
-/// Condition on `users`: the user has at least one paid order. Correlated (`EXISTS`), so
-/// counting a referrer's paying referrals probes `ix_orders_user_status` once per referral
-/// instead of reading every paid order of the shop.
-pub(crate) fn has_paid_order() -> sea_orm::sea_query::SimpleExpr {
-    Expr::exists(
-        Query::select()
-            .expr(Expr::val(1))
-            .from(order::Entity)
-            .and_where(Expr::col((order::Entity, order::Column::UserId)).equals((user::Entity, user::Column::Id)))
-            .and_where(Expr::col((order::Entity, order::Column::Status)).eq(OrderStatus::Paid))
-            .to_owned(),
-    )
 }
 
 pub(crate) async fn balance_of(conn: &impl ConnectionTrait, user_id: i32) -> Result<crate::domain::Money, DbErr> {
