@@ -1,8 +1,10 @@
 //! Referral commissions on both databases: amounts at both levels, one per order and level,
-//! blocked earners, the hold and the maturity job, refunds before and after maturity, stats.
-use std::collections::HashSet;
+//! blocked earners, the hold and the maturity job, refunds before and after maturity, stats,
+//! and the per-referrer tallies stats reads against a full recount (also under concurrency).
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use migration::{MigrationTrait, SchemaManager};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 
@@ -10,7 +12,9 @@ use ottsonly::domain::commission::Level;
 use ottsonly::domain::Money;
 use ottsonly::entities::commission::{self, CommissionStatus};
 use ottsonly::entities::ledger_entry::{self, LedgerKind};
+use ottsonly::entities::order::{self, OrderStatus};
 use ottsonly::entities::payment::PaymentChannel;
+use ottsonly::entities::referral_tally;
 use ottsonly::entities::user;
 use ottsonly::services::fraud::{self, BlockOutcome};
 use ottsonly::services::payments::{self, Arrival, PurchaseResult, Purpose, Settlement};
@@ -646,5 +650,197 @@ async fn a_refund_racing_the_maturity_job_leaves_nothing_behind() {
         assert_eq!(balance(conn, 49_000).await, Money::ZERO, "{}", db.backend);
         assert_eq!(totals(conn, 49_000).await, CommissionTotals::default());
         assert_ledger_consistent(conn).await;
+    }
+}
+
+/// Every user's Refer & earn figures counted from scratch with plain queries: level-1
+/// referrals, level-2, those with a paid order, pending and credited commission.
+async fn recount(conn: &DatabaseConnection) -> BTreeMap<i64, [u64; 4]> {
+    let users = user::Entity::find().all(conn).await.unwrap();
+    let paid: HashSet<i32> = order::Entity::find()
+        .filter(order::Column::Status.eq(OrderStatus::Paid))
+        .all(conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.user_id)
+        .collect();
+    let mut counts = BTreeMap::new();
+    for me in &users {
+        let level1: Vec<&user::Model> = users.iter().filter(|u| u.referred_by == Some(me.id)).collect();
+        let level2: Vec<&user::Model> =
+            users.iter().filter(|u| level1.iter().any(|l1| u.referred_by == Some(l1.id))).collect();
+        let paying = |list: &[&user::Model]| list.iter().filter(|u| paid.contains(&u.id)).count() as u64;
+        counts.insert(me.telegram_id, [level1.len() as u64, paying(&level1), level2.len() as u64, paying(&level2)]);
+    }
+    counts
+}
+
+/// Every user's commission on hold and credited (paise), summed from the rows.
+async fn recount_money(conn: &DatabaseConnection) -> BTreeMap<i64, (i64, i64)> {
+    let users = user::Entity::find().all(conn).await.unwrap();
+    let rows = commission::Entity::find().all(conn).await.unwrap();
+    let sum = |id: i32, status: CommissionStatus| {
+        rows.iter().filter(|c| c.earner_id == id && c.status == status).map(|c| c.amount).sum::<i64>()
+    };
+    users
+        .iter()
+        .map(|u| (u.telegram_id, (sum(u.id, CommissionStatus::Pending), sum(u.id, CommissionStatus::Available))))
+        .collect()
+}
+
+/// What `stats` shows every user equals a full recount; returns the recount.
+async fn assert_stats_match_recount(conn: &DatabaseConnection, step: &str) -> BTreeMap<i64, [u64; 4]> {
+    let counts = recount(conn).await;
+    let money = recount_money(conn).await;
+    for (telegram_id, want) in &counts {
+        let stats = referrals::stats(conn, *telegram_id).await.unwrap().unwrap();
+        let shown = [stats.level1, stats.level1_paying, stats.level2, stats.level2_paying];
+        assert_eq!(&shown, want, "{step}: the referral counts of {telegram_id}");
+        let shown = (stats.totals.pending.paise(), stats.totals.credited.paise());
+        assert_eq!(shown, money[telegram_id], "{step}: pending and credited commission of {telegram_id}");
+    }
+    counts
+}
+
+#[tokio::test]
+async fn the_tallies_stats_shows_equal_a_full_recount() {
+    for db in db::all().await {
+        let conn = &db.conn;
+        let step = |s: &str| format!("{}: {s}", db.backend);
+        // 50_000 <- 50_001 <- {50_011, 50_012}; 50_000 <- 50_002 <- 50_021; 50_011 <- 50_111.
+        customer(conn, 50_000).await;
+        for (id, referrer) in [(50_001, 50_000), (50_002, 50_000), (50_011, 50_001), (50_012, 50_001), (50_021, 50_002)]
+        {
+            referee(conn, id, referrer, t0()).await;
+        }
+        referee(conn, 50_111, 50_011, t0()).await; // level 3 of 50_000, level 2 of 50_001
+        customer(conn, 50_999).await; // nobody's referral
+        assert_stats_match_recount(conn, &step("sign-ups")).await;
+
+        let first = buy(conn, 50_011, 135, 42, t0()).await;
+        buy(conn, 50_999, 135, 42, t0()).await;
+        let counts = assert_stats_match_recount(conn, &step("first paid orders")).await;
+        assert_eq!(counts[&50_001], [2, 1, 1, 0], "{}", db.backend);
+        assert_eq!(counts[&50_000], [2, 0, 3, 1], "{}", db.backend);
+
+        let second = buy(conn, 50_011, 135, 42, t0()).await;
+        assert_stats_match_recount(conn, &step("a second paid order of the same customer")).await;
+
+        // Refunding one of two paid orders: still paying. The other too: no longer paying.
+        refunds::refund(conn, &ADMIN, first.order_id, "", t0() + Duration::hours(1)).await.unwrap();
+        let counts = assert_stats_match_recount(conn, &step("one of two orders refunded")).await;
+        assert_eq!(counts[&50_001][1], 1, "{}", db.backend);
+        referrals::mature_due(conn, t0() + Duration::hours(25)).await.unwrap();
+        assert_stats_match_recount(conn, &step("matured")).await;
+        refunds::refund(conn, &ADMIN, second.order_id, "", t0() + Duration::hours(26)).await.unwrap();
+        let counts = assert_stats_match_recount(conn, &step("the last paid order refunded after maturity")).await;
+        assert_eq!(counts[&50_001], [2, 0, 1, 0], "{}", db.backend);
+        // Refunding again changes nothing.
+        refunds::refund(conn, &ADMIN, second.order_id, "", t0() + Duration::hours(26)).await.unwrap();
+        assert_stats_match_recount(conn, &step("a repeated refund")).await;
+
+        // Paying again after a refund counts again; a level-3 sale and a blocked earner.
+        buy(conn, 50_011, 135, 42, t0() + Duration::hours(27)).await;
+        buy(conn, 50_111, 135, 42, t0() + Duration::hours(27)).await;
+        fraud::set_blocked(conn, &ADMIN, 50_002, true, "", t0()).await.unwrap();
+        let blocked_sale = buy(conn, 50_021, 135, 42, t0() + Duration::hours(27)).await;
+        assert!(blocked_sale.commissions.iter().all(|c| c.earner_telegram_id != 50_002));
+        assert_stats_match_recount(conn, &step("paid again, level 3, a blocked earner")).await;
+
+        // A sale paid through a payment link, and a refund during the hold.
+        let plan = plan_with_stock(conn, "Linked", 135, 42, 1).await;
+        let checkout = purchase::open_checkout(conn, 50_012, plan.id, WhenShort::OpenForPayment, t0()).await.unwrap();
+        let purpose = Purpose::Purchase { order_id: checkout.order_id, amount: rs(135) };
+        let payment = payments::create(conn, 50_012, purpose, PaymentChannel::Razorpay, Duration::minutes(30), t0())
+            .await
+            .unwrap();
+        let arrival = Arrival { gateway_payment_id: Some("pay_tally_1".into()), amount: rs(135), ..Default::default() };
+        match payments::settle(conn, payment.id, &arrival, t0()).await.unwrap() {
+            Settlement::Credited { purchase: Some(PurchaseResult::Delivered(_)), .. } => {}
+            other => panic!("{other:?}"),
+        }
+        assert_stats_match_recount(conn, &step("paid through a payment link")).await;
+        refunds::refund(conn, &ADMIN, checkout.order_id, "", t0() + Duration::hours(1)).await.unwrap();
+        let counts = assert_stats_match_recount(conn, &step("refunded in the hold")).await;
+        assert_eq!(counts[&50_001], [2, 1, 1, 1], "{}", db.backend);
+        assert_eq!(counts[&50_000], [2, 0, 3, 2], "{}", db.backend);
+        referrals::mature_due(conn, t0() + Duration::hours(60)).await.unwrap();
+        assert_stats_match_recount(conn, &step("matured again")).await;
+        assert_ledger_consistent(conn).await;
+
+        // The migration's backfill recounts the same figures from these rows: run it again
+        // (down drops the table, up creates it and fills it from the data).
+        let all = || referral_tally::Entity::find().order_by_asc(referral_tally::Column::UserId).all(conn);
+        let before = all().await.unwrap();
+        assert!(before.iter().any(|t| t.level2_paying > 0 && t.available > 0), "{}: {before:?}", db.backend);
+        let schema = SchemaManager::new(conn);
+        let tallies = migration::m20261208_000022_referral_tallies::Migration;
+        tallies.down(&schema).await.unwrap();
+        tallies.up(&schema).await.unwrap();
+        assert_eq!(all().await.unwrap(), before, "{}: the backfill recounts what the services kept", db.backend);
+        assert_stats_match_recount(conn, &step("after the backfill")).await;
+        // And what a bulk load needs: the same recount from the app.
+        referral_tally::Entity::delete_many().exec(conn).await.unwrap();
+        referrals::recount_tallies(conn).await.unwrap();
+        assert_stats_match_recount(conn, &step("after recount_tallies")).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn customers_paying_at_once_are_each_counted_once() {
+    const BUYERS: i64 = 8;
+    for db in db::all().await {
+        let conn = &db.conn;
+        // 51_000 <- 51_001 <- 51_100 ..= 51_107, each with two open checkouts.
+        customer(conn, 51_000).await;
+        referee(conn, 51_001, 51_000, t0()).await;
+        let plan = plan_with_stock(conn, "Rush", 135, 42, 2 * BUYERS as usize).await;
+        let other = plan_with_stock(conn, "Rush too", 135, 42, 2 * BUYERS as usize).await;
+        let mut checkouts = Vec::new();
+        for buyer in 51_100..51_100 + BUYERS {
+            referee(conn, buyer, 51_001, t0()).await;
+            credit(conn, buyer, 270).await;
+            for plan_id in [plan.id, other.id] {
+                let order_id =
+                    purchase::open_checkout(conn, buyer, plan_id, WhenShort::Refuse, t0()).await.unwrap().order_id;
+                checkouts.push((buyer, order_id));
+            }
+        }
+        // Every order of every buyer confirmed at once: a buyer's two first payments race.
+        let tasks: Vec<_> = checkouts
+            .iter()
+            .map(|&(buyer, order_id)| {
+                let conn = conn.clone();
+                tokio::spawn(async move { purchase::confirm(&conn, buyer, order_id, t0()).await })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        let stats = referrals::stats(conn, 51_001).await.unwrap().unwrap();
+        let b = BUYERS as u64;
+        assert_eq!((stats.level1, stats.level1_paying), (b, b), "{}", db.backend);
+        assert_eq!(stats.totals.pending, rs(28 * 2 * BUYERS), "{}", db.backend);
+        let stats = referrals::stats(conn, 51_000).await.unwrap().unwrap();
+        assert_eq!((stats.level1, stats.level1_paying, stats.level2, stats.level2_paying), (1, 0, b, b));
+        assert_eq!(stats.totals.pending, rs(9 * 2 * BUYERS), "{}", db.backend);
+
+        // All refunded at once: a buyer's two refunds race for "was that the last paid order".
+        let tasks: Vec<_> = checkouts
+            .iter()
+            .map(|&(_, order_id)| {
+                let conn = conn.clone();
+                tokio::spawn(async move { refunds::refund(&conn, &ADMIN, order_id, "", t0()).await })
+            })
+            .collect();
+        for task in tasks {
+            assert!(matches!(task.await.unwrap().unwrap(), RefundOutcome::Refunded { .. }));
+        }
+        let stats = referrals::stats(conn, 51_001).await.unwrap().unwrap();
+        assert_eq!((stats.level1, stats.level1_paying, stats.totals.pending), (b, 0, Money::ZERO), "{}", db.backend);
+        let stats = referrals::stats(conn, 51_000).await.unwrap().unwrap();
+        assert_eq!((stats.level2, stats.level2_paying, stats.totals.pending), (b, 0, Money::ZERO), "{}", db.backend);
+        assert_stats_match_recount(conn, &format!("{}: after the rush", db.backend)).await;
     }
 }
