@@ -216,6 +216,23 @@ pub async fn settle(
     Ok(settlement)
 }
 
+/// `settle` inside the caller's transaction, keeping only a credit: anything else it did is
+/// rolled back to a savepoint, and the caller's other work stays (a webhook's event record).
+pub(crate) async fn settle_within(
+    txn: &DatabaseTransaction,
+    payment_id: i32,
+    arrival: &Arrival,
+    now: DateTime<Utc>,
+) -> Result<Settlement, DbErr> {
+    let savepoint = txn.begin().await?;
+    let settlement = settle_in(&savepoint, payment_id, arrival, now).await?;
+    match settlement {
+        Settlement::Credited { .. } => savepoint.commit().await?,
+        _ => savepoint.rollback().await?,
+    }
+    Ok(settlement)
+}
+
 /// `settle` inside the caller's transaction (e.g. together with an admin's approval).
 /// Unless it returns `Credited` the caller should roll back.
 pub(crate) async fn settle_in(
@@ -445,13 +462,13 @@ async fn settle_extra(
 }
 
 /// A gateway reported a failed attempt. Not final: a later capture still settles.
-pub async fn mark_failed(db: &DatabaseConnection, payment_id: i32, now: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn mark_failed(conn: &impl ConnectionTrait, payment_id: i32, now: DateTime<Utc>) -> Result<(), DbErr> {
     payment::Entity::update_many()
         .col_expr(payment::Column::Status, Expr::value(PaymentStatus::Failed))
         .col_expr(payment::Column::UpdatedAt, Expr::value(now))
         .filter(payment::Column::Id.eq(payment_id))
         .filter(payment::Column::Status.eq(PaymentStatus::Pending))
-        .exec(db)
+        .exec(conn)
         .await?;
     Ok(())
 }

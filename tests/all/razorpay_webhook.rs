@@ -157,6 +157,14 @@ async fn only_signed_webhooks_move_money_and_replays_credit_once() {
         assert_eq!(server.deliver(&bare, "evt_bare").await, 200);
         let recorded = gateway_event::Entity::find().all(conn).await.unwrap();
         assert!(recorded.iter().any(|e| e.event_key == "evt_bare" && e.payment_id == Some(payment.id)));
+        // Each event id once, the ones that found the payment settled as well as the first:
+        // a settlement that credits nothing is undone without undoing its event's record.
+        let mut keys: Vec<_> = recorded.iter().map(|e| e.event_key.as_str()).collect();
+        keys.sort_unstable();
+        let mut expected: Vec<String> = ["evt_1", "evt_same", "evt_bare"].map(String::from).into();
+        expected.extend((0..10).map(|n| format!("evt_retry_{n}")));
+        expected.sort_unstable();
+        assert_eq!(keys, expected, "{}", db.backend);
         assert_eq!(balance(conn, 9101).await, Money::from_rupees(250), "{}", db.backend);
         assert_eq!(ledger_entry::Entity::find().count(conn).await.unwrap(), 1);
         match outbox_notices(conn, 9101).await.as_slice() {

@@ -164,53 +164,25 @@ fn refusal(payment: Option<&PaymentEntity>) -> Option<GatewayRefusal> {
     }
 }
 
-/// Handles one verified webhook event, keyed by Razorpay's event id.
+/// Handles one verified webhook event, keyed by Razorpay's event id, in one transaction: the
+/// event's record and its work commit together (one commit per webhook), so a repeat finds the
+/// record and does nothing, and if the work fails nothing is recorded and Razorpay's retry
+/// does it again. A concurrent repeat waits on the record's unique key and then finds it.
 pub async fn handle_event(
     db: &DatabaseConnection,
     event_key: &str,
     event: &Event,
     now: DateTime<Utc>,
 ) -> Result<EventOutcome, DbErr> {
-    let seen = gateway_event::Entity::find().filter(gateway_event::Column::EventKey.eq(event_key)).one(db).await?;
-    if seen.is_some() {
-        return Ok(EventOutcome::Duplicate);
-    }
-    let ours = find_payment(db, event).await?;
+    let txn = db.begin().await?;
+    let ours = find_payment(&txn, event).await?;
     let paid_event = PAID_EVENTS.contains(&event.kind.as_str());
     let refused = ours.as_ref().filter(|_| paid_event).and_then(|_| refusal(event.payment.as_ref()));
-    let outcome = match (event.kind.as_str(), &ours, &event.payment) {
-        _ if refused.is_some() => {
-            log::warn!("Razorpay event {event_key} ({}): refused ({refused:?}), not credited", event.kind);
-            EventOutcome::Recorded
-        }
-        (_, Some(ours), Some(paid)) if paid_event => {
-            let arrival = Arrival {
-                gateway_payment_id: Some(paid.id.clone()),
-                amount: crate::domain::Money::from_paise(paid.amount.unwrap_or_default()),
-                payer_vpa: paid.vpa.clone(),
-                paid_at: paid.paid_at(),
-            };
-            EventOutcome::Settled(payments::settle(db, ours.id, &arrival, now).await?)
-        }
-        ("payment.failed", Some(ours), _) => {
-            payments::mark_failed(db, ours.id, now).await?;
-            EventOutcome::Recorded
-        }
-        _ => EventOutcome::Recorded,
-    };
-    if ours.is_none() && event.kind != "refund.processed" {
-        log::warn!("Razorpay event {event_key} ({}) matches no payment of ours", event.kind);
-    }
-    // Recorded after the work: if the work failed, Razorpay's retry must do it again. A refused
-    // event's staff alert is written with the record, so only the delivery that records the
-    // event alerts (however often Razorpay sends it, even at once), and only once per Razorpay
-    // payment (Razorpay sends several events for one payment).
     let summary = json!({
         "payment": event.payment.as_ref().map(|p| (&p.id, p.amount, &p.status)),
         "link": event.payment_link.as_ref().map(|l| &l.id),
         "reference": event.our_reference(),
     });
-    let txn = db.begin().await?;
     let recorded = gateway_event::Entity::insert(gateway_event::ActiveModel {
         gateway: Set("razorpay".into()),
         event_key: Set(event_key.to_owned()),
@@ -223,10 +195,38 @@ pub async fn handle_event(
     .on_conflict_do_nothing_on([gateway_event::Column::EventKey])
     .exec_without_returning(&txn)
     .await?;
-    if let (Some(why), Some(ours), TryInsertResult::Inserted(n)) = (refused, &ours, recorded) {
-        if n > 0 {
-            alert_refused(&txn, event, ours, why, now).await?;
+    if !matches!(recorded, TryInsertResult::Inserted(n) if n > 0) {
+        txn.rollback().await?;
+        return Ok(EventOutcome::Duplicate);
+    }
+    let outcome = match (event.kind.as_str(), &ours, &event.payment) {
+        _ if refused.is_some() => {
+            log::warn!("Razorpay event {event_key} ({}): refused ({refused:?}), not credited", event.kind);
+            EventOutcome::Recorded
         }
+        (_, Some(ours), Some(paid)) if paid_event => {
+            let arrival = Arrival {
+                gateway_payment_id: Some(paid.id.clone()),
+                amount: crate::domain::Money::from_paise(paid.amount.unwrap_or_default()),
+                payer_vpa: paid.vpa.clone(),
+                paid_at: paid.paid_at(),
+            };
+            EventOutcome::Settled(payments::settle_within(&txn, ours.id, &arrival, now).await?)
+        }
+        ("payment.failed", Some(ours), _) => {
+            payments::mark_failed(&txn, ours.id, now).await?;
+            EventOutcome::Recorded
+        }
+        _ => EventOutcome::Recorded,
+    };
+    if ours.is_none() && event.kind != "refund.processed" {
+        log::warn!("Razorpay event {event_key} ({}) matches no payment of ours", event.kind);
+    }
+    // A refused event's staff alert is written with the record, so only the delivery that
+    // records the event alerts (however often Razorpay sends it, even at once), and only once
+    // per Razorpay payment (Razorpay sends several events for one payment).
+    if let (Some(why), Some(ours)) = (refused, &ours) {
+        alert_refused(&txn, event, ours, why, now).await?;
     }
     txn.commit().await?;
     Ok(outcome)
@@ -261,19 +261,19 @@ async fn alert_refused(
     }
 }
 
-async fn find_payment(db: &DatabaseConnection, event: &Event) -> Result<Option<payment::Model>, DbErr> {
+async fn find_payment(txn: &DatabaseTransaction, event: &Event) -> Result<Option<payment::Model>, DbErr> {
     if let Some(reference) = event.our_reference() {
-        if let Some(found) = payments::find_by_reference(db, reference).await? {
+        if let Some(found) = payments::find_by_reference(txn, reference).await? {
             return Ok(Some(found));
         }
     }
     if let Some(link) = &event.payment_link {
-        if let Some(found) = payments::find_by_link_id(db, &link.id).await? {
+        if let Some(found) = payments::find_by_link_id(txn, &link.id).await? {
             return Ok(Some(found));
         }
     }
     match &event.payment {
-        Some(paid) => payments::find_by_gateway_payment_id(db, &paid.id).await,
+        Some(paid) => payments::find_by_gateway_payment_id(txn, &paid.id).await,
         None => Ok(None),
     }
 }
