@@ -2,9 +2,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait, TryInsertResult,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Set, TransactionTrait, TryInsertResult,
 };
 
 use crate::domain::plan_draft::PlanDraft;
@@ -121,39 +122,38 @@ pub async fn list_plans(db: &DatabaseConnection, only_active: bool) -> Result<Ve
     if only_active {
         query = query.filter(plan::Column::IsActive.eq(true));
     }
-    let plans = query
-        .order_by_asc(plan::Column::SortOrder)
-        .order_by_asc(plan::Column::Price)
-        .order_by_asc(plan::Column::Id)
-        .all(db)
-        .await?;
-    let counts: HashMap<i32, i64> = stock_item::Entity::find()
-        .select_only()
-        .column(stock_item::Column::PlanId)
-        .column_as(stock_item::Column::Id.count(), "available")
-        .filter(stock_item::Column::Status.eq(StockStatus::Available))
-        .group_by(stock_item::Column::PlanId)
-        .into_tuple::<(i32, i64)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
-    Ok(plans
-        .into_iter()
-        .map(|plan| {
-            let available = counts.get(&plan.id).copied().unwrap_or(0).max(0) as u64;
-            PlanListing { plan, available }
-        })
-        .collect())
+    let query =
+        query.order_by_asc(plan::Column::SortOrder).order_by_asc(plan::Column::Price).order_by_asc(plan::Column::Id);
+    with_available(db, query).await
 }
 
 pub async fn find_plan(conn: &impl ConnectionTrait, plan_id: i32) -> Result<Option<PlanListing>, DbErr> {
-    let Some(plan) = plan::Entity::find_by_id(plan_id).one(conn).await? else {
-        return Ok(None);
-    };
-    let available = available_stock(conn, plan_id).await?;
-    Ok(Some(PlanListing { plan, available }))
+    Ok(with_available(conn, plan::Entity::find_by_id(plan_id)).await?.pop())
 }
+
+/// The plans `query` selects, each with its available stock counted in the same statement
+/// (the plans list and a plan's page are opened on most chat updates).
+async fn with_available(conn: &impl ConnectionTrait, query: Select<plan::Entity>) -> Result<Vec<PlanListing>, DbErr> {
+    use sea_orm::sea_query::ExprTrait;
+    let available = stock_item::Entity::find()
+        .select_only()
+        .column_as(stock_item::Column::Id.count(), "n")
+        .filter(stock_item::Column::Status.eq(StockStatus::Available))
+        .filter(Expr::col((stock_item::Entity, stock_item::Column::PlanId)).equals((plan::Entity, plan::Column::Id)))
+        .into_query();
+    let statement = query.column_as(Expr::from(available), AVAILABLE).build(conn.get_database_backend());
+    conn.query_all_raw(statement)
+        .await?
+        .iter()
+        .map(|row| {
+            let plan = plan::Model::from_query_result(row, "")?;
+            let available = u64::try_from(row.try_get::<i64>("", AVAILABLE)?).unwrap_or(0);
+            Ok(PlanListing { plan, available })
+        })
+        .collect()
+}
+
+const AVAILABLE: &str = "available_stock";
 
 pub async fn available_stock(conn: &impl ConnectionTrait, plan_id: i32) -> Result<u64, DbErr> {
     use sea_orm::PaginatorTrait;
