@@ -21,7 +21,7 @@ use ottsonly::entities::gateway_event;
 use ottsonly::entities::ledger_entry::{self, LedgerKind};
 use ottsonly::entities::payment::{self, PaymentChannel, PaymentStatus};
 use ottsonly::entities::user::{self, Role};
-use ottsonly::http::{router, HttpState};
+use ottsonly::http::{HttpState, router};
 use ottsonly::services::payments::{self, Purpose};
 use ottsonly::services::razorpay::signature;
 
@@ -258,6 +258,9 @@ async fn main() {
     println!("webhooks bench{}", if common::smoke() { " (smoke)" } else { "" });
     let dir = tempfile::tempdir().expect("tempdir");
     run("sqlite", common::sqlite(dir.path(), "webhooks").await).await;
+    let normal = format!("sqlite://{}?mode=rwc&synchronous=normal", dir.path().join("normal.db").display());
+    let db = ottsonly::services::db::connect_and_migrate(&normal).await.expect("sqlite");
+    run("sqlite synchronous=normal", db).await;
     let Some(scratch) = common::Scratch::create("ottsonly_bench_webhooks").await else {
         println!("TEST_DATABASE_URL is not set: the PostgreSQL run is skipped");
         return;

@@ -14,7 +14,7 @@ mod payments;
 mod send_limits;
 mod webhook;
 
-pub use payments::{PaymentsConfig, RazorpayConfig, UpiConfig, DEFAULT_RAZORPAY_API_URL};
+pub use payments::{DEFAULT_RAZORPAY_API_URL, PaymentsConfig, RazorpayConfig, UpiConfig};
 pub use send_limits::SendLimits;
 pub use webhook::WebhookConfig;
 
@@ -317,7 +317,7 @@ impl Config {
             None => match file.shutdown.grace_seconds {
                 Some(n) if (1..=300).contains(&n) => n,
                 Some(n) => {
-                    return Err(ConfigError::invalid("shutdown.grace_seconds", format!("{n} is not from 1 to 300")))
+                    return Err(ConfigError::invalid("shutdown.grace_seconds", format!("{n} is not from 1 to 300")));
                 }
                 None => 10,
             },
@@ -376,7 +376,7 @@ fn send_limits(
                 return Err(ConfigError::invalid(
                     "broadcast.rate_per_sec",
                     format!("{n} is not from 1 to {MAX_RATE_PER_SEC} (Telegram allows about 30 a second)"),
-                ))
+                ));
             }
             n => n.unwrap_or(DEFAULT_RATE_PER_SEC),
         },
@@ -409,14 +409,34 @@ fn validate_database_url(database_url: &str) -> Result<(), ConfigError> {
     let invalid =
         || ConfigError::invalid("DATABASE_URL", "expected sqlite://<file>?mode=rwc or postgres://user@host/db");
     if database_url.starts_with("sqlite:") {
-        return Ok(());
+        return sqlite_synchronous(database_url).map(|_| ()).map_err(|why| ConfigError::invalid("DATABASE_URL", why));
     }
     let url = Url::parse(database_url).map_err(|_| invalid())?;
-    if matches!(url.scheme(), "postgres" | "postgresql") && url.has_host() {
-        Ok(())
-    } else {
-        Err(invalid())
+    if matches!(url.scheme(), "postgres" | "postgresql") && url.has_host() { Ok(()) } else { Err(invalid()) }
+}
+
+/// Takes our own `synchronous=full|normal` out of a SQLite URL (sqlx refuses parameters it
+/// does not know). `normal` syncs the write-ahead log at checkpoints instead of at every
+/// commit: several times the write rate, and a power cut (not a crash of the process) may
+/// lose the last commits. The default stays `full`.
+pub fn sqlite_synchronous(url: &str) -> Result<(String, Option<sea_orm::sqlx::sqlite::SqliteSynchronous>), String> {
+    let Some((base, query)) = url.split_once('?').filter(|_| url.starts_with("sqlite:")) else {
+        return Ok((url.to_owned(), None));
+    };
+    let mut synchronous = None;
+    let mut kept = Vec::new();
+    for pair in query.split('&') {
+        match pair.split_once('=') {
+            Some(("synchronous", "full")) => synchronous = Some(sea_orm::sqlx::sqlite::SqliteSynchronous::Full),
+            Some(("synchronous", "normal")) => synchronous = Some(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal),
+            Some(("synchronous", other)) => {
+                return Err(format!("synchronous={other} in the database URL: expected full or normal"));
+            }
+            _ => kept.push(pair),
+        }
     }
+    let url = if kept.is_empty() { base.to_owned() } else { format!("{base}?{}", kept.join("&")) };
+    Ok((url, synchronous))
 }
 
 fn parse_ids(list: &str) -> Result<BTreeSet<i64>, ConfigError> {
@@ -542,6 +562,26 @@ mod payment_tests {
         let mut vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         vars.insert("TELOXIDE_TOKEN".into(), "1:x".into());
         Config::load(&path, |k| vars.get(k).cloned())
+    }
+
+    #[test]
+    fn sqlite_synchronous_is_taken_out_of_the_url() {
+        use sea_orm::sqlx::sqlite::SqliteSynchronous;
+        let parsed = |url: &str| sqlite_synchronous(url).map(|(url, sync)| (url, sync.map(|s| s as u8)));
+        assert_eq!(parsed("sqlite://a.db?mode=rwc"), Ok(("sqlite://a.db?mode=rwc".into(), None)));
+        assert_eq!(
+            parsed("sqlite://a.db?mode=rwc&synchronous=normal"),
+            Ok(("sqlite://a.db?mode=rwc".into(), Some(SqliteSynchronous::Normal as u8)))
+        );
+        assert_eq!(
+            parsed("sqlite://a.db?synchronous=full"),
+            Ok(("sqlite://a.db".into(), Some(SqliteSynchronous::Full as u8)))
+        );
+        assert!(parsed("sqlite://a.db?synchronous=off").is_err(), "only full or normal");
+        assert_eq!(
+            parsed("postgres://h/db?synchronous=normal"),
+            Ok(("postgres://h/db?synchronous=normal".into(), None))
+        );
     }
 
     fn invalid_key(result: Result<Config, ConfigError>) -> &'static str {
