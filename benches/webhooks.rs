@@ -21,7 +21,7 @@ use ottsonly::entities::gateway_event;
 use ottsonly::entities::ledger_entry::{self, LedgerKind};
 use ottsonly::entities::payment::{self, PaymentChannel, PaymentStatus};
 use ottsonly::entities::user::{self, Role};
-use ottsonly::http::{HttpState, router};
+use ottsonly::http::{router, HttpState};
 use ottsonly::services::payments::{self, Purpose};
 use ottsonly::services::razorpay::signature;
 

@@ -14,7 +14,7 @@ mod payments;
 mod send_limits;
 mod webhook;
 
-pub use payments::{DEFAULT_RAZORPAY_API_URL, PaymentsConfig, RazorpayConfig, UpiConfig};
+pub use payments::{PaymentsConfig, RazorpayConfig, UpiConfig, DEFAULT_RAZORPAY_API_URL};
 pub use send_limits::SendLimits;
 pub use webhook::WebhookConfig;
 
@@ -412,7 +412,11 @@ fn validate_database_url(database_url: &str) -> Result<(), ConfigError> {
         return sqlite_synchronous(database_url).map(|_| ()).map_err(|why| ConfigError::invalid("DATABASE_URL", why));
     }
     let url = Url::parse(database_url).map_err(|_| invalid())?;
-    if matches!(url.scheme(), "postgres" | "postgresql") && url.has_host() { Ok(()) } else { Err(invalid()) }
+    if matches!(url.scheme(), "postgres" | "postgresql") && url.has_host() {
+        Ok(())
+    } else {
+        Err(invalid())
+    }
 }
 
 /// Takes our own `synchronous=full|normal` out of a SQLite URL (sqlx refuses parameters it
