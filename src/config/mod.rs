@@ -421,7 +421,7 @@ fn validate_database_url(database_url: &str) -> Result<(), ConfigError> {
 
 /// Takes our own `synchronous=full|normal` out of a SQLite URL (sqlx refuses parameters it
 /// does not know). `normal` syncs the write-ahead log at checkpoints instead of at every
-/// commit: several times the write rate, and a power cut (not a crash of the process) may
+/// commit: cheaper commits on a slow disk, and a power cut (not a crash of the process) may
 /// lose the last commits. The default stays `full`.
 pub fn sqlite_synchronous(url: &str) -> Result<(String, Option<sea_orm::sqlx::sqlite::SqliteSynchronous>), String> {
     let Some((base, query)) = url.split_once('?').filter(|_| url.starts_with("sqlite:")) else {
